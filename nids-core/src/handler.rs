@@ -1,0 +1,42 @@
+//! [`Handler`]: the callbacks through which the engine reports what it sees.
+
+use crate::event::Warning;
+use crate::ip::Packet;
+use crate::time::Instant;
+use crate::udp;
+
+/// What the engine calls as it processes frames. Every method has a default that
+/// does nothing, so a handler implements only what it needs. `U` is the per-stream
+/// user data type of the engine.
+///
+/// Order for one frame, as in libnids: [`Handler::ip_frag`] with the raw L3
+/// packet, then [`Handler::ip_filter`], then validation and defragmentation, then
+/// [`Handler::ip`] with each whole datagram, then [`Handler::udp`] (or TCP
+/// processing, or ICMP). [`Handler::warning`] is called wherever something is
+/// dropped or a limit is hit.
+#[allow(unused_variables)]
+pub trait Handler<U = ()> {
+    /// Every L3 packet (IPv4 or IPv6) found in a frame, before any validation:
+    /// the bytes may be anything. libnids' `ip_frag` callbacks.
+    fn ip_frag(&mut self, ts: Instant, packet: &[u8]) {}
+
+    /// Called after [`Handler::ip_frag`], before validation: return `false` to
+    /// drop the packet silently (counted in [`crate::Stats::filtered`]). libnids'
+    /// `nids_params.ip_filter`.
+    fn ip_filter(&mut self, ts: Instant, packet: &[u8]) -> bool {
+        true
+    }
+
+    /// Every valid whole IP datagram: unfragmented ones and those rebuilt from
+    /// fragments. `datagram.bytes` is exactly the datagram (no link padding; libnids
+    /// passes a wrong length here).
+    fn ip(&mut self, ts: Instant, datagram: &Packet<'_>) {}
+
+    /// Every valid UDP datagram.
+    fn udp(&mut self, datagram: &udp::Datagram<'_>) {}
+
+    /// Something was dropped or a limit was hit; `packet` is the L3 packet
+    /// concerned (empty when the warning concerns no one packet). The warning is
+    /// already counted in [`crate::Stats`].
+    fn warning(&mut self, ts: Instant, warning: Warning, packet: &[u8]) {}
+}

@@ -1,0 +1,356 @@
+//! Internet checksums and the checksum policy.
+//!
+//! The sum runs four bytes at a time into a 64-bit accumulator and folds once at
+//! the end (RFC 1071), so it costs about one add per four bytes.
+
+use core::net::IpAddr;
+
+use crate::time::Instant;
+
+/// The 16-bit one's complement sum of `data` (not complemented), as a big-endian
+/// value. An odd last byte is padded with a zero byte.
+pub fn sum(data: &[u8]) -> u32 {
+    let mut acc: u64 = 0;
+    let mut words = data.chunks_exact(4);
+    for w in &mut words {
+        acc += u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]));
+    }
+    let rest = words.remainder();
+    let mut tail = [0u8; 4];
+    tail[..rest.len()].copy_from_slice(rest);
+    acc += u64::from(u32::from_ne_bytes(tail));
+    // Fold the native-order sum to 16 bits, then to big-endian order: the one's
+    // complement sum commutes with byte swapping (RFC 1071 §2(B)).
+    let folded = fold(acc);
+    u32::from(u16::from_be(folded as u16))
+}
+
+fn fold(mut acc: u64) -> u32 {
+    while acc > 0xffff {
+        acc = (acc & 0xffff) + (acc >> 16);
+    }
+    acc as u32
+}
+
+/// One's complement addition of two partial sums.
+pub fn combine(a: u32, b: u32) -> u32 {
+    fold(u64::from(a) + u64::from(b))
+}
+
+/// The partial sum of the TCP/UDP pseudo-header for `src`, `dst`, the protocol and
+/// the upper-layer length. IPv4 and IPv6 addresses must not be mixed.
+pub fn pseudo_header(src: IpAddr, dst: IpAddr, protocol: u8, len: u32) -> u32 {
+    let mut acc = u64::from(protocol) + u64::from(len >> 16) + u64::from(len & 0xffff);
+    let mut add = |b: &[u8]| {
+        for pair in b.chunks_exact(2) {
+            acc += u64::from(u16::from_be_bytes([pair[0], pair[1]]));
+        }
+    };
+    match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            add(&s.octets());
+            add(&d.octets());
+        }
+        // Mixed families never reach here; sum them as IPv6 (v4-mapped) anyway.
+        (s, d) => {
+            add(&v6_octets(s));
+            add(&v6_octets(d));
+        }
+    }
+    fold(acc)
+}
+
+fn v6_octets(a: IpAddr) -> [u8; 16] {
+    match a {
+        IpAddr::V4(a) => a.to_ipv6_mapped().octets(),
+        IpAddr::V6(a) => a.octets(),
+    }
+}
+
+/// Whether `data` (an upper-layer header and payload, checksum field included)
+/// sums with the pseudo-header to all ones, i.e. its checksum is right.
+pub fn verify(pseudo: u32, data: &[u8]) -> bool {
+    combine(pseudo, sum(data)) == 0xffff
+}
+
+/// Whether a checksum field holds what a sender with transmit checksum offload
+/// leaves there before the NIC fills it in: the plain pseudo-header sum (Linux
+/// `CHECKSUM_PARTIAL`). A capture taken on such a sender shows every outgoing
+/// TCP and UDP packet this way; a corrupted packet matches it with probability
+/// 2⁻¹⁶.
+pub fn is_offload_signature(pseudo: u32, field: u16) -> bool {
+    let p = pseudo as u16;
+    field == p || (p == 0xffff && field == 0) || (p == 0 && field == 0xffff)
+}
+
+/// A network: an address and a prefix length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Net {
+    /// The network address.
+    pub addr: IpAddr,
+    /// The prefix length in bits (0 = everything of that family).
+    pub prefix: u8,
+}
+
+impl Net {
+    /// The network `addr/prefix`.
+    pub const fn new(addr: IpAddr, prefix: u8) -> Net {
+        Net { addr, prefix }
+    }
+
+    /// Whether `a` lies in this network (always false across families).
+    pub fn contains(&self, a: IpAddr) -> bool {
+        fn prefix_eq(x: &[u8], y: &[u8], bits: u32) -> bool {
+            let full = (bits / 8) as usize;
+            let rem = bits % 8;
+            if full > x.len() {
+                return x == y;
+            }
+            if x[..full] != y[..full] {
+                return false;
+            }
+            rem == 0 || {
+                let mask = 0xffu8 << (8 - rem);
+                (x[full] & mask) == (y[full] & mask)
+            }
+        }
+        match (self.addr, a) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                prefix_eq(&n.octets(), &a.octets(), self.prefix.min(32).into())
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                prefix_eq(&n.octets(), &a.octets(), self.prefix.min(128).into())
+            }
+            _ => false,
+        }
+    }
+}
+
+/// One entry of a checksum control list: packets whose **source** lies in `net`
+/// are verified or not, as `verify` says (libnids' `nids_chksum_ctl`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// The source network the rule matches.
+    pub net: Net,
+    /// Whether matching packets have their checksums verified.
+    pub verify: bool,
+}
+
+/// Which checksums the engine verifies: the IPv4 header's, TCP's and UDP's.
+/// ICMP checksums are always verified (as libnids does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Policy<'a> {
+    /// Verify every checksum (libnids' default).
+    #[default]
+    Verify,
+    /// Verify none.
+    Off,
+    /// libnids' `nids_register_chksum_ctl`: the first rule whose network contains
+    /// the packet's source decides; with no match, verify. IPv4 and IPv6 rules may
+    /// be mixed.
+    List(&'a [Rule]),
+    /// Verify, but detect senders with transmit checksum offload, whose packets
+    /// reach a capture on the sending host before the NIC fills the checksum in:
+    ///
+    /// 1. A TCP or UDP packet whose checksum is wrong but holds the offload
+    ///    signature ([`is_offload_signature`]) is accepted, counted in
+    ///    `Stats::checksum_offload_accepted`, and its source is remembered.
+    /// 2. When the peer answers (a packet with a correct checksum from the
+    ///    remembered source's destination back to it), the source is confirmed:
+    ///    from then on its TCP and UDP checksums are not verified at all (TSO
+    ///    super-segments and other offloaded shapes included).
+    ///
+    /// IPv4 header checksums are always verified: no NIC leaves them unfilled in a
+    /// capture. The table of remembered sources holds [`OFFLOAD_SOURCES`] entries;
+    /// when full, the least recently seen one is forgotten.
+    Auto,
+}
+
+/// How many senders the automatic checksum policy remembers.
+pub const OFFLOAD_SOURCES: usize = 16;
+
+#[derive(Debug, Clone, Copy)]
+struct OffloadEntry {
+    src: IpAddr,
+    peer: IpAddr,
+    confirmed: bool,
+    seen: Instant,
+}
+
+/// The state of [`Policy::Auto`]: senders seen with offloaded checksums.
+/// Size: [`OFFLOAD_SOURCES`] entries of about 48 bytes.
+#[derive(Debug, Clone)]
+pub struct Offload {
+    entries: [Option<OffloadEntry>; OFFLOAD_SOURCES],
+}
+
+impl Offload {
+    /// An empty table.
+    pub const fn new() -> Offload {
+        Offload {
+            entries: [None; OFFLOAD_SOURCES],
+        }
+    }
+
+    /// Whether `src`'s TCP/UDP checksums are no longer verified.
+    pub fn confirmed(&self, src: IpAddr) -> bool {
+        self.entries
+            .iter()
+            .flatten()
+            .any(|e| e.confirmed && e.src == src)
+    }
+
+    /// A packet from `src` to `dst` carried the offload signature: remember it.
+    pub fn suspect(&mut self, now: Instant, src: IpAddr, dst: IpAddr) {
+        if let Some(e) = self.entries.iter_mut().flatten().find(|e| e.src == src) {
+            e.seen = now;
+            e.peer = dst;
+            return;
+        }
+        let entry = OffloadEntry {
+            src,
+            peer: dst,
+            confirmed: false,
+            seen: now,
+        };
+        let slot = self
+            .entries
+            .iter_mut()
+            .min_by_key(|e| e.map(|e| e.seen))
+            .expect("OFFLOAD_SOURCES > 0");
+        *slot = Some(entry);
+    }
+
+    /// A packet with a correct checksum went from `src` to `dst`: if `dst` is a
+    /// suspected sender and `src` its peer, confirm it.
+    pub fn answered(&mut self, now: Instant, src: IpAddr, dst: IpAddr) {
+        if let Some(e) = self
+            .entries
+            .iter_mut()
+            .flatten()
+            .find(|e| e.src == dst && e.peer == src)
+        {
+            e.confirmed = true;
+            e.seen = now;
+        }
+    }
+}
+
+impl Default for Offload {
+    fn default() -> Self {
+        Offload::new()
+    }
+}
+
+impl Policy<'_> {
+    /// Whether checksums of a packet from `src` are to be verified, before the
+    /// automatic policy's per-source state is consulted.
+    pub fn verifies(&self, src: IpAddr) -> bool {
+        match self {
+            Policy::Verify | Policy::Auto => true,
+            Policy::Off => false,
+            Policy::List(rules) => rules
+                .iter()
+                .find(|r| r.net.contains(src))
+                .is_none_or(|r| r.verify),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::net::{Ipv4Addr, Ipv6Addr};
+
+    /// The reference sum: 16-bit big-endian words, one at a time.
+    fn slow_sum(data: &[u8]) -> u32 {
+        let mut acc: u64 = 0;
+        for pair in data.chunks(2) {
+            let hi = pair[0];
+            let lo = pair.get(1).copied().unwrap_or(0);
+            acc += u64::from(u16::from_be_bytes([hi, lo]));
+        }
+        fold(acc)
+    }
+
+    #[test]
+    fn test_sum_matches_reference() {
+        let data: std::vec::Vec<u8> = (0..1001u32).map(|i| (i * 7 + 3) as u8).collect();
+        for len in 0..data.len() {
+            assert_eq!(sum(&data[..len]), slow_sum(&data[..len]), "len {len}");
+        }
+    }
+
+    #[test]
+    fn test_ipv4_header_checksum() {
+        // IPv4 header from RFC 1071 style example (checksum 0xb861 filled in).
+        let hdr = [
+            0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0xb8, 0x61, 0xc0, 0xa8,
+            0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7,
+        ];
+        assert_eq!(sum(&hdr), 0xffff);
+    }
+
+    #[test]
+    fn test_net_contains() {
+        let n = Net::new(IpAddr::V4(Ipv4Addr::new(10, 1, 0, 0)), 16);
+        assert!(n.contains(IpAddr::V4(Ipv4Addr::new(10, 1, 200, 3))));
+        assert!(!n.contains(IpAddr::V4(Ipv4Addr::new(10, 2, 0, 3))));
+        assert!(!n.contains(IpAddr::V6(Ipv6Addr::LOCALHOST)));
+        let n = Net::new(IpAddr::V6("fd00::".parse().unwrap()), 9);
+        assert!(n.contains(IpAddr::V6("fd7f::1".parse().unwrap())));
+        assert!(!n.contains(IpAddr::V6("fd80::1".parse().unwrap())));
+        let all = Net::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
+        assert!(all.contains(IpAddr::V4(Ipv4Addr::new(1, 2, 3, 4))));
+    }
+
+    #[test]
+    fn test_list_first_match_wins() {
+        let rules = [
+            Rule {
+                net: Net::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 32),
+                verify: true,
+            },
+            Rule {
+                net: Net::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 0)), 8),
+                verify: false,
+            },
+        ];
+        let p = Policy::List(&rules);
+        assert!(p.verifies(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))));
+        assert!(!p.verifies(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2))));
+        assert!(p.verifies(IpAddr::V4(Ipv4Addr::new(11, 0, 0, 2))));
+    }
+
+    #[test]
+    fn test_offload_confirm() {
+        let a = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
+        let b = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
+        let mut o = Offload::new();
+        o.suspect(Instant::ZERO, a, b);
+        assert!(!o.confirmed(a));
+        o.answered(Instant::ZERO, a, b); // a -> b is not an answer to a
+        assert!(!o.confirmed(a));
+        o.answered(Instant::ZERO, b, a);
+        assert!(o.confirmed(a));
+        assert!(!o.confirmed(b));
+    }
+
+    #[test]
+    fn test_offload_table_bounded() {
+        let mut o = Offload::new();
+        for i in 0..1000u32 {
+            o.suspect(
+                Instant::from_micros(i.into()),
+                IpAddr::V4(Ipv4Addr::from(i)),
+                IpAddr::V4(Ipv4Addr::from(0)),
+            );
+        }
+        assert_eq!(o.entries.iter().flatten().count(), OFFLOAD_SOURCES);
+        assert!(o
+            .entries
+            .iter()
+            .flatten()
+            .all(|e| e.seen.micros() >= 1000 - OFFLOAD_SOURCES as u64));
+    }
+}

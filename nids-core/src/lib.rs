@@ -1,0 +1,49 @@
+//! # nids-core
+//!
+//! A passive TCP/IP reassembly engine in the spirit of libnids: it takes captured
+//! frames with their timestamps and reports what the hosts really exchanged:
+//! valid IP datagrams, UDP datagrams, reassembled TCP streams, port scans, and a
+//! warning for everything it drops.
+//!
+//! It runs without the standard library and without a heap: tables are sized by
+//! const generics, byte storage is handed in by the caller, every limit has a
+//! documented behaviour, a [`Warning`] and a counter in [`Stats`], and no input
+//! makes it panic.
+//!
+//! ```
+//! use nids_core::{Handler, Instant, LinkType, Nids, udp};
+//!
+//! struct Printer;
+//! impl Handler for Printer {
+//!     fn udp(&mut self, d: &udp::Datagram<'_>) {
+//!         println!("{} {} bytes", d.tuple, d.payload.len());
+//!     }
+//! }
+//!
+//! let mut nids = Nids::<(), 16, 8>::new(LinkType::ETHERNET, Default::default()).unwrap();
+//! let frame = [0u8; 60]; // an Ethernet frame from a capture
+//! nids.process(Instant::from_micros(1), &frame, &mut Printer);
+//! assert_eq!(nids.stats().frames, 1);
+//! ```
+#![cfg_attr(not(test), no_std)]
+#![deny(unsafe_code, missing_docs)]
+
+pub mod config;
+pub mod engine;
+pub mod event;
+pub mod flow;
+pub mod handler;
+pub mod ip;
+pub mod link;
+pub mod stats;
+pub mod time;
+pub mod udp;
+
+pub use config::Config;
+pub use engine::{Error, Nids};
+pub use event::Warning;
+pub use flow::Tuple;
+pub use handler::Handler;
+pub use link::LinkType;
+pub use stats::Stats;
+pub use time::{Duration, Instant};
