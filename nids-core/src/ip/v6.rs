@@ -56,28 +56,22 @@ pub fn parse(bytes: &[u8]) -> Result<Packet<'_>, Warning> {
     let mut walked = 0;
     let mut fragment = None;
     let mut seen_fragment = false;
-    loop {
+    while let HOP_BY_HOP | ROUTING | DEST_OPTS | AH | FRAGMENT = next {
+        if next == HOP_BY_HOP && walked != 0 {
+            return Err(Warning::Ipv6HopByHopNotFirst);
+        }
+        if walked == MAX_EXT_HEADERS {
+            return Err(Warning::Ipv6TooManyExt);
+        }
+        let start = bytes.get(off..off + 2).ok_or(Warning::Ipv6ExtTruncated)?;
         let len = match next {
-            HOP_BY_HOP | ROUTING | DEST_OPTS | AH | FRAGMENT => {
-                if next == HOP_BY_HOP && walked != 0 {
-                    return Err(Warning::Ipv6HopByHopNotFirst);
-                }
-                if walked == MAX_EXT_HEADERS {
-                    return Err(Warning::Ipv6TooManyExt);
-                }
-                let hdr = bytes.get(off..off + 2).ok_or(Warning::Ipv6ExtTruncated)?;
-                let len = match next {
-                    FRAGMENT => 8,
-                    AH => (usize::from(hdr[1]) + 2) * 4,
-                    _ => (usize::from(hdr[1]) + 1) * 8,
-                };
-                if off + len > total {
-                    return Err(Warning::Ipv6ExtTruncated);
-                }
-                len
-            }
-            _ => break,
+            FRAGMENT => 8,
+            AH => (usize::from(start[1]) + 2) * 4,
+            _ => (usize::from(start[1]) + 1) * 8,
         };
+        if off + len > total {
+            return Err(Warning::Ipv6ExtTruncated);
+        }
         let hdr = &bytes[off..off + len];
         match next {
             ROUTING if hdr.get(3).copied().unwrap_or(0) > 0 => {
