@@ -9,13 +9,25 @@ use crate::ip::checksum::Policy;
 pub struct Config<'a> {
     /// Which checksums are verified (default: all, as libnids).
     pub checksums: Policy<'a>,
+    /// TCP settings.
+    pub tcp: crate::tcp::Config,
+    /// Port-scan detection settings (libnids' `scan_num_ports`, `scan_delay`);
+    /// the table size is the engine's `SCAN_HOSTS` (0 turns detection off).
+    pub scan: crate::scan::Config,
+    /// Key of the flow hash (SipHash-1-3). Give each engine a random key where
+    /// an attacker could choose flow tuples; the default fixed key keeps runs
+    /// reproducible.
+    pub hash_key: (u64, u64),
 }
 
 impl Config<'_> {
-    /// libnids' defaults.
+    /// libnids' defaults, with a fixed hash key.
     pub const fn new() -> Self {
         Config {
             checksums: Policy::Verify,
+            tcp: crate::tcp::Config::new(),
+            scan: crate::scan::Config::new(),
+            hash_key: (0x6e69_6473, 0x002d_7273),
         }
     }
 }

@@ -10,8 +10,9 @@ use crate::ip::checksum::{self, Offload, Policy};
 use crate::ip::{self, protocol, Packet};
 use crate::link::{self, LinkType};
 use crate::stats::{self, Stats};
-use crate::time::Instant;
-use crate::udp;
+use crate::tcp::{self, Tcp};
+use crate::time::{Duration, Instant};
+use crate::{scan, udp};
 
 /// Why an engine could not be built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,29 +40,56 @@ impl core::error::Error for Error {}
 /// * `HOSTS`: defragmentation host slots (libnids' `n_hosts`, 256).
 ///
 /// No globals: several engines may run side by side.
-pub struct Nids<'a, U, const STREAMS: usize, const HOSTS: usize> {
+pub struct Nids<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize = 256> {
     link: LinkType,
-    upper: Upper<'a>,
-    _user: PhantomData<U>,
+    upper: Upper<'a, U, STREAMS, SCAN_HOSTS>,
+    _hosts: PhantomData<[(); HOSTS]>,
 }
 
 /// The state behind the IP layer, kept apart from defragmentation so a rebuilt
 /// datagram (borrowed from defragmentation storage) can flow through it.
-struct Upper<'a> {
+struct Upper<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> {
     checksums: Policy<'a>,
+    scan: scan::Detector<SCAN_HOSTS, SCAN_PORTS>,
     offload: Offload,
     stats: Stats,
+    tcp: Tcp<'a, U, STREAMS>,
+    /// Latest packet time seen.
+    now: Instant,
+    /// When idle streams are next looked for.
+    next_expiry: Instant,
 }
 
-fn warn<U, H: Handler<U>>(stats: &mut Stats, h: &mut H, ts: Instant, w: Warning, packet: &[u8]) {
-    stats.count(w);
-    h.warning(ts, w, packet);
+/// Most distinct targets remembered per scanning source (bounds
+/// `Config::scan.num_ports` at 15).
+pub const SCAN_PORTS: usize = 16;
+
+fn scan_key(k: (u64, u64)) -> [u8; 16] {
+    let mut key = [0u8; 16];
+    key[..8].copy_from_slice(&k.1.to_le_bytes());
+    key[8..].copy_from_slice(&k.0.rotate_left(17).to_le_bytes());
+    key
 }
 
-impl<'a, U, const STREAMS: usize, const HOSTS: usize> Nids<'a, U, STREAMS, HOSTS> {
-    /// An engine for frames of link type `link`. Fails if the link type is not
-    /// supported ([`LinkType::is_supported`]).
-    pub fn new(link: LinkType, config: Config<'a>) -> Result<Self, Error> {
+/// How often (in packet time) idle streams are looked for.
+const EXPIRY_INTERVAL: Duration = Duration::from_secs(1);
+
+use crate::tcp::warn;
+
+impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
+    Nids<'a, U, STREAMS, HOSTS, SCAN_HOSTS>
+{
+    /// An engine for frames of link type `link`, with `tcp_storage` for bytes
+    /// that must wait (out-of-order segments, bytes the handler keeps). Fails if
+    /// the link type is not supported ([`LinkType::is_supported`]).
+    ///
+    /// The tables are part of the value (a few hundred bytes per stream slot):
+    /// build large engines on the heap or in a `static`.
+    pub fn new(
+        link: LinkType,
+        config: Config<'a>,
+        tcp_storage: impl Into<managed::ManagedSlice<'a, u8>>,
+    ) -> Result<Self, Error> {
         if !link.is_supported() {
             return Err(Error::UnsupportedLinkType(link));
         }
@@ -69,11 +97,25 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize> Nids<'a, U, STREAMS, HOSTS
             link,
             upper: Upper {
                 checksums: config.checksums,
+                scan: scan::Detector::with_config(scan_key(config.hash_key), config.scan),
                 offload: Offload::new(),
                 stats: Stats::new(),
+                tcp: Tcp::new(tcp_storage.into(), config.tcp, config.hash_key),
+                now: Instant::ZERO,
+                next_expiry: Instant::ZERO,
             },
-            _user: PhantomData,
+            _hosts: PhantomData,
         })
+    }
+
+    /// TCP streams open now.
+    pub fn streams(&self) -> usize {
+        self.upper.tcp.len()
+    }
+
+    /// TCP storage blocks in use, and in all.
+    pub fn tcp_storage(&self) -> (u32, u32) {
+        self.upper.tcp.storage()
     }
 
     /// The link type frames are decoded with.
@@ -90,6 +132,7 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize> Nids<'a, U, STREAMS, HOSTS
     /// panics, whatever the bytes.
     pub fn process<H: Handler<U>>(&mut self, ts: Instant, frame: &[u8], h: &mut H) {
         let up = &mut self.upper;
+        up.tick(ts, h);
         stats::bump(&mut up.stats.frames);
         stats::add(&mut up.stats.bytes, frame.len());
         let l3 = match link::decode(self.link, frame) {
@@ -121,28 +164,42 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize> Nids<'a, U, STREAMS, HOSTS
     /// Let packet time run to `now` without a packet (for idle live links):
     /// timeouts fire as if a packet had arrived at `now`.
     pub fn advance<H: Handler<U>>(&mut self, now: Instant, h: &mut H) {
-        let _ = (now, h);
+        self.upper.tick(now, h);
     }
 
-    /// End of input: every open stream ends with an `Exiting` event.
+    /// End of input: every open stream ends with an `Exiting` event (oldest
+    /// first), stamped with the latest packet time.
     pub fn finish<H: Handler<U>>(&mut self, h: &mut H) {
-        let _ = h;
+        let up = &mut self.upper;
+        up.tcp.finish(up.now, h, &mut up.stats);
     }
 }
 
-impl<'a> Upper<'a> {
+impl<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> Upper<'a, U, STREAMS, SCAN_HOSTS> {
+    /// Packet time moves to `ts`: run timeouts that are due.
+    fn tick<H: Handler<U>>(&mut self, ts: Instant, h: &mut H) {
+        if ts > self.now {
+            self.now = ts;
+        }
+        if ts >= self.next_expiry {
+            self.next_expiry = ts + EXPIRY_INTERVAL;
+            self.tcp.expire(ts, h, &mut self.stats);
+        }
+    }
+
     /// A whole datagram: the `ip` callback, then the transport protocol.
-    fn datagram<U, H: Handler<U>>(&mut self, ts: Instant, p: &Packet<'_>, h: &mut H) {
+    fn datagram<H: Handler<U>>(&mut self, ts: Instant, p: &Packet<'_>, h: &mut H) {
         stats::bump(&mut self.stats.datagrams);
         h.ip(ts, p);
         match p.protocol {
             protocol::UDP => self.udp(ts, p, h),
+            protocol::TCP => self.tcp(ts, p, h),
             protocol::ICMP | protocol::ICMPV6 => stats::bump(&mut self.stats.icmp),
             _ => stats::bump(&mut self.stats.other_protocol),
         }
     }
 
-    fn udp<U, H: Handler<U>>(&mut self, ts: Instant, p: &Packet<'_>, h: &mut H) {
+    fn udp<H: Handler<U>>(&mut self, ts: Instant, p: &Packet<'_>, h: &mut H) {
         let c = match udp::check(p) {
             Ok(c) => c,
             Err(w) => return warn(&mut self.stats, h, ts, w, p.bytes),
@@ -160,6 +217,26 @@ impl<'a> Upper<'a> {
             payload: &c.segment[8..],
             ip: p.bytes,
         });
+    }
+
+    fn tcp<H: Handler<U>>(&mut self, ts: Instant, p: &Packet<'_>, h: &mut H) {
+        let seg = match tcp::segment::parse(p) {
+            Ok(s) => s,
+            Err(w) => return warn(&mut self.stats, h, ts, w, p.bytes),
+        };
+        if !seg.has(tcp::segment::flags::ACK) {
+            // Like libnids: before the checksum check, for every ACK-less segment.
+            if let Some(report) = self.scan.tcp(ts, p.src, p.dst, seg.tuple.dport, seg.flags) {
+                stats::bump(&mut self.stats.scans);
+                h.scan(ts, &report);
+            }
+        }
+        let field = u16::from_be_bytes([seg.raw[16], seg.raw[17]]);
+        if !self.transport_checksum_ok(ts, p, protocol::TCP, seg.raw, field) {
+            return warn(&mut self.stats, h, ts, Warning::TcpBadChecksum, p.bytes);
+        }
+        stats::bump(&mut self.stats.tcp_segments);
+        self.tcp.segment(ts, &seg, p.bytes, h, &mut self.stats);
     }
 
     /// Apply the checksum policy to a TCP or UDP segment whose checksum field is

@@ -2,6 +2,7 @@
 
 use crate::event::Warning;
 use crate::ip::Packet;
+use crate::tcp::stream::Stream;
 use crate::time::Instant;
 use crate::udp;
 
@@ -34,6 +35,17 @@ pub trait Handler<U = ()> {
 
     /// Every valid UDP datagram.
     fn udp(&mut self, datagram: &udp::Datagram<'_>) {}
+
+    /// A TCP stream event: `JustEstablished` (choose what to collect), `Data`,
+    /// then one of `Close`, `Reset`, `TimedOut`, `Exiting`.
+    fn tcp(&mut self, stream: &mut Stream<'_, '_, U>) {}
+
+    /// A port scan was detected (libnids reports it through its syslog hook).
+    fn scan(&mut self, ts: Instant, report: &crate::scan::Report<'_>) {}
+
+    /// A frame the engine wants sent (the RST segments of `Stream::kill`), for the
+    /// link type in use.
+    fn transmit(&mut self, frame: &[u8]) {}
 
     /// Something was dropped or a limit was hit; `packet` is the L3 packet
     /// concerned (empty when the warning concerns no one packet). The warning is

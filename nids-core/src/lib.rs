@@ -20,7 +20,8 @@
 //!     }
 //! }
 //!
-//! let mut nids = Nids::<(), 16, 8>::new(LinkType::ETHERNET, Default::default()).unwrap();
+//! let mut storage = [0u8; 16 * 1024]; // for out-of-order TCP bytes
+//! let mut nids = Nids::<(), 16, 8>::new(LinkType::ETHERNET, Default::default(), &mut storage[..]).unwrap();
 //! let frame = [0u8; 60]; // an Ethernet frame from a capture
 //! nids.process(Instant::from_micros(1), &frame, &mut Printer);
 //! assert_eq!(nids.stats().frames, 1);
@@ -35,9 +36,14 @@ pub mod flow;
 pub mod handler;
 pub mod ip;
 pub mod link;
+pub mod scan;
 pub mod stats;
+pub mod tcp;
 pub mod time;
 pub mod udp;
+
+#[cfg(test)]
+pub(crate) mod test_util;
 
 pub use config::Config;
 pub use engine::{Error, Nids};
@@ -46,4 +52,5 @@ pub use flow::Tuple;
 pub use handler::Handler;
 pub use link::LinkType;
 pub use stats::Stats;
+pub use tcp::stream::{Event as TcpEvent, Side, Stream};
 pub use time::{Duration, Instant};

@@ -41,8 +41,15 @@ pub struct Stats {
     pub tcp_streams: u64,
     /// TCP streams that completed the handshake (`JustEstablished`).
     pub tcp_established: u64,
-    /// TCP payload bytes delivered in order to the handler.
+    /// TCP payload bytes delivered in order (collected or only counted).
     pub tcp_bytes: u64,
+    /// TCP segments of a known stream dropped by the window check (libnids
+    /// drops them silently; most are retransmissions of old data).
+    pub tcp_out_of_window: u64,
+    /// TCP segments dropped by PAWS (an older timestamp than the last one).
+    pub tcp_paws: u64,
+    /// TCP segments for which no stream exists and that do not open one.
+    pub tcp_no_stream: u64,
     /// Port scans reported.
     pub scans: u64,
     /// One counter per [`Warning`], indexed by `warning as usize`; see
@@ -71,6 +78,9 @@ impl Stats {
             tcp_streams: 0,
             tcp_established: 0,
             tcp_bytes: 0,
+            tcp_out_of_window: 0,
+            tcp_paws: 0,
+            tcp_no_stream: 0,
             scans: 0,
             warnings: [0; Warning::COUNT],
         }

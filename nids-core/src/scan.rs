@@ -1,0 +1,1414 @@
+//! Port-scan detection: [`Detector`] notices a source that probes many distinct
+//! targets (address and port) within a short span of packet time.
+//!
+//! # The rule
+//!
+//! A source is reported when it has probed **more than [`Config::num_ports`]
+//! distinct targets within the last [`Config::delay`]** of packet time (the
+//! timestamps given with each packet; no clock is read). A target is a
+//! destination address, a destination port and a protocol (TCP and UDP port 80 are
+//! two targets). Probing a target again refreshes its time but does not count
+//! twice. Probes older than `delay` fall out of the window, so a client that opens
+//! one connection a second is never reported, however long it runs.
+//!
+//! After a report the source's probe list starts again from empty, as in libnids:
+//! a long sweep gives **one report per `num_ports + 1` new targets** (with the
+//! defaults, one per 11), each listing exactly the targets probed since the last
+//! one. A target probed before a report and again after it counts again.
+//!
+//! # What is a probe
+//!
+//! * [`Detector::tcp`]: a TCP segment **without ACK and without RST**. SYN
+//!   (connect and half-open scans, also with the ECN bits), FIN, NULL, XMAS and
+//!   any other ACK-less mix (SYN+FIN, …) count. Segments with ACK are ordinary
+//!   traffic (so ACK, window and Maimon scans are **not detected**, as in
+//!   libnids). A bare RST is **not** a probe, unlike libnids: bare RSTs are
+//!   mostly *answers* (to an ACK scan, to stray segments), so counting them made
+//!   the scanned host look like a scanner of the scanner's many source ports.
+//! * [`Detector::udp`]: every UDP datagram, **only when [`Config::udp`] is set**
+//!   (off by default, because resolvers, NTP and peer-to-peer traffic reach many
+//!   distinct UDP targets legitimately). UDP probes count exactly like TCP ones.
+//! * [`Detector::icmp_port_unreachable`]: marks the matching UDP probe as
+//!   answered ([`Proto::Udp`]`{ unreachable: true }`), so a report tells closed
+//!   ports from open or filtered ones. It does not change when a source is
+//!   reported.
+//!
+//! # The table
+//!
+//! Sources live in a fixed table of `HOSTS` entries (libnids' `scan_num_hosts`,
+//! 256 by default), each holding up to `PORTS` probes (at least `num_ports + 1`
+//! are needed). A source is hashed with SipHash-1-3 under a secret 128-bit key
+//! given at construction, so a sender cannot aim many sources at one part of the
+//! table without knowing the key. It may sit in any of the [`WINDOW`] entries
+//! that follow its hash. An entry is free when empty or when its last probe is
+//! older than `delay`; when all entries of the window hold live probes, the one
+//! with the oldest last activity is reused (and counted in [`Stats::reused`]).
+//!
+//! # Differences from libnids (`scan.c`)
+//!
+//! * `delay` works. libnids' test is reversed, so it never forgets a probe and
+//!   reports any client after its 11th distinct target over its lifetime.
+//! * No out-of-bounds index (libnids' `scan_hash` can go negative), keyed hashing,
+//!   IPv6, UDP, the probes and their kind in the report, bare RSTs ignored.
+//!
+//! ```
+//! use nids_core::scan::{Detector, Kind};
+//! use nids_core::time::{Duration, Instant};
+//!
+//! // libnids' sizes: 256 sources, 10 + 1 probes each (about 100 KB).
+//! let mut scan = Detector::<256, 11>::new([7; 16]);
+//! let (me, you) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+//! for port in 1..=10u16 {
+//!     let now = Instant::from_micros(u64::from(port) * 1000);
+//!     assert!(scan.tcp(now, me, you, port, 0x02).is_none()); // SYN
+//! }
+//! let report = scan.tcp(Instant::from_micros(11_000), me, you, 11, 0x02).unwrap();
+//! assert_eq!(report.kind, Kind::Syn);
+//! assert_eq!(report.probes.len(), 11);
+//! assert_eq!(report.last - report.first, Duration::from_millis(10));
+//! ```
+
+use core::fmt;
+use core::hash::Hasher;
+use core::net::{IpAddr, Ipv4Addr};
+
+use siphasher::sip::SipHasher13;
+
+use crate::time::{Duration, Instant};
+
+/// TCP flag bits, as in the TCP header's flags byte.
+mod flag {
+    pub const FIN: u8 = 0x01;
+    pub const SYN: u8 = 0x02;
+    pub const RST: u8 = 0x04;
+    pub const PSH: u8 = 0x08;
+    pub const ACK: u8 = 0x10;
+    pub const URG: u8 = 0x20;
+    pub const ECE: u8 = 0x40;
+    pub const CWR: u8 = 0x80;
+    /// The bits that name a probe's [`super::Kind`]: ECE and CWR (ECN) are left out.
+    pub const KIND: u8 = FIN | SYN | RST | PSH | URG;
+}
+
+/// How many consecutive table entries a source may occupy, starting at its hash
+/// (fewer when `HOSTS` is smaller). Bounds the cost of one lookup to 8 entries.
+pub const WINDOW: usize = 8;
+
+/// Run-time settings of a [`Detector`]. Size: 24 bytes on 64-bit targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Config {
+    /// A source is reported when it probes more than this many distinct targets
+    /// within `delay` (libnids' `scan_num_ports`, default 10). `0` disables
+    /// detection. Values of `PORTS` or more are lowered to `PORTS - 1` (see
+    /// [`Detector::threshold`]).
+    pub num_ports: usize,
+    /// The sliding window, in packet time (libnids' `scan_delay`, default 3000 ms,
+    /// which libnids ignores by mistake). `Duration::ZERO` keeps only probes made
+    /// at the same microsecond.
+    pub delay: Duration,
+    /// Count UDP datagrams as probes (default `false`; libnids has no UDP scan
+    /// detection).
+    pub udp: bool,
+}
+
+impl Config {
+    /// libnids' settings: 10 ports, 3000 ms, TCP only.
+    pub const fn new() -> Config {
+        Config {
+            num_ports: 10,
+            delay: Duration::from_millis(3000),
+            udp: false,
+        }
+    }
+
+    /// Detection turned off (`num_ports` 0).
+    pub const fn disabled() -> Config {
+        Config {
+            num_ports: 0,
+            ..Config::new()
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config::new()
+    }
+}
+
+/// The protocol of a [`Probe`], with what it carried or received.
+/// Size: 2 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Proto {
+    /// A TCP segment without ACK or RST; `flags` is the raw flags byte of the
+    /// first segment to the target (later ones only refresh the time).
+    Tcp {
+        /// The TCP flags byte (FIN 0x01, SYN 0x02, PSH 0x08, URG 0x20, ...).
+        flags: u8,
+    },
+    /// A UDP datagram.
+    Udp {
+        /// The target answered with an ICMP port unreachable (the port is closed).
+        unreachable: bool,
+    },
+}
+
+/// One target probed by a source. Size: 32 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Probe {
+    /// The probed address.
+    pub dst: IpAddr,
+    /// The probed port.
+    pub port: u16,
+    /// TCP (with its flags) or UDP (with its answer).
+    pub proto: Proto,
+    /// Packet time of the latest packet to this target.
+    pub ts: Instant,
+}
+
+impl Probe {
+    /// An unused slot.
+    const EMPTY: Probe = Probe {
+        dst: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        port: 0,
+        proto: Proto::Tcp { flags: 0 },
+        ts: Instant::ZERO,
+    };
+
+    /// The kind of scan this probe belongs to ([`Kind::from_tcp_flags`] for TCP,
+    /// [`Kind::Udp`] for UDP). O(1).
+    pub const fn kind(&self) -> Kind {
+        match self.proto {
+            Proto::Tcp { flags } => Kind::from_tcp_flags(flags),
+            Proto::Udp { .. } => Kind::Udp,
+        }
+    }
+
+    /// Whether this probe is to the same target (address, port and protocol).
+    fn same_target(&self, dst: IpAddr, port: u16, udp: bool) -> bool {
+        self.dst == dst && self.port == port && matches!(self.proto, Proto::Udp { .. }) == udp
+    }
+}
+
+#[cfg(feature = "defmt")]
+fn defmt_ip(f: defmt::Formatter<'_>, a: IpAddr) {
+    match a {
+        IpAddr::V4(a) => defmt::write!(f, "{=[u8]}", a.octets().as_slice()),
+        IpAddr::V6(a) => defmt::write!(f, "{=[u8]}", a.octets().as_slice()),
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Probe {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt_ip(f, self.dst);
+        defmt::write!(f, ":{} {} at {}", self.port, self.proto, self.ts);
+    }
+}
+
+/// What kind of scan a [`Report`] shows, from the probes' TCP flags (ECE and CWR
+/// ignored). Size: 2 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Kind {
+    /// SYN only: connect or half-open (`nmap -sS`, `-sT`) scans.
+    Syn,
+    /// FIN only (`nmap -sF`).
+    Fin,
+    /// No flag at all (`nmap -sN`).
+    Null,
+    /// FIN, PSH and URG (`nmap -sX`).
+    Xmas,
+    /// UDP datagrams (`nmap -sU`).
+    Udp,
+    /// Probes of different kinds (several of the above, or TCP and UDP).
+    Mixed,
+    /// Every probe had this same other ACK-less combination of flags (such as
+    /// SYN+FIN); the value is the flags byte without ECE and CWR.
+    Other(u8),
+}
+
+impl Kind {
+    /// The kind of one TCP probe with flags byte `flags`. O(1).
+    pub const fn from_tcp_flags(flags: u8) -> Kind {
+        match flags & flag::KIND {
+            flag::SYN => Kind::Syn,
+            flag::FIN => Kind::Fin,
+            0 => Kind::Null,
+            f if f == flag::FIN | flag::PSH | flag::URG => Kind::Xmas,
+            f => Kind::Other(f),
+        }
+    }
+
+    /// The kind of a list of probes: theirs if they all agree, [`Kind::Mixed`]
+    /// otherwise (and for an empty list). O(n).
+    pub fn of(probes: &[Probe]) -> Kind {
+        let mut it = probes.iter().map(Probe::kind);
+        match it.next() {
+            Some(k) if it.all(|o| o == k) => k,
+            _ => Kind::Mixed,
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    /// `SYN`, `FIN`, `NULL`, `XMAS`, `UDP`, `mixed`, or the flag names joined by
+    /// `+` for [`Kind::Other`] (`SYN+FIN`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let flags = match *self {
+            Kind::Syn => return f.write_str("SYN"),
+            Kind::Fin => return f.write_str("FIN"),
+            Kind::Null => return f.write_str("NULL"),
+            Kind::Xmas => return f.write_str("XMAS"),
+            Kind::Udp => return f.write_str("UDP"),
+            Kind::Mixed => return f.write_str("mixed"),
+            Kind::Other(flags) => flags,
+        };
+        const NAMES: [(u8, &str); 8] = [
+            (flag::SYN, "SYN"),
+            (flag::FIN, "FIN"),
+            (flag::RST, "RST"),
+            (flag::PSH, "PSH"),
+            (flag::URG, "URG"),
+            (flag::ACK, "ACK"),
+            (flag::ECE, "ECE"),
+            (flag::CWR, "CWR"),
+        ];
+        if flags == 0 {
+            return f.write_str("NULL");
+        }
+        let mut sep = "";
+        for (bit, name) in NAMES {
+            if flags & bit != 0 {
+                write!(f, "{sep}{name}")?;
+                sep = "+";
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A detected scan, lent by [`Detector::tcp`] or [`Detector::udp`] until the
+/// detector's next call. Size: 56 bytes on 64-bit targets (the probes stay in the
+/// detector).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Report<'a> {
+    /// The scanning source.
+    pub src: IpAddr,
+    /// The distinct targets probed within the window, in the order first probed:
+    /// `threshold + 1` of them (see [`Detector::threshold`]).
+    pub probes: &'a [Probe],
+    /// The earliest probe time among `probes`.
+    pub first: Instant,
+    /// The latest probe time among `probes` (usually the packet that triggered
+    /// the report).
+    pub last: Instant,
+    /// The kind of scan, from the probes ([`Kind::of`]).
+    pub kind: Kind,
+}
+
+impl fmt::Display for Report<'_> {
+    /// `10.0.0.1: SYN scan of 11 targets from 1.000000 to 1.100000`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} scan of {} targets from {} to {}",
+            self.src,
+            self.kind,
+            self.probes.len(),
+            self.first,
+            self.last
+        )
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Report<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt_ip(f, self.src);
+        defmt::write!(
+            f,
+            ": {} scan of {} targets from {} to {}",
+            self.kind,
+            self.probes.len(),
+            self.first,
+            self.last
+        );
+    }
+}
+
+/// Counters of a [`Detector`]; they saturate rather than wrap. Size: 32 bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Stats {
+    /// Packets counted as probes (repeats to the same target included; packets
+    /// ignored because detection is off, because of ACK or RST, or UDP while
+    /// [`Config::udp`] is off, are not).
+    pub probes: u64,
+    /// Scans reported.
+    pub reports: u64,
+    /// Entries taken from a source that still had probes in the window, because
+    /// every entry a new source could use was busy: that source's probes are
+    /// forgotten (a scanner that floods the table with spoofed sources can hide
+    /// a real scan this way; a larger `HOSTS` makes it harder).
+    pub reused: u64,
+    /// UDP probes marked answered by [`Detector::icmp_port_unreachable`].
+    pub unreachable: u64,
+}
+
+impl Stats {
+    /// All counters at zero.
+    pub const fn new() -> Stats {
+        Stats {
+            probes: 0,
+            reports: 0,
+            reused: 0,
+            unreachable: 0,
+        }
+    }
+}
+
+/// One source's entry. Size: `32 * PORTS + 32` bytes on 64-bit targets.
+#[derive(Debug, Clone, Copy)]
+struct Host<const PORTS: usize> {
+    /// The source, `None` if the entry was never used.
+    src: Option<IpAddr>,
+    /// Packet time of the source's latest probe (never before any probe's `ts`).
+    last: Instant,
+    /// Probes in use, at the front of `probes` (at most `PORTS`, which is
+    /// checked to fit in a `u16`).
+    len: u16,
+    probes: [Probe; PORTS],
+}
+
+impl<const PORTS: usize> Host<PORTS> {
+    const EMPTY: Self = Host {
+        src: None,
+        last: Instant::ZERO,
+        len: 0,
+        probes: [Probe::EMPTY; PORTS],
+    };
+
+    /// Whether a new source may take this entry without losing live probes.
+    fn is_free(&self, now: Instant, delay: Duration) -> bool {
+        self.src.is_none() || self.len == 0 || now.saturating_since(self.last) > delay
+    }
+
+    /// Drops the probes older than `delay`, keeping the order. O(PORTS).
+    fn expire(&mut self, now: Instant, delay: Duration) {
+        let mut kept: u16 = 0;
+        for r in 0..usize::from(self.len) {
+            let Some(p) = self.probes.get(r).copied() else {
+                break;
+            };
+            if now.saturating_since(p.ts) <= delay {
+                if let Some(w) = self.probes.get_mut(usize::from(kept)) {
+                    *w = p;
+                }
+                kept = kept.saturating_add(1);
+            }
+        }
+        self.len = kept;
+    }
+
+    /// The probes in use, mutably.
+    fn probes_mut(&mut self) -> &mut [Probe] {
+        self.probes
+            .get_mut(..usize::from(self.len))
+            .unwrap_or(&mut [])
+    }
+}
+
+/// Port-scan detector for up to `HOSTS` sources at a time, each tracked with up
+/// to `PORTS` probes. See the [module docs](self) for the rule.
+///
+/// * Memory: `HOSTS * (32 * PORTS + 32)` bytes plus 72, all inline (no heap):
+///   libnids' sizes `Detector<256, 11>` take 98,376 bytes on 64-bit targets. Build
+///   it in a `static` or in place when the stack is small; [`Detector::new`] is a
+///   `const fn`.
+/// * Time: each call costs one SipHash of the source, at most [`WINDOW`] entry
+///   checks and O(`PORTS`) work on the source's probes.
+/// * `PORTS` must be at least `num_ports + 1`; a smaller `PORTS` lowers the
+///   threshold to `PORTS - 1` ([`Detector::threshold`]). `HOSTS == 0` or
+///   `PORTS < 2` disable detection (every call does nothing).
+/// * When the table is full, the busy entry with the oldest activity is reused
+///   and counted in [`Stats::reused`].
+pub struct Detector<const HOSTS: usize, const PORTS: usize> {
+    hosts: [Host<PORTS>; HOSTS],
+    key: (u64, u64),
+    config: Config,
+    stats: Stats,
+}
+
+impl<const HOSTS: usize, const PORTS: usize> Detector<HOSTS, PORTS> {
+    /// A detector with libnids' settings ([`Config::new`]) and the secret hash key
+    /// `key` (pick it at random, per run: whoever knows it can aim sources at one
+    /// part of the table). O(`HOSTS * PORTS`).
+    pub const fn new(key: [u8; 16]) -> Self {
+        Self::with_config(key, Config::new())
+    }
+
+    /// A detector with settings `config` and the secret hash key `key`.
+    /// O(`HOSTS * PORTS`).
+    pub const fn with_config(key: [u8; 16], config: Config) -> Self {
+        const {
+            assert!(
+                PORTS <= u16::MAX as usize,
+                "Detector: PORTS must be at most 65535"
+            )
+        };
+        let k = key;
+        let k0 = u64::from_le_bytes([k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7]]);
+        let k1 = u64::from_le_bytes([k[8], k[9], k[10], k[11], k[12], k[13], k[14], k[15]]);
+        Detector {
+            hosts: [Host::EMPTY; HOSTS],
+            key: (k0, k1),
+            config,
+            stats: Stats::new(),
+        }
+    }
+
+    /// The settings in force.
+    pub const fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Changes the settings. Recorded probes are kept and judged by the new
+    /// settings from the next packet on (a lower `num_ports` makes the next new
+    /// target report everything recorded). Switching UDP off keeps recorded UDP
+    /// probes until they expire. O(1).
+    pub fn set_config(&mut self, config: Config) {
+        self.config = config;
+    }
+
+    /// The number of distinct targets a source may probe within the window
+    /// without being reported: `min(num_ports, PORTS - 1)`, or 0 (detection off)
+    /// when `num_ports` is 0, `HOSTS` is 0 or `PORTS` is below 2. O(1).
+    pub const fn threshold(&self) -> usize {
+        let t = PORTS.saturating_sub(1);
+        if HOSTS == 0 {
+            0
+        } else if self.config.num_ports < t {
+            self.config.num_ports
+        } else {
+            t
+        }
+    }
+
+    /// The counters.
+    pub const fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Sources with at least one probe recorded (some may be older than the
+    /// window). O(`HOSTS`).
+    pub fn sources(&self) -> usize {
+        self.hosts
+            .iter()
+            .filter(|h| h.src.is_some() && h.len > 0)
+            .count()
+    }
+
+    /// Counts the TCP segment from `src` to `dst:dport` with flags byte `flags`,
+    /// seen at packet time `now`, if it is a probe: no ACK (0x10) and no RST
+    /// (0x04). Returns the report when `src` has now probed more than
+    /// [`Detector::threshold`] distinct targets within [`Config::delay`]; its
+    /// probe list then restarts. Does nothing when detection is off.
+    /// O(`WINDOW + PORTS`).
+    pub fn tcp(
+        &mut self,
+        now: Instant,
+        src: IpAddr,
+        dst: IpAddr,
+        dport: u16,
+        flags: u8,
+    ) -> Option<Report<'_>> {
+        if flags & (flag::ACK | flag::RST) != 0 {
+            return None;
+        }
+        self.probe(now, src, dst, dport, Proto::Tcp { flags })
+    }
+
+    /// Counts the UDP datagram from `src` to `dst:dport` seen at packet time
+    /// `now`, when [`Config::udp`] is set (otherwise does nothing). Returns a
+    /// report as [`Detector::tcp`] does. O(`WINDOW + PORTS`).
+    pub fn udp(
+        &mut self,
+        now: Instant,
+        src: IpAddr,
+        dst: IpAddr,
+        dport: u16,
+    ) -> Option<Report<'_>> {
+        if !self.config.udp {
+            return None;
+        }
+        self.probe(now, src, dst, dport, Proto::Udp { unreachable: false })
+    }
+
+    /// An ICMP (or ICMPv6) port unreachable from `target` about a UDP datagram
+    /// `prober -> target:port` (the addresses and port quoted in the message),
+    /// seen at packet time `now`: marks that UDP probe as answered if `prober` has
+    /// it within the window. Never creates an entry and never reports. Does
+    /// nothing when detection or [`Config::udp`] is off. O(`WINDOW + PORTS`).
+    pub fn icmp_port_unreachable(
+        &mut self,
+        now: Instant,
+        prober: IpAddr,
+        target: IpAddr,
+        port: u16,
+    ) {
+        if self.threshold() == 0 || !self.config.udp {
+            return;
+        }
+        let delay = self.config.delay;
+        let Some(i) = self.find(prober) else { return };
+        let Some(host) = self.hosts.get_mut(i) else {
+            return;
+        };
+        host.expire(now, delay);
+        let probe = host
+            .probes_mut()
+            .iter_mut()
+            .find(|p| p.same_target(target, port, true));
+        if let Some(Probe {
+            proto: Proto::Udp { unreachable },
+            ..
+        }) = probe
+        {
+            if !*unreachable {
+                *unreachable = true;
+                self.stats.unreachable = self.stats.unreachable.saturating_add(1);
+            }
+        }
+    }
+
+    /// Records one probe and reports if the threshold is passed.
+    fn probe(
+        &mut self,
+        now: Instant,
+        src: IpAddr,
+        dst: IpAddr,
+        port: u16,
+        proto: Proto,
+    ) -> Option<Report<'_>> {
+        let threshold = self.threshold();
+        if threshold == 0 {
+            return None;
+        }
+        self.stats.probes = self.stats.probes.saturating_add(1);
+        let delay = self.config.delay;
+        let i = self.claim(now, src)?;
+        let host = self.hosts.get_mut(i)?;
+        host.expire(now, delay);
+        if host.last < now {
+            host.last = now;
+        }
+        let udp = matches!(proto, Proto::Udp { .. });
+        if let Some(p) = host
+            .probes_mut()
+            .iter_mut()
+            .find(|p| p.same_target(dst, port, udp))
+        {
+            if p.ts < now {
+                p.ts = now;
+            }
+            return None;
+        }
+        // `len <= threshold < PORTS` between calls, so there is room; should a
+        // future change break that, the probe is dropped rather than panic.
+        let slot = host.probes.get_mut(usize::from(host.len))?;
+        *slot = Probe {
+            dst,
+            port,
+            proto,
+            ts: now,
+        };
+        host.len = host.len.saturating_add(1);
+        if usize::from(host.len) <= threshold {
+            return None;
+        }
+        let n = usize::from(core::mem::take(&mut host.len));
+        let probes = host.probes.get(..n)?;
+        let first = probes.iter().map(|p| p.ts).min().unwrap_or(now);
+        let last = probes.iter().map(|p| p.ts).max().unwrap_or(now);
+        self.stats.reports = self.stats.reports.saturating_add(1);
+        Some(Report {
+            src,
+            probes,
+            first,
+            last,
+            kind: Kind::of(probes),
+        })
+    }
+
+    /// Where `src`'s window of entries starts: keyed hash modulo `HOSTS`.
+    fn start(&self, src: IpAddr) -> Option<usize> {
+        let mut h = SipHasher13::new_with_keys(self.key.0, self.key.1);
+        match src {
+            IpAddr::V4(a) => {
+                h.write_u8(4);
+                h.write(&a.octets());
+            }
+            IpAddr::V6(a) => {
+                h.write_u8(6);
+                h.write(&a.octets());
+            }
+        }
+        let start = h.finish().checked_rem(u64::try_from(HOSTS).ok()?)?;
+        // Below HOSTS, so it fits in a usize.
+        usize::try_from(start).ok()
+    }
+
+    /// The indices of `src`'s window of entries.
+    fn window(&self, src: IpAddr) -> impl Iterator<Item = usize> {
+        let start = self.start(src);
+        (0..WINDOW.min(HOSTS)).filter_map(move |k| start?.wrapping_add(k).checked_rem(HOSTS))
+    }
+
+    /// The entry holding `src`, if any.
+    fn find(&self, src: IpAddr) -> Option<usize> {
+        self.window(src)
+            .find(|&i| self.hosts.get(i).is_some_and(|h| h.src == Some(src)))
+    }
+
+    /// The entry holding `src`, or a free one given to it, or the busy one with
+    /// the oldest activity, emptied and given to it (counted in `reused`).
+    fn claim(&mut self, now: Instant, src: IpAddr) -> Option<usize> {
+        if let Some(i) = self.find(src) {
+            return Some(i);
+        }
+        let delay = self.config.delay;
+        let mut oldest: Option<(usize, Instant)> = None;
+        let mut free = None;
+        for i in self.window(src) {
+            let Some(h) = self.hosts.get(i) else { continue };
+            if h.is_free(now, delay) {
+                free = Some(i);
+                break;
+            }
+            if oldest.is_none_or(|(_, t)| h.last < t) {
+                oldest = Some((i, h.last));
+            }
+        }
+        let i = match free {
+            Some(i) => i,
+            None => {
+                self.stats.reused = self.stats.reused.saturating_add(1);
+                oldest?.0
+            }
+        };
+        let h = self.hosts.get_mut(i)?;
+        h.src = Some(src);
+        h.last = now;
+        h.len = 0;
+        Some(i)
+    }
+}
+
+impl<const HOSTS: usize, const PORTS: usize> fmt::Debug for Detector<HOSTS, PORTS> {
+    /// The sizes, settings, counters and number of sources; not the table.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Detector")
+            .field("hosts", &HOSTS)
+            .field("ports", &PORTS)
+            .field("config", &self.config)
+            .field("stats", &self.stats)
+            .field("sources", &self.sources())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    const SYN: u8 = flag::SYN;
+    const FIN: u8 = flag::FIN;
+    const XMAS: u8 = flag::FIN | flag::PSH | flag::URG;
+
+    fn ms(ms: u64) -> Instant {
+        Instant::from_micros(ms * 1000)
+    }
+
+    fn v4(a: u8, b: u8, c: u8, d: u8) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::new(a, b, c, d))
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    /// libnids' sizes.
+    fn detector() -> Detector<256, 11> {
+        Detector::new(*b"sixteen byte key")
+    }
+
+    /// Sweeps ports 1..=n of `dst` from `src`, one probe every `step_ms`,
+    /// starting at `t0_ms`; returns the owned reports.
+    fn sweep<const H: usize, const P: usize>(
+        d: &mut Detector<H, P>,
+        src: IpAddr,
+        dst: IpAddr,
+        n: u16,
+        t0_ms: u64,
+        step_ms: u64,
+        flags: u8,
+    ) -> Vec<(Kind, Vec<(IpAddr, u16)>)> {
+        let mut out = Vec::new();
+        for port in 1..=n {
+            let now = ms(t0_ms + u64::from(port - 1) * step_ms);
+            if let Some(r) = d.tcp(now, src, dst, port, flags) {
+                assert_eq!(r.src, src);
+                out.push((r.kind, r.probes.iter().map(|p| (p.dst, p.port)).collect()));
+            }
+        }
+        out
+    }
+
+    fn ports(range: core::ops::RangeInclusive<u16>, dst: IpAddr) -> Vec<(IpAddr, u16)> {
+        range.map(|p| (dst, p)).collect()
+    }
+
+    #[test]
+    fn test_config_default() {
+        let c = Config::default();
+        assert_eq!(
+            c,
+            Config {
+                num_ports: 10,
+                delay: Duration::from_millis(3000),
+                udp: false
+            }
+        );
+        assert_eq!(Config::disabled().num_ports, 0);
+        let d = detector();
+        assert_eq!(d.threshold(), 10);
+        assert_eq!(d.config(), &c);
+    }
+
+    #[test]
+    fn test_sizes() {
+        assert_eq!(core::mem::size_of::<Probe>(), 32);
+        assert_eq!(core::mem::size_of::<Kind>(), 2);
+        assert_eq!(core::mem::size_of::<Host<11>>(), 32 * 11 + 32);
+        assert_eq!(
+            core::mem::size_of::<Detector<256, 11>>(),
+            256 * (32 * 11 + 32) + 72
+        );
+        assert_eq!(core::mem::size_of::<Detector<256, 11>>(), 98_376);
+        assert_eq!(core::mem::size_of::<Report<'_>>(), 56);
+    }
+
+    static STATIC: Detector<256, 11> = Detector::new([1; 16]);
+
+    #[test]
+    fn test_static_new() {
+        assert_eq!(STATIC.stats(), &Stats::new());
+        assert_eq!(STATIC.sources(), 0);
+        assert_eq!(STATIC.threshold(), 10);
+    }
+
+    #[test]
+    fn test_kind_from_flags() {
+        assert_eq!(Kind::from_tcp_flags(SYN), Kind::Syn);
+        assert_eq!(Kind::from_tcp_flags(SYN | flag::ECE | flag::CWR), Kind::Syn);
+        assert_eq!(Kind::from_tcp_flags(FIN), Kind::Fin);
+        assert_eq!(Kind::from_tcp_flags(0), Kind::Null);
+        assert_eq!(Kind::from_tcp_flags(XMAS), Kind::Xmas);
+        assert_eq!(Kind::from_tcp_flags(SYN | FIN), Kind::Other(0x03));
+        assert_eq!(Kind::of(&[]), Kind::Mixed);
+    }
+
+    #[test]
+    fn test_kind_display() {
+        let shown: Vec<String> = [
+            Kind::Syn,
+            Kind::Fin,
+            Kind::Null,
+            Kind::Xmas,
+            Kind::Udp,
+            Kind::Mixed,
+            Kind::Other(SYN | FIN),
+            Kind::Other(flag::PSH | flag::URG),
+            Kind::Other(0),
+        ]
+        .iter()
+        .map(|k| k.to_string())
+        .collect();
+        assert_eq!(
+            shown,
+            ["SYN", "FIN", "NULL", "XMAS", "UDP", "mixed", "SYN+FIN", "PSH+URG", "NULL"]
+        );
+    }
+
+    #[test]
+    fn test_slow_client_not_reported() {
+        // One new (dst, port) every second, 50 of them: never more than 4 in 3 s.
+        let mut d = detector();
+        let src = v4(192, 168, 1, 10);
+        for i in 0..50u8 {
+            let dst = v4(10, 0, i / 10, i);
+            assert!(d
+                .tcp(
+                    ms(u64::from(i) * 1000),
+                    src,
+                    dst,
+                    443 + u16::from(i % 3),
+                    SYN
+                )
+                .is_none());
+        }
+        assert_eq!(d.stats().probes, 50);
+        assert_eq!(d.stats().reports, 0);
+    }
+
+    #[test]
+    fn test_syn_sweep() {
+        let mut d = detector();
+        let (src, dst) = (v4(10, 0, 0, 1), v4(10, 0, 0, 2));
+        // 20 ports in 100 ms: one report at the 11th, the list restarts.
+        let reports = sweep(&mut d, src, dst, 20, 0, 5, SYN);
+        assert_eq!(reports, [(Kind::Syn, ports(1..=11, dst))]);
+        assert_eq!(d.stats().reports, 1);
+        assert_eq!(d.stats().probes, 20);
+    }
+
+    #[test]
+    fn test_fin_null_xmas_sweeps() {
+        for (flags, kind) in [
+            (FIN, Kind::Fin),
+            (0, Kind::Null),
+            (XMAS, Kind::Xmas),
+            (SYN | FIN, Kind::Other(3)),
+        ] {
+            let mut d = detector();
+            let (src, dst) = (v4(10, 0, 0, 1), v4(10, 0, 0, 2));
+            let reports = sweep(&mut d, src, dst, 20, 0, 5, flags);
+            assert_eq!(reports, [(kind, ports(1..=11, dst))], "flags {flags:#x}");
+        }
+    }
+
+    #[test]
+    fn test_report_fields() {
+        let mut d = detector();
+        let (src, dst) = (v4(10, 0, 0, 1), v4(10, 0, 0, 2));
+        sweep(&mut d, src, dst, 10, 1000, 10, SYN);
+        let r = d.tcp(ms(1100), src, dst, 11, SYN).unwrap();
+        assert_eq!((r.first, r.last), (ms(1000), ms(1100)));
+        assert!(r
+            .probes
+            .iter()
+            .all(|p| p.proto == Proto::Tcp { flags: SYN }));
+        assert_eq!(
+            r.to_string(),
+            "10.0.0.1: SYN scan of 11 targets from 1.000000 to 1.100000"
+        );
+    }
+
+    #[test]
+    fn test_long_sweep_one_report_per_eleven() {
+        let mut d = detector();
+        let (src, dst) = (v4(10, 0, 0, 1), v4(10, 0, 0, 2));
+        let reports = sweep(&mut d, src, dst, 40, 0, 1, SYN);
+        assert_eq!(
+            reports,
+            [
+                (Kind::Syn, ports(1..=11, dst)),
+                (Kind::Syn, ports(12..=22, dst)),
+                (Kind::Syn, ports(23..=33, dst))
+            ]
+        );
+    }
+
+    #[test]
+    fn test_horizontal_sweep() {
+        // One port on many hosts is a scan too.
+        let mut d = detector();
+        let src = ip("2001:db8::66");
+        let mut reports = 0;
+        for i in 0..11u16 {
+            let dst = IpAddr::V6(core::net::Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, i));
+            if let Some(r) = d.tcp(ms(u64::from(i)), src, dst, 22, SYN) {
+                assert_eq!(r.probes.len(), 11);
+                assert!(r.probes.iter().all(|p| p.port == 22));
+                reports += 1;
+            }
+        }
+        assert_eq!(reports, 1);
+    }
+
+    #[test]
+    fn test_mixed() {
+        let mut d = detector();
+        let (src, dst) = (v4(10, 0, 0, 1), v4(10, 0, 0, 2));
+        let flags = [SYN, FIN, 0, XMAS];
+        let mut got = None;
+        for port in 1..=11u16 {
+            let f = flags[usize::from(port) % flags.len()];
+            if let Some(r) = d.tcp(ms(u64::from(port)), src, dst, port, f) {
+                got = Some((r.kind, r.probes.len()));
+            }
+        }
+        assert_eq!(got, Some((Kind::Mixed, 11)));
+    }
+
+    #[test]
+    fn test_tcp_and_udp_mixed() {
+        let mut d = detector();
+        d.set_config(Config {
+            udp: true,
+            ..Config::new()
+        });
+        let (src, dst) = (v4(10, 0, 0, 1), v4(10, 0, 0, 2));
+        for port in 1..=10u16 {
+            assert!(d.tcp(ms(1), src, dst, port, SYN).is_none());
+        }
+        // UDP port 1 is another target than TCP port 1.
+        let r = d.udp(ms(2), src, dst, 1).unwrap();
+        assert_eq!(r.kind, Kind::Mixed);
+        assert_eq!(r.probes.len(), 11);
+    }
+
+    #[test]
+    fn test_udp_sweep_enabled() {
+        let mut d = detector();
+        d.set_config(Config {
+            udp: true,
+            ..Config::new()
+        });
+        let (src, dst) = (ip("fd00::1"), ip("fd00::2"));
+        let mut got = None;
+        for port in 1..=11u16 {
+            if port <= 4 {
+                assert!(d.udp(ms(u64::from(port)), src, dst, port).is_none());
+                // Ports 1..=3 are closed; a quote for another prober, port or
+                // protocol marks nothing.
+                if port <= 3 {
+                    d.icmp_port_unreachable(ms(5), src, dst, port);
+                    d.icmp_port_unreachable(ms(5), src, dst, port);
+                }
+                d.icmp_port_unreachable(ms(5), ip("fd00::9"), dst, port);
+                d.icmp_port_unreachable(ms(5), src, dst, 999);
+                continue;
+            }
+            if let Some(r) = d.udp(ms(u64::from(port)), src, dst, port) {
+                got = Some((r.kind, r.probes.to_vec()));
+            }
+        }
+        let (kind, probes) = got.unwrap();
+        assert_eq!(kind, Kind::Udp);
+        let want: Vec<(u16, bool)> = (1..=11).map(|p| (p, p <= 3)).collect();
+        let have: Vec<(u16, bool)> = probes
+            .iter()
+            .map(|p| match p.proto {
+                Proto::Udp { unreachable } => (p.port, unreachable),
+                Proto::Tcp { .. } => panic!("TCP probe in a UDP sweep"),
+            })
+            .collect();
+        assert_eq!(have, want);
+        assert_eq!(d.stats().unreachable, 3);
+    }
+
+    #[test]
+    fn test_udp_sweep_disabled() {
+        let mut d = detector();
+        let (src, dst) = (v4(10, 0, 0, 1), v4(10, 0, 0, 2));
+        for port in 1..=100u16 {
+            assert!(d.udp(ms(u64::from(port)), src, dst, port).is_none());
+            d.icmp_port_unreachable(ms(u64::from(port)), src, dst, port);
+        }
+        assert_eq!(d.stats(), &Stats::new());
+        assert_eq!(d.sources(), 0);
+    }
+
+    #[test]
+    fn test_unreachable_never_creates_entry() {
+        let mut d = detector();
+        d.set_config(Config {
+            udp: true,
+            ..Config::new()
+        });
+        d.icmp_port_unreachable(ms(1), v4(1, 1, 1, 1), v4(2, 2, 2, 2), 53);
+        assert_eq!(d.sources(), 0);
+        assert_eq!(d.stats(), &Stats::new());
+    }
+
+    #[test]
+    fn test_ipv6_sources() {
+        let mut d = detector();
+        let dst = ip("2001:db8::80");
+        // Two IPv6 sources interleaved: each is tracked on its own.
+        let (a, b) = (ip("2001:db8::a"), ip("2001:db8::b"));
+        for port in 1..=10u16 {
+            assert!(d.tcp(ms(u64::from(port)), a, dst, port, SYN).is_none());
+            assert!(d.tcp(ms(u64::from(port)), b, dst, port, FIN).is_none());
+        }
+        let r = d.tcp(ms(20), b, dst, 11, FIN).unwrap();
+        assert_eq!((r.src, r.kind, r.probes.len()), (b, Kind::Fin, 11));
+        let r = d.tcp(ms(20), a, dst, 11, SYN).unwrap();
+        assert_eq!((r.src, r.kind, r.probes.len()), (a, Kind::Syn, 11));
+        // An IPv4 source with the same low bytes is another source.
+        assert!(d.tcp(ms(21), v4(0, 0, 0, 10), dst, 1, SYN).is_none());
+    }
+
+    #[test]
+    fn test_window_slides() {
+        // 11 probes spread over 3.5 s, delay 3 s: at most 10 within any 3 s.
+        let mut d = detector();
+        let (src, dst) = (v4(10, 0, 0, 1), v4(10, 0, 0, 2));
+        assert!(sweep(&mut d, src, dst, 11, 0, 350, SYN).is_empty());
+        assert_eq!(d.stats().reports, 0);
+        // The same spread over exactly 3 s: the window includes its edge.
+        let mut d = detector();
+        assert_eq!(
+            sweep(&mut d, src, dst, 11, 0, 300, SYN),
+            [(Kind::Syn, ports(1..=11, dst))]
+        );
+    }
+
+    #[test]
+    fn test_repeats_count_once() {
+        // A client reconnecting to one service 1000 times is one target.
+        let mut d = detector();
+        let (src, dst) = (v4(10, 0, 0, 1), v4(10, 0, 0, 2));
+        for i in 0..1000 {
+            assert!(d.tcp(Instant::from_micros(i), src, dst, 80, SYN).is_none());
+        }
+        assert_eq!((d.stats().probes, d.stats().reports), (1000, 0));
+        // A repeat refreshes the time: 9 other targets at 1 ms and target 80
+        // again at 2.9 s; at 3.5 s only target 80 is still in the window.
+        for port in 1..=9 {
+            assert!(d.tcp(ms(1), src, dst, port, SYN).is_none());
+        }
+        assert!(d.tcp(ms(2900), src, dst, 80, SYN).is_none());
+        assert!(sweep(&mut d, src, dst, 9, 3500, 1, SYN).is_empty());
+        let r = d.tcp(ms(3600), src, dst, 10, SYN).unwrap();
+        assert_eq!(
+            r.probes.first().map(|p| (p.port, p.ts)),
+            Some((80, ms(2900)))
+        );
+        assert_eq!(r.first, ms(2900));
+    }
+
+    #[test]
+    fn test_ack_and_rst_ignored() {
+        let mut d = detector();
+        let (src, dst) = (v4(10, 0, 0, 1), v4(10, 0, 0, 2));
+        for flags in [
+            flag::ACK,
+            flag::RST,
+            flag::SYN | flag::ACK,
+            flag::RST | flag::ACK,
+            flag::FIN | flag::ACK,
+        ] {
+            assert!(sweep(&mut d, src, dst, 100, 0, 1, flags).is_empty());
+        }
+        assert_eq!(d.stats(), &Stats::new());
+    }
+
+    #[test]
+    fn test_ecn_syn_is_syn() {
+        let mut d = detector();
+        let (src, dst) = (v4(10, 0, 0, 1), v4(10, 0, 0, 2));
+        let flags = SYN | flag::ECE | flag::CWR;
+        assert_eq!(
+            sweep(&mut d, src, dst, 11, 0, 1, flags),
+            [(Kind::Syn, ports(1..=11, dst))]
+        );
+    }
+
+    #[test]
+    fn test_threshold_config() {
+        let mut d = detector();
+        d.set_config(Config {
+            num_ports: 3,
+            ..Config::new()
+        });
+        let (src, dst) = (v4(10, 0, 0, 1), v4(10, 0, 0, 2));
+        assert_eq!(
+            sweep(&mut d, src, dst, 8, 0, 1, SYN),
+            [
+                (Kind::Syn, ports(1..=4, dst)),
+                (Kind::Syn, ports(5..=8, dst))
+            ]
+        );
+        // Lowered while probes are recorded: the next new target reports them all.
+        let mut d = detector();
+        assert!(sweep(&mut d, src, dst, 8, 0, 1, SYN).is_empty());
+        d.set_config(Config {
+            num_ports: 2,
+            ..Config::new()
+        });
+        assert_eq!(
+            d.tcp(ms(9), src, dst, 9, SYN).map(|r| r.probes.len()),
+            Some(9)
+        );
+    }
+
+    #[test]
+    fn test_ports_too_small_clamps() {
+        // PORTS 4 holds 3 + 1 probes: the default 10 is lowered to 3.
+        let mut d = Detector::<16, 4>::new([0; 16]);
+        assert_eq!(d.threshold(), 3);
+        let (src, dst) = (v4(10, 0, 0, 1), v4(10, 0, 0, 2));
+        assert_eq!(
+            sweep(&mut d, src, dst, 4, 0, 1, SYN),
+            [(Kind::Syn, ports(1..=4, dst))]
+        );
+    }
+
+    #[test]
+    fn test_disabled() {
+        let (src, dst) = (v4(10, 0, 0, 1), v4(10, 0, 0, 2));
+        let mut d = detector();
+        d.set_config(Config {
+            udp: true,
+            ..Config::disabled()
+        });
+        assert_eq!(d.threshold(), 0);
+        assert!(sweep(&mut d, src, dst, 100, 0, 1, SYN).is_empty());
+        assert!(d.udp(ms(1), src, dst, 1).is_none());
+        d.icmp_port_unreachable(ms(1), src, dst, 1);
+        assert_eq!(d.stats(), &Stats::new());
+
+        let mut d = Detector::<0, 11>::new([0; 16]);
+        assert_eq!(d.threshold(), 0);
+        assert!(sweep(&mut d, src, dst, 100, 0, 1, SYN).is_empty());
+        assert_eq!(core::mem::size_of::<Detector<0, 11>>(), 72);
+
+        let mut d = Detector::<8, 0>::new([0; 16]);
+        assert_eq!(d.threshold(), 0);
+        assert!(sweep(&mut d, src, dst, 100, 0, 1, SYN).is_empty());
+        let mut d = Detector::<8, 1>::new([0; 16]);
+        assert_eq!(d.threshold(), 0);
+        assert!(sweep(&mut d, src, dst, 100, 0, 1, SYN).is_empty());
+        assert_eq!(d.stats(), &Stats::new());
+    }
+
+    #[test]
+    fn test_extreme_times() {
+        let (src, dst) = (v4(10, 0, 0, 1), v4(10, 0, 0, 2));
+        // Time going backwards, the end of time, a zero and an endless delay.
+        for delay in [
+            Duration::ZERO,
+            Duration::from_micros(1),
+            Duration::from_micros(u64::MAX),
+        ] {
+            let mut d = Detector::<4, 3>::with_config(
+                [9; 16],
+                Config {
+                    num_ports: 2,
+                    delay,
+                    udp: true,
+                },
+            );
+            let times = [u64::MAX, 0, u64::MAX - 1, 5, u64::MAX, u64::MAX, 0, 1, 2];
+            let mut reports = 0;
+            for (i, t) in times.iter().enumerate() {
+                let port = u16::try_from(i).unwrap();
+                let now = Instant::from_micros(*t);
+                reports += usize::from(d.tcp(now, src, dst, port, SYN).is_some());
+                reports += usize::from(d.udp(now, src, dst, port).is_some());
+                d.icmp_port_unreachable(now, src, dst, port);
+                reports += usize::from(
+                    d.tcp(now, v4(1, 1, 1, u8::try_from(i).unwrap()), dst, 1, 0)
+                        .is_some(),
+                );
+            }
+            assert_eq!(d.stats().reports, reports as u64);
+        }
+        // Endless delay: never forgets, so it behaves as libnids.
+        let mut d = Detector::<4, 11>::with_config(
+            [9; 16],
+            Config {
+                delay: Duration::from_micros(u64::MAX),
+                ..Config::new()
+            },
+        );
+        assert_eq!(sweep(&mut d, src, dst, 11, 0, 3_600_000, SYN).len(), 1);
+        // Zero delay: only probes at the same microsecond count.
+        let mut d = Detector::<4, 11>::with_config(
+            [9; 16],
+            Config {
+                delay: Duration::ZERO,
+                ..Config::new()
+            },
+        );
+        assert!(sweep(&mut d, src, dst, 11, 0, 1, SYN).is_empty());
+        assert_eq!(sweep(&mut d, src, dst, 11, 100, 0, SYN).len(), 1);
+    }
+
+    #[test]
+    fn test_flood_of_sources() {
+        // 1,000,000 distinct sources within one window: the table stays at 256
+        // entries, every source after the first 256 takes a busy entry.
+        let mut d = Detector::<256, 11>::new(*b"flood test key!!");
+        let dst = v4(10, 0, 0, 2);
+        for i in 0..1_000_000u32 {
+            let src = IpAddr::V4(Ipv4Addr::from(0x0b00_0000 + i));
+            assert!(d
+                .tcp(Instant::from_micros(u64::from(i)), src, dst, 80, SYN)
+                .is_none());
+        }
+        assert_eq!(d.sources(), 256);
+        assert_eq!(d.stats().probes, 1_000_000);
+        assert_eq!(d.stats().reused, 1_000_000 - 256);
+        assert_eq!(d.stats().reports, 0);
+        // A real scanner is still caught afterwards.
+        let reports = sweep(&mut d, v4(10, 9, 9, 9), dst, 11, 1000, 1, SYN);
+        assert_eq!(reports.len(), 1);
+    }
+
+    #[test]
+    fn test_expired_entries_free() {
+        // Entries whose probes all left the window are taken without counting.
+        let mut d = Detector::<4, 11>::new([3; 16]);
+        let dst = v4(10, 0, 0, 2);
+        for i in 0..4 {
+            d.tcp(ms(0), v4(10, 1, 0, i), dst, 80, SYN);
+        }
+        assert_eq!(d.stats().reused, 0);
+        for i in 0..4 {
+            d.tcp(ms(5000), v4(10, 2, 0, i), dst, 80, SYN);
+        }
+        assert_eq!(d.stats().reused, 0);
+        d.tcp(ms(5000), v4(10, 3, 0, 0), dst, 80, SYN);
+        assert_eq!(d.stats().reused, 1);
+        // The oldest busy entry went: the three others still count their probe.
+        assert_eq!(d.sources(), 4);
+    }
+
+    #[test]
+    fn test_reuse_takes_oldest() {
+        let mut d = Detector::<4, 11>::new([3; 16]);
+        let dst = v4(10, 0, 0, 2);
+        let (old, src) = (v4(10, 1, 0, 0), v4(10, 1, 0, 9));
+        d.tcp(ms(0), old, dst, 1, SYN);
+        for i in 1..4 {
+            d.tcp(ms(10), v4(10, 1, 0, i), dst, 80, SYN);
+        }
+        // The table is full: `src` takes the entry of `old`, the least recent.
+        for port in 1..=10 {
+            assert!(d.tcp(ms(20), src, dst, port, SYN).is_none());
+        }
+        assert_eq!(d.stats().reused, 1);
+        assert!(d.find(old).is_none());
+        // A newcomer then takes one of the entries last active at 10 ms, not
+        // the one of `src` (20 ms), whose scan is still caught.
+        d.tcp(ms(30), v4(10, 7, 7, 7), dst, 80, SYN);
+        assert_eq!(d.stats().reused, 2);
+        assert!(d.tcp(ms(40), src, dst, 11, SYN).is_some());
+    }
+
+    /// Sources whose window starts at entry 0 under detector `d`'s key.
+    fn colliding<const H: usize, const P: usize>(d: &Detector<H, P>, n: usize) -> Vec<IpAddr> {
+        (0u32..)
+            .map(|i| IpAddr::V4(Ipv4Addr::from(0x0c00_0000 + i)))
+            .filter(|&a| d.start(a) == Some(0))
+            .take(n)
+            .collect()
+    }
+
+    #[test]
+    fn test_collisions_need_the_key() {
+        let attacked = Detector::<256, 11>::new([0xA5; 16]);
+        let sources = colliding(&attacked, 64);
+        // With the key, 64 sources in one window of 8 force reuse...
+        let mut d = Detector::<256, 11>::new([0xA5; 16]);
+        for (i, &src) in sources.iter().enumerate() {
+            d.tcp(
+                Instant::from_micros(i as u64),
+                src,
+                v4(10, 0, 0, 2),
+                80,
+                SYN,
+            );
+        }
+        assert_eq!(d.stats().reused, 64 - 8);
+        // ...while a detector with another key spreads them over the table.
+        let mut d = Detector::<256, 11>::new([0x5A; 16]);
+        for (i, &src) in sources.iter().enumerate() {
+            d.tcp(
+                Instant::from_micros(i as u64),
+                src,
+                v4(10, 0, 0, 2),
+                80,
+                SYN,
+            );
+        }
+        assert_eq!(d.sources(), 64);
+        assert!(d.stats().reused <= 1, "reused {}", d.stats().reused);
+        // The same source lands elsewhere under another key (for most sources).
+        let moved = sources.iter().filter(|&&a| d.start(a) != Some(0)).count();
+        assert!(moved >= 60, "{moved}");
+    }
+
+    /// A model of the rule for one source, with no table limits.
+    #[derive(Default)]
+    struct Model {
+        probes: Vec<(IpAddr, u16, u64)>,
+    }
+
+    impl Model {
+        fn probe(
+            &mut self,
+            now: u64,
+            dst: IpAddr,
+            port: u16,
+            delay: u64,
+            threshold: usize,
+        ) -> Option<Vec<(IpAddr, u16)>> {
+            self.probes.retain(|p| now.saturating_sub(p.2) <= delay);
+            if let Some(p) = self.probes.iter_mut().find(|p| (p.0, p.1) == (dst, port)) {
+                p.2 = p.2.max(now);
+                return None;
+            }
+            self.probes.push((dst, port, now));
+            if self.probes.len() > threshold {
+                return Some(self.probes.drain(..).map(|p| (p.0, p.1)).collect());
+            }
+            None
+        }
+    }
+
+    #[test]
+    fn test_random_against_model() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut rand = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for round in 0..200 {
+            let threshold = 1 + rand(12) as usize;
+            let delay = rand(2000);
+            let mut d = Detector::<8, 13>::with_config(
+                [round as u8; 16],
+                Config {
+                    num_ports: threshold,
+                    delay: Duration::from_micros(delay),
+                    udp: false,
+                },
+            );
+            let sources: Vec<IpAddr> = (0..3).map(|i| v4(10, 0, 0, i)).collect();
+            let mut models: Vec<Model> = (0..3).map(|_| Model::default()).collect();
+            let mut now = 0u64;
+            for _ in 0..500 {
+                now += rand(200);
+                let s = rand(3) as usize;
+                let dst = v4(10, 1, 0, rand(4) as u8);
+                let port = rand(8) as u16;
+                let want = models[s].probe(now, dst, port, delay, threshold);
+                let got = d
+                    .tcp(Instant::from_micros(now), sources[s], dst, port, SYN)
+                    .map(|r| r.probes.iter().map(|p| (p.dst, p.port)).collect::<Vec<_>>());
+                assert_eq!(got, want, "round {round}");
+            }
+            assert_eq!(d.stats().reused, 0);
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! [`Half`]: one endpoint of a stream and the bytes it receives.
+//!
+//! libnids' naming is kept: `stream.client()` holds what the **client receives**
+//! (server-to-client bytes), `stream.server()` what the server receives.
+
+use super::pool::NONE;
+
+/// libnids' half-stream states (the values pynids exposes as `HalfStream.state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum State {
+    /// No SYN seen from this side yet (libnids `TCP_CLOSE`, 7).
+    Closed,
+    /// Client sent its SYN (`TCP_SYN_SENT`, 2).
+    SynSent,
+    /// Server sent its SYN-ACK (`TCP_SYN_RECV`, 3).
+    SynRecv,
+    /// Handshake complete (`TCP_ESTABLISHED`, 1).
+    Established,
+    /// This side's FIN is queued out of order (`TCP_CLOSING`, 11).
+    Closing,
+    /// This side's FIN was processed in order (`FIN_SENT`, 120).
+    FinSent,
+    /// The peer acknowledged this side's FIN (`FIN_CONFIRMED`, 121).
+    FinConfirmed,
+}
+
+impl State {
+    /// The number libnids uses for this state.
+    pub const fn libnids_value(self) -> u8 {
+        match self {
+            State::Established => 1,
+            State::SynSent => 2,
+            State::SynRecv => 3,
+            State::Closed => 7,
+            State::Closing => 11,
+            State::FinSent => 120,
+            State::FinConfirmed => 121,
+        }
+    }
+}
+
+/// Bytes a handler kept with `discard`: a chain of pool blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Kept {
+    pub head: u32,
+    pub tail: u32,
+    /// Offset of the first kept byte in the head block's payload.
+    pub start: usize,
+    /// Number of kept bytes.
+    pub len: usize,
+}
+
+impl Kept {
+    pub const EMPTY: Kept = Kept {
+        head: NONE,
+        tail: NONE,
+        start: 0,
+        len: 0,
+    };
+}
+
+/// One endpoint of a TCP stream: its own sequence state, and the bytes it
+/// receives. Size: about 120 bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Half {
+    /// Whether the handler wants this half's bytes (libnids `collect`). Set it
+    /// in the `JustEstablished` event; clearing both halves' `collect` and
+    /// `collect_urg` later ends the handler's interest, and the stream is dropped.
+    pub collect: bool,
+    /// Whether the handler wants this half's urgent bytes (`collect_urg`).
+    pub collect_urg: bool,
+    pub(crate) state: State,
+    pub(crate) count: u64,
+    pub(crate) offset: u64,
+    pub(crate) count_new: usize,
+    pub(crate) count_new_urg: bool,
+    pub(crate) urgdata: u8,
+    pub(crate) seq: u32,
+    pub(crate) ack_seq: u32,
+    pub(crate) first_data_seq: u32,
+    pub(crate) fin_seq: u32,
+    pub(crate) urg_count: u32,
+    pub(crate) urg_ptr: u32,
+    pub(crate) urg_seen: bool,
+    pub(crate) window: u32,
+    pub(crate) wscale: u8,
+    pub(crate) wscale_on: bool,
+    pub(crate) ts_on: bool,
+    pub(crate) curr_ts: u32,
+    /// Head block of the out-of-order queue of bytes this half receives.
+    pub(crate) queue: u32,
+    pub(crate) queued_bytes: usize,
+    pub(crate) kept: Kept,
+}
+
+impl Half {
+    pub(crate) const NEW: Half = Half {
+        collect: false,
+        collect_urg: false,
+        state: State::Closed,
+        count: 0,
+        offset: 0,
+        count_new: 0,
+        count_new_urg: false,
+        urgdata: 0,
+        seq: 0,
+        ack_seq: 0,
+        first_data_seq: 0,
+        fin_seq: 0,
+        urg_count: 0,
+        urg_ptr: 0,
+        urg_seen: false,
+        window: 0,
+        wscale: 0,
+        wscale_on: false,
+        ts_on: false,
+        curr_ts: 0,
+        queue: NONE,
+        queued_bytes: 0,
+        kept: Kept::EMPTY,
+    };
+
+    /// The half's state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Bytes received in order so far (urgent bytes excluded), as libnids' `count`.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Bytes of `count` that were consumed (not kept), as libnids' `offset`.
+    /// `count - offset` bytes are available: kept ones, then new ones.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Bytes new in this event (libnids' `count_new`).
+    pub fn count_new(&self) -> usize {
+        self.count_new
+    }
+
+    /// Whether this event delivers an urgent byte (`count_new_urg`).
+    pub fn count_new_urg(&self) -> bool {
+        self.count_new_urg
+    }
+
+    /// The last urgent byte (`urgdata`).
+    pub fn urgdata(&self) -> u8 {
+        self.urgdata
+    }
+
+    /// Bytes waiting in the out-of-order queue.
+    pub fn queued_bytes(&self) -> usize {
+        self.queued_bytes
+    }
+
+    /// The next sequence number expected from the peer (libnids `EXP_SEQ` for
+    /// bytes this half receives), given the peer's `first_data_seq`.
+    pub(crate) fn expected(&self, peer_first_data_seq: u32) -> u32 {
+        peer_first_data_seq
+            .wrapping_add(self.count as u32)
+            .wrapping_add(self.urg_count)
+    }
+}

@@ -1,0 +1,1030 @@
+//! TCP stream reassembly with libnids 1.26's semantics on well-formed traffic,
+//! and its defects fixed (see each item's docs and the crate README).
+//!
+//! Per segment: find the stream in the [`table::Table`]; create one on a client
+//! SYN; complete the exact 3-way handshake; window check; RST; PAWS; ACK
+//! processing (FIN confirmation); then in-order delivery straight from the frame
+//! or queueing out of order in [`pool::Pool`] blocks; prune the queue at its limit.
+//!
+//! Differences from libnids, all deliberate:
+//! * a FIN counts as acknowledged only when the ACK covers it;
+//! * a stray packet before the 3rd ACK does not destroy the pending stream, and
+//!   server data sent before the 3rd ACK is queued and delivered after it;
+//! * a stream reused after `flow_timeout`, or evicted, is ended with `TimedOut`
+//!   to the handler (libnids frees reused streams silently);
+//! * a full out-of-order queue is pruned from its far end, not thrown away;
+//! * a data offset below 5 words is refused;
+//! * memory is bounded: streams by the table, bytes by the pool and the
+//!   per-half limits, each with a warning and a counter.
+
+pub mod half;
+pub mod pool;
+pub mod segment;
+pub mod seq;
+pub mod stream;
+pub mod table;
+
+use half::{Half, Kept, State};
+use pool::{Pool, NONE};
+use segment::{flags, Segment};
+use seq::{after, before};
+use stream::{Event, Side, Stream};
+use table::Table;
+
+use crate::event::Warning;
+use crate::handler::Handler;
+use crate::stats::{self, Stats};
+use crate::time::{Duration, Instant};
+
+/// TCP settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// Most concurrent streams; `None` applies libnids' rule, `3 * STREAMS / 4 + 1`
+    /// (781 for 1040 slots). Capped at `STREAMS`. When a SYN finds the limit
+    /// reached, the oldest stream (by creation) ends with `TimedOut` and
+    /// [`Warning::TcpTooManyStreams`].
+    pub max_streams: Option<usize>,
+    /// A client SYN for a tuple whose stream is older than this (from its
+    /// handshake) replaces it (libnids' `tcp_flow_timeout`, 3600 s). Zero: never.
+    pub flow_timeout: Duration,
+    /// End streams idle (no packet) for this long with `TimedOut`. Zero: never
+    /// (libnids has no idle timeout).
+    pub idle_timeout: Duration,
+    /// Size of each storage block, in bytes (an out-of-order segment takes one
+    /// block per `block_size - 16` payload bytes).
+    pub block_size: usize,
+    /// Most payload bytes queued out of order per half; beyond, segments farthest
+    /// from the next expected byte are pruned ([`Warning::TcpQueueFull`]).
+    /// libnids purges the whole queue at about 64 KiB of accounted memory.
+    pub max_queue: usize,
+    /// Most bytes a handler may keep with `discard` per half; beyond, the oldest
+    /// kept bytes are released ([`Warning::TcpBufferFull`]).
+    pub max_kept: usize,
+}
+
+impl Config {
+    /// libnids' defaults, with 2 KiB blocks, 64 KiB queues and 1 MiB kept per half.
+    pub const fn new() -> Config {
+        Config {
+            max_streams: None,
+            flow_timeout: Duration::from_secs(3600),
+            idle_timeout: Duration::ZERO,
+            block_size: 2048,
+            max_queue: 65536,
+            max_kept: 1 << 20,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::new()
+    }
+}
+
+/// One stream slot.
+pub struct Slot<U> {
+    pub(crate) client: Half,
+    pub(crate) server: Half,
+    pub(crate) established: bool,
+    pub(crate) created: Instant,
+    /// Time of the handshake packets, for `flow_timeout` (libnids `a_tcp->ts`).
+    pub(crate) handshake: Instant,
+    pub(crate) last: Instant,
+    pub(crate) user: Option<U>,
+}
+
+impl<U> Slot<U> {
+    fn new(ts: Instant) -> Self {
+        Slot {
+            client: Half::NEW,
+            server: Half::NEW,
+            established: false,
+            created: ts,
+            handshake: ts,
+            last: ts,
+            user: None,
+        }
+    }
+
+    fn interested(&self) -> bool {
+        let c = &self.client;
+        let s = &self.server;
+        c.collect || s.collect || c.collect_urg || s.collect_urg
+    }
+
+    /// (sender, receiver) for a segment from the client (`true`) or the server.
+    fn halves(&mut self, from_client: bool) -> (&mut Half, &mut Half) {
+        if from_client {
+            (&mut self.client, &mut self.server)
+        } else {
+            (&mut self.server, &mut self.client)
+        }
+    }
+}
+
+/// Queue entry header inside a block: seq (4), len (2), flags (1), pad (1),
+/// urgent sequence (4), then the bytes.
+const QHDR: usize = 12;
+const Q_FIN: u8 = 1;
+const Q_URG: u8 = 2;
+
+/// The TCP part of the engine: stream table and byte pool.
+pub(crate) struct Tcp<'a, U, const N: usize> {
+    table: Table<Slot<U>, N>,
+    pool: Pool<'a>,
+    config: Config,
+    /// Most concurrent streams (from `Config::max_streams`).
+    limit: usize,
+}
+
+pub(crate) fn warn<U, H: Handler<U>>(
+    stats: &mut Stats,
+    h: &mut H,
+    ts: Instant,
+    w: Warning,
+    packet: &[u8],
+) {
+    stats.count(w);
+    h.warning(ts, w, packet);
+}
+
+/// Bytes to deliver: from the frame, or from a queue block.
+#[derive(Clone, Copy)]
+enum Piece<'f> {
+    Frame(&'f [u8]),
+    Block { block: u32, at: usize, len: usize },
+}
+
+impl<'a, U, const N: usize> Tcp<'a, U, N> {
+    pub(crate) fn new(
+        storage: managed::ManagedSlice<'a, u8>,
+        config: Config,
+        key: (u64, u64),
+    ) -> Self {
+        let limit = config.max_streams.unwrap_or(3 * N / 4 + 1).min(N);
+        Tcp {
+            table: Table::new_with(|| Slot::new(Instant::ZERO), key),
+            pool: Pool::new(storage, config.block_size.max(QHDR + pool::LINK + 16)),
+            config,
+            limit,
+        }
+    }
+
+    /// Streams open now.
+    pub(crate) fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Blocks of storage in use and in all.
+    pub(crate) fn storage(&self) -> (u32, u32) {
+        (self.pool.in_use(), self.pool.blocks())
+    }
+
+    /// One checked segment.
+    pub(crate) fn segment<H: Handler<U>>(
+        &mut self,
+        ts: Instant,
+        seg: &Segment<'_>,
+        pkt: &[u8],
+        h: &mut H,
+        st: &mut Stats,
+    ) {
+        let Some((idx, from_client)) = self.table.find(&seg.tuple) else {
+            if seg.has(flags::SYN) && !seg.has(flags::ACK) && !seg.has(flags::RST) {
+                self.create(ts, seg, pkt, h, st);
+            } else {
+                stats::bump(&mut st.tcp_no_stream);
+            }
+            return;
+        };
+        let Some(slot) = self.table.get_mut(idx) else {
+            return;
+        };
+        slot.last = ts;
+        if seg.has(flags::SYN) {
+            if from_client {
+                let ft = self.config.flow_timeout;
+                if ft != Duration::ZERO
+                    && !seg.has(flags::ACK)
+                    && !seg.has(flags::RST)
+                    && ts.saturating_since(slot.handshake) > ft
+                {
+                    self.end(idx, Event::TimedOut, ts, h, st);
+                    self.create(ts, seg, pkt, h, st);
+                }
+                return;
+            }
+            let (c, s) = (&mut slot.client, &mut slot.server);
+            if c.state == State::SynSent
+                && s.state == State::Closed
+                && seg.has(flags::ACK)
+                && !seg.has(flags::RST)
+                && seg.ack == c.seq
+            {
+                s.state = State::SynRecv;
+                s.seq = seg.seq.wrapping_add(1);
+                s.first_data_seq = s.seq;
+                s.ack_seq = seg.ack;
+                // The client must acknowledge the server's ISN: start its ack
+                // there so server data sent before the 3rd ACK passes the window
+                // check (libnids leaves it at 0).
+                c.ack_seq = s.seq;
+                match (c.curr_ts, seg.timestamp()) {
+                    (_, Some(tsv)) if c.ts_on => s.curr_ts = tsv,
+                    _ => {
+                        c.ts_on = false;
+                        s.ts_on = false;
+                    }
+                }
+                match (c.wscale_on, seg.window_scale()) {
+                    (true, Some(shift)) => {
+                        s.wscale_on = true;
+                        s.wscale = shift.min(14);
+                    }
+                    _ => {
+                        c.wscale_on = false;
+                        c.wscale = 0;
+                        s.wscale = 0;
+                    }
+                }
+                if let Some(tsv) = seg.timestamp() {
+                    s.ts_on = c.ts_on;
+                    s.curr_ts = tsv;
+                }
+                s.window = u32::from(seg.window);
+                slot.handshake = ts;
+            }
+            return;
+        }
+
+        let (snd, rcv) = slot.halves(from_client);
+        let datalen = seg.payload.len() as u32;
+        let ack = rcv.ack_seq;
+        let win = rcv.window;
+        if !(datalen == 0 && seg.seq == ack)
+            && (!before(seg.seq, ack.wrapping_add(win))
+                || before(seg.seq.wrapping_add(datalen), ack))
+        {
+            stats::bump(&mut st.tcp_out_of_window);
+            return;
+        }
+        if seg.has(flags::RST) {
+            if slot.established {
+                self.end(idx, Event::Reset, ts, h, st);
+            } else {
+                self.remove(idx);
+            }
+            return;
+        }
+        if rcv.ts_on {
+            if let Some(tsv) = seg.timestamp() {
+                if before(tsv, snd.curr_ts) {
+                    stats::bump(&mut st.tcp_paws);
+                    return;
+                }
+            }
+        }
+        if seg.has(flags::ACK) {
+            if from_client && !slot.established && slot.client.state == State::SynSent {
+                if slot.server.state == State::SynRecv && seg.ack == slot.server.seq {
+                    if !self.establish(idx, seg, ts, h, st) {
+                        return;
+                    }
+                } else {
+                    // A wrong 3rd ACK: libnids drops the pending stream here.
+                    return;
+                }
+            }
+            let Some(slot) = self.table.get_mut(idx) else {
+                return;
+            };
+            let (snd, rcv) = slot.halves(from_client);
+            if after(seg.ack, snd.ack_seq) {
+                snd.ack_seq = seg.ack;
+            }
+            if rcv.state == State::FinSent && !before(seg.ack, rcv.fin_seq.wrapping_add(1)) {
+                rcv.state = State::FinConfirmed;
+            }
+            if rcv.state == State::FinConfirmed && snd.state == State::FinConfirmed {
+                self.end(idx, Event::Close, ts, h, st);
+                return;
+            }
+        }
+        if datalen > 0 || seg.has(flags::FIN) {
+            self.queue(idx, from_client, seg, ts, pkt, h, st);
+        }
+        let Some(slot) = self.table.get_mut(idx) else {
+            return;
+        };
+        let (snd, rcv) = slot.halves(from_client);
+        snd.window = u32::from(seg.window) << snd.wscale;
+        if rcv.queued_bytes > self.config.max_queue {
+            let max = self.config.max_queue;
+            self.prune(idx, !from_client, max);
+            warn(st, h, ts, Warning::TcpQueueFull, pkt);
+        }
+        if let Some(slot) = self.table.get(idx) {
+            if slot.established && !slot.interested() {
+                self.remove(idx);
+            }
+        }
+    }
+
+    fn create<H: Handler<U>>(
+        &mut self,
+        ts: Instant,
+        seg: &Segment<'_>,
+        pkt: &[u8],
+        h: &mut H,
+        st: &mut Stats,
+    ) {
+        if self.limit == 0 {
+            return;
+        }
+        if self.table.len() >= self.limit {
+            if let Some(old) = self.table.oldest() {
+                warn(st, h, ts, Warning::TcpTooManyStreams, pkt);
+                self.end(old, Event::TimedOut, ts, h, st);
+            }
+        }
+        let mut slot = Slot::new(ts);
+        let c = &mut slot.client;
+        c.state = State::SynSent;
+        c.seq = seg.seq.wrapping_add(1);
+        c.first_data_seq = c.seq;
+        c.window = u32::from(seg.window);
+        if let Some(tsv) = seg.timestamp() {
+            c.ts_on = true;
+            c.curr_ts = tsv;
+        }
+        if let Some(shift) = seg.window_scale() {
+            c.wscale_on = true;
+            c.wscale = shift.min(14);
+        }
+        if self.table.insert(seg.tuple, slot).is_ok() {
+            stats::bump(&mut st.tcp_streams);
+        }
+    }
+
+    /// The 3rd ACK: both halves established, `JustEstablished` to the handler.
+    /// Returns whether the stream lives on (the handler collects something).
+    fn establish<H: Handler<U>>(
+        &mut self,
+        idx: u32,
+        seg: &Segment<'_>,
+        ts: Instant,
+        h: &mut H,
+        st: &mut Stats,
+    ) -> bool {
+        let Some(slot) = self.table.get_mut(idx) else {
+            return false;
+        };
+        slot.client.state = State::Established;
+        slot.server.state = State::Established;
+        slot.client.ack_seq = seg.ack;
+        slot.established = true;
+        slot.handshake = ts;
+        stats::bump(&mut st.tcp_established);
+        self.call(
+            idx,
+            Event::JustEstablished,
+            None,
+            Piece::Frame(&[]),
+            ts,
+            h,
+            st,
+        );
+        let Some(slot) = self.table.get(idx) else {
+            return false;
+        };
+        if !slot.interested() {
+            self.remove(idx);
+            return false;
+        }
+        // Bytes that arrived before the handshake completed wait in the queues.
+        self.drain(idx, Side::Client, ts, h, st);
+        self.drain(idx, Side::Server, ts, h, st);
+        self.table.get(idx).is_some()
+    }
+
+    /// A segment with data or FIN (libnids `tcp_queue`).
+    #[allow(clippy::too_many_arguments)]
+    fn queue<H: Handler<U>>(
+        &mut self,
+        idx: u32,
+        from_client: bool,
+        seg: &Segment<'_>,
+        ts: Instant,
+        pkt: &[u8],
+        h: &mut H,
+        st: &mut Stats,
+    ) {
+        let Some(slot) = self.table.get_mut(idx) else {
+            return;
+        };
+        let established = slot.established;
+        let (snd, rcv) = slot.halves(from_client);
+        let exp = rcv.expected(snd.first_data_seq);
+        let fin = u32::from(seg.has(flags::FIN));
+        let len = seg.payload.len() as u32;
+        let rcv_side = if from_client {
+            Side::Server
+        } else {
+            Side::Client
+        };
+        if established && !after(seg.seq, exp) {
+            if after(seg.seq.wrapping_add(len).wrapping_add(fin), exp) {
+                if let Some(tsv) = seg.timestamp() {
+                    snd.curr_ts = tsv;
+                }
+                let urg = seg
+                    .has(flags::URG)
+                    .then(|| seg.seq.wrapping_add(u32::from(seg.urgent)).wrapping_sub(1));
+                self.add(
+                    idx,
+                    rcv_side,
+                    Piece::Frame(seg.payload),
+                    seg.seq,
+                    fin != 0,
+                    urg,
+                    ts,
+                    h,
+                    st,
+                );
+                self.drain(idx, rcv_side, ts, h, st);
+            }
+            return;
+        }
+        // Ahead of the expected byte (or before the handshake completed): queue a copy.
+        if fin != 0 {
+            snd.state = State::Closing;
+        }
+        let urg = seg
+            .has(flags::URG)
+            .then(|| seg.seq.wrapping_add(u32::from(seg.urgent)).wrapping_sub(1));
+        if !self.enqueue(idx, rcv_side, seg.seq, seg.payload, fin != 0, urg) {
+            warn(st, h, ts, Warning::TcpStorageFull, pkt);
+        }
+    }
+
+    /// Copy a segment into queue blocks (split at the block capacity), sorted by
+    /// sequence after equal ones. Returns false if storage ran out (what fit is kept).
+    fn enqueue(
+        &mut self,
+        idx: u32,
+        side: Side,
+        seq: u32,
+        data: &[u8],
+        fin: bool,
+        urg: Option<u32>,
+    ) -> bool {
+        let cap = self.pool.capacity() - QHDR;
+        let mut off = 0usize;
+        loop {
+            let n = (data.len() - off).min(cap);
+            let last = off + n == data.len();
+            let Some(b) = self.pool.alloc() else {
+                return false;
+            };
+            let s = seq.wrapping_add(off as u32);
+            let d = self.pool.data_mut(b);
+            d[0..4].copy_from_slice(&s.to_le_bytes());
+            d[4..6].copy_from_slice(&(n as u16).to_le_bytes());
+            let fl = if last && fin { Q_FIN } else { 0 } | if urg.is_some() { Q_URG } else { 0 };
+            d[6] = fl;
+            d[7] = 0;
+            d[8..12].copy_from_slice(&urg.unwrap_or(0).to_le_bytes());
+            d[QHDR..QHDR + n].copy_from_slice(&data[off..off + n]);
+            self.insert_sorted(idx, side, b, s, n);
+            off += n;
+            if last {
+                return true;
+            }
+        }
+    }
+
+    fn entry(&self, b: u32) -> (u32, usize, u8, u32) {
+        let d = self.pool.data(b);
+        let w = |i: usize| u32::from_le_bytes([d[i], d[i + 1], d[i + 2], d[i + 3]]);
+        (
+            w(0),
+            usize::from(u16::from_le_bytes([d[4], d[5]])),
+            d[6],
+            w(8),
+        )
+    }
+
+    fn half_mut(&mut self, idx: u32, side: Side) -> Option<&mut Half> {
+        let slot = self.table.get_mut(idx)?;
+        Some(match side {
+            Side::Client => &mut slot.client,
+            Side::Server => &mut slot.server,
+        })
+    }
+
+    fn insert_sorted(&mut self, idx: u32, side: Side, b: u32, seq: u32, len: usize) {
+        let Some(head) = self.half_mut(idx, side).map(|h| h.queue) else {
+            return;
+        };
+        let mut prev = NONE;
+        let mut cur = head;
+        while cur != NONE {
+            let (s, ..) = self.entry(cur);
+            if after(s, seq) {
+                break;
+            }
+            prev = cur;
+            cur = self.pool.next(cur);
+        }
+        self.pool.set_next(b, cur);
+        if prev == NONE {
+            if let Some(h) = self.half_mut(idx, side) {
+                h.queue = b;
+            }
+        } else {
+            self.pool.set_next(prev, b);
+        }
+        if let Some(h) = self.half_mut(idx, side) {
+            h.queued_bytes += len;
+        }
+    }
+
+    /// Deliver queued segments that have become in order; drop those wholly
+    /// delivered already (libnids' queue walk after an in-order segment).
+    fn drain<H: Handler<U>>(
+        &mut self,
+        idx: u32,
+        side: Side,
+        ts: Instant,
+        h: &mut H,
+        st: &mut Stats,
+    ) {
+        loop {
+            let Some(slot) = self.table.get(idx) else {
+                return;
+            };
+            let (rcv, snd) = match side {
+                Side::Client => (&slot.client, &slot.server),
+                Side::Server => (&slot.server, &slot.client),
+            };
+            let b = rcv.queue;
+            if b == NONE {
+                return;
+            }
+            let exp = rcv.expected(snd.first_data_seq);
+            let (seq, len, fl, urg) = self.entry(b);
+            if after(seq, exp) {
+                return;
+            }
+            let next = self.pool.next(b);
+            if let Some(hf) = self.half_mut(idx, side) {
+                hf.queue = next;
+                hf.queued_bytes = hf.queued_bytes.saturating_sub(len);
+            }
+            let fin = fl & Q_FIN != 0;
+            if after(
+                seq.wrapping_add(len as u32).wrapping_add(u32::from(fin)),
+                exp,
+            ) {
+                let urg = (fl & Q_URG != 0).then_some(urg);
+                self.add(
+                    idx,
+                    side,
+                    Piece::Block {
+                        block: b,
+                        at: QHDR,
+                        len,
+                    },
+                    seq,
+                    fin,
+                    urg,
+                    ts,
+                    h,
+                    st,
+                );
+            }
+            self.pool.release(b);
+        }
+    }
+
+    /// Drop queued segments from the far end until at most `max` bytes remain.
+    fn prune(&mut self, idx: u32, to_client: bool, max: usize) {
+        let side = if to_client {
+            Side::Client
+        } else {
+            Side::Server
+        };
+        loop {
+            let Some(hf) = self.half_mut(idx, side) else {
+                return;
+            };
+            if hf.queued_bytes <= max || hf.queue == NONE {
+                return;
+            }
+            // find the last entry
+            let mut prev = NONE;
+            let mut cur = hf.queue;
+            while self.pool.next(cur) != NONE {
+                prev = cur;
+                cur = self.pool.next(cur);
+            }
+            let (_, len, ..) = self.entry(cur);
+            if prev == NONE {
+                if let Some(hf) = self.half_mut(idx, side) {
+                    hf.queue = NONE;
+                }
+            } else {
+                self.pool.set_next(prev, NONE);
+            }
+            self.pool.release(cur);
+            if let Some(hf) = self.half_mut(idx, side) {
+                hf.queued_bytes = hf.queued_bytes.saturating_sub(len);
+            }
+        }
+    }
+
+    /// libnids `add_from_skb`: deliver the part of a segment beyond the expected
+    /// byte, taking the urgent byte out of the stream.
+    #[allow(clippy::too_many_arguments)]
+    fn add<H: Handler<U>>(
+        &mut self,
+        idx: u32,
+        side: Side,
+        piece: Piece<'_>,
+        seq: u32,
+        fin: bool,
+        urg: Option<u32>,
+        ts: Instant,
+        h: &mut H,
+        st: &mut Stats,
+    ) {
+        let datalen = match piece {
+            Piece::Frame(d) => d.len(),
+            Piece::Block { len, .. } => len,
+        } as u32;
+        let Some(slot) = self.table.get_mut(idx) else {
+            return;
+        };
+        let (rcv, snd) = match side {
+            Side::Client => (&mut slot.client, &mut slot.server),
+            Side::Server => (&mut slot.server, &mut slot.client),
+        };
+        let exp = rcv.expected(snd.first_data_seq);
+        let lost = exp.wrapping_sub(seq).min(datalen);
+        if let Some(up) = urg {
+            if after(up, exp.wrapping_sub(1)) && (!rcv.urg_seen || after(up, rcv.urg_ptr)) {
+                rcv.urg_ptr = up;
+                rcv.urg_seen = true;
+            }
+        }
+        if rcv.urg_seen
+            && after(rcv.urg_ptr.wrapping_add(1), seq.wrapping_add(lost))
+            && before(rcv.urg_ptr, seq.wrapping_add(datalen))
+        {
+            let up = rcv.urg_ptr;
+            let to_copy = up.wrapping_sub(seq.wrapping_add(lost));
+            let urg_at = up.wrapping_sub(seq);
+            let byte = match piece {
+                Piece::Frame(d) => d.get(urg_at as usize).copied().unwrap_or(0),
+                Piece::Block { block, at, .. } => self
+                    .pool
+                    .data(block)
+                    .get(at + urg_at as usize)
+                    .copied()
+                    .unwrap_or(0),
+            };
+            if to_copy > 0 {
+                self.deliver(idx, side, sub(piece, lost, lost + to_copy), ts, h, st);
+            }
+            let Some(slot) = self.table.get_mut(idx) else {
+                return;
+            };
+            let rcv = match side {
+                Side::Client => &mut slot.client,
+                Side::Server => &mut slot.server,
+            };
+            rcv.urgdata = byte;
+            rcv.urg_seen = false;
+            rcv.urg_count = rcv.urg_count.wrapping_add(1);
+            if rcv.collect_urg {
+                rcv.count_new_urg = true;
+                self.call(idx, Event::Data, Some(side), Piece::Frame(&[]), ts, h, st);
+                if let Some(hf) = self.half_mut(idx, side) {
+                    hf.count_new_urg = false;
+                }
+            }
+            if urg_at + 1 < datalen {
+                self.deliver(idx, side, sub(piece, urg_at + 1, datalen), ts, h, st);
+            }
+        } else if datalen > lost {
+            self.deliver(idx, side, sub(piece, lost, datalen), ts, h, st);
+        }
+        if fin {
+            let Some(slot) = self.table.get_mut(idx) else {
+                return;
+            };
+            let (rcv, snd) = match side {
+                Side::Client => (&mut slot.client, &mut slot.server),
+                Side::Server => (&mut slot.server, &mut slot.client),
+            };
+            snd.state = State::FinSent;
+            snd.fin_seq = rcv.expected(snd.first_data_seq);
+        }
+    }
+
+    /// In-order bytes for `side`: count them, and hand them to the handler if
+    /// it collects that half (libnids `add2buf` + `notify`).
+    fn deliver<H: Handler<U>>(
+        &mut self,
+        idx: u32,
+        side: Side,
+        piece: Piece<'_>,
+        ts: Instant,
+        h: &mut H,
+        st: &mut Stats,
+    ) {
+        let n = match piece {
+            Piece::Frame(d) => d.len(),
+            Piece::Block { len, .. } => len,
+        };
+        if n == 0 {
+            return;
+        }
+        stats::add(&mut st.tcp_bytes, n);
+        let Some(hf) = self.half_mut(idx, side) else {
+            return;
+        };
+        hf.count += n as u64;
+        if !hf.collect {
+            hf.offset = hf.count;
+            return;
+        }
+        hf.count_new = n;
+        self.call(idx, Event::Data, Some(side), piece, ts, h, st);
+        if let Some(hf) = self.half_mut(idx, side) {
+            hf.count_new = 0;
+        }
+    }
+
+    /// Call the handler; afterwards apply `discard` (keep bytes) for the half
+    /// with new data.
+    #[allow(clippy::too_many_arguments)]
+    fn call<H: Handler<U>>(
+        &mut self,
+        idx: u32,
+        event: Event,
+        side: Option<Side>,
+        piece: Piece<'_>,
+        ts: Instant,
+        h: &mut H,
+        st: &mut Stats,
+    ) {
+        let Some(tuple) = self.table.tuple(idx).copied() else {
+            return;
+        };
+        let Some(slot) = self.table.get_mut(idx) else {
+            return;
+        };
+        let new: &[u8] = match piece {
+            Piece::Frame(d) => d,
+            Piece::Block { block, at, len } => {
+                self.pool.data(block).get(at..at + len).unwrap_or(&[])
+            }
+        };
+        let mut s = Stream {
+            ts,
+            event,
+            tuple,
+            slot,
+            pool: &self.pool,
+            side,
+            new,
+            read: None,
+            kill: false,
+        };
+        h.tcp(&mut s);
+        let read = s.read;
+        let Some(side) = side else { return };
+        let Some(hf) = self.half_mut(idx, side) else {
+            return;
+        };
+        let avail = (hf.count - hf.offset) as usize;
+        let read = read.unwrap_or(avail).min(avail);
+        let kept_before = hf.kept.len;
+        hf.offset += read as u64;
+        let keep = avail - read;
+        // Drop consumed kept bytes, then keep the tail of the new bytes.
+        let drop_kept = read.min(kept_before);
+        self.kept_drop_front(idx, side, drop_kept);
+        let new_len = new_len(piece);
+        let keep_new = keep.min(new_len);
+        if keep_new > 0 {
+            let from = new_len - keep_new;
+            if !self.kept_append(idx, side, piece, from, keep_new) {
+                warn(st, h, ts, Warning::TcpStorageFull, &[]);
+            }
+        }
+        let max = self.config.max_kept;
+        if let Some(hf) = self.half_mut(idx, side) {
+            if hf.kept.len > max {
+                let over = hf.kept.len - max;
+                hf.offset += over as u64;
+                self.kept_drop_front(idx, side, over);
+                warn(st, h, ts, Warning::TcpBufferFull, &[]);
+            }
+        }
+    }
+
+    fn kept_drop_front(&mut self, idx: u32, side: Side, mut n: usize) {
+        let cap = self.pool.capacity();
+        let Some(hf) = self.half_mut(idx, side) else {
+            return;
+        };
+        let mut k = hf.kept;
+        n = n.min(k.len);
+        while n > 0 && k.head != NONE {
+            let in_head = (cap - k.start).min(k.len);
+            if n < in_head {
+                k.start += n;
+                k.len -= n;
+                n = 0;
+            } else {
+                n -= in_head;
+                k.len -= in_head;
+                let next = self.pool.next(k.head);
+                self.pool.release(k.head);
+                k.head = next;
+                k.start = 0;
+            }
+        }
+        if k.len == 0 {
+            if k.head != NONE {
+                self.pool.release_chain(k.head);
+            }
+            k = Kept::EMPTY;
+        }
+        if let Some(hf) = self.half_mut(idx, side) {
+            hf.kept = k;
+        }
+    }
+
+    /// Append `len` bytes of `piece` from `from` to the kept bytes of `side`.
+    /// On storage exhaustion the kept bytes are released (offset moves past them).
+    fn kept_append(
+        &mut self,
+        idx: u32,
+        side: Side,
+        piece: Piece<'_>,
+        from: usize,
+        len: usize,
+    ) -> bool {
+        let cap = self.pool.capacity();
+        let Some(hf) = self.half_mut(idx, side) else {
+            return false;
+        };
+        let mut k = hf.kept;
+        let mut done = 0;
+        while done < len {
+            let end = k.start + k.len;
+            let fill = if k.head == NONE || (end > 0 && end % cap == 0) {
+                cap
+            } else {
+                end % cap
+            };
+            let (block, at) = if k.head == NONE || fill == cap {
+                let Some(b) = self.pool.alloc() else {
+                    // out of storage: give up what is kept
+                    let all = k.len;
+                    if let Some(hf) = self.half_mut(idx, side) {
+                        hf.kept = k;
+                        hf.offset = hf.count;
+                    }
+                    self.kept_drop_front(idx, side, all);
+                    return false;
+                };
+                if k.head == NONE {
+                    k.head = b;
+                    k.start = 0;
+                } else {
+                    self.pool.set_next(k.tail, b);
+                }
+                k.tail = b;
+                (b, 0)
+            } else {
+                (k.tail, fill)
+            };
+            let n = (cap - at).min(len - done);
+            match piece {
+                Piece::Frame(d) => {
+                    let src = &d[from + done..from + done + n];
+                    self.pool.data_mut(block)[at..at + n].copy_from_slice(src);
+                }
+                Piece::Block {
+                    block: sb, at: sa, ..
+                } => {
+                    let mut tmp = [0u8; 64];
+                    let mut c = 0;
+                    while c < n {
+                        let m = (n - c).min(tmp.len());
+                        tmp[..m].copy_from_slice(
+                            &self.pool.data(sb)[sa + from + done + c..sa + from + done + c + m],
+                        );
+                        self.pool.data_mut(block)[at + c..at + c + m].copy_from_slice(&tmp[..m]);
+                        c += m;
+                    }
+                }
+            }
+            k.len += n;
+            done += n;
+        }
+        if let Some(hf) = self.half_mut(idx, side) {
+            hf.kept = k;
+        }
+        true
+    }
+
+    /// End a stream: tell the handler (if it collects), free its storage.
+    pub(crate) fn end<H: Handler<U>>(
+        &mut self,
+        idx: u32,
+        event: Event,
+        ts: Instant,
+        h: &mut H,
+        st: &mut Stats,
+    ) {
+        if let Some(slot) = self.table.get(idx) {
+            if slot.established && slot.interested() {
+                self.call(idx, event, None, Piece::Frame(&[]), ts, h, st);
+            }
+        }
+        self.remove(idx);
+    }
+
+    fn remove(&mut self, idx: u32) {
+        if let Some(slot) = self.table.get_mut(idx) {
+            let blocks = [
+                slot.client.queue,
+                slot.server.queue,
+                slot.client.kept.head,
+                slot.server.kept.head,
+            ];
+            slot.client = Half::NEW;
+            slot.server = Half::NEW;
+            slot.user = None;
+            for b in blocks {
+                self.pool.release_chain(b);
+            }
+        }
+        self.table.remove(idx);
+    }
+
+    /// End streams idle for longer than `idle_timeout`.
+    pub(crate) fn expire<H: Handler<U>>(&mut self, now: Instant, h: &mut H, st: &mut Stats) {
+        let idle = self.config.idle_timeout;
+        if idle == Duration::ZERO {
+            return;
+        }
+        let mut i = self.table.oldest();
+        while let Some(idx) = i {
+            i = self.table.newer(idx);
+            if self
+                .table
+                .get(idx)
+                .is_some_and(|s| now.saturating_since(s.last) > idle)
+            {
+                self.end(idx, Event::TimedOut, now, h, st);
+            }
+        }
+    }
+
+    /// End every stream with `Exiting`, oldest first.
+    pub(crate) fn finish<H: Handler<U>>(&mut self, now: Instant, h: &mut H, st: &mut Stats) {
+        while let Some(idx) = self.table.oldest() {
+            self.end(idx, Event::Exiting, now, h, st);
+        }
+    }
+}
+
+/// Bytes `from..to` of a piece.
+fn sub(p: Piece<'_>, from: u32, to: u32) -> Piece<'_> {
+    let (f, t) = (from as usize, to as usize);
+    match p {
+        Piece::Frame(d) => Piece::Frame(d.get(f..t).unwrap_or(&[])),
+        Piece::Block { block, at, .. } => Piece::Block {
+            block,
+            at: at + f,
+            len: t.saturating_sub(f),
+        },
+    }
+}
+
+fn new_len(p: Piece<'_>) -> usize {
+    match p {
+        Piece::Frame(d) => d.len(),
+        Piece::Block { len, .. } => len,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,301 @@
+//! [`Table`]: the fixed stream table, with keyed hash buckets and a creation-order
+//! list for eviction.
+//!
+//! `N` slots and `N` buckets (libnids' `n_tcp_streams`). Lookups hash the two
+//! endpoints in an order-independent way with SipHash-1-3 under a caller-given
+//! key, so packets of either direction find the stream in one probe of a chain and
+//! a sender cannot aim collisions at one bucket. Cost: O(1) expected per lookup,
+//! insert and removal; 8 bytes per bucket plus the slot itself.
+
+use core::hash::Hasher;
+use core::net::IpAddr;
+
+use siphasher::sip::SipHasher13;
+
+use crate::flow::Tuple;
+
+/// "No slot".
+pub const NONE: u32 = u32::MAX;
+
+/// Links of one slot: the bucket chain and the creation-order list.
+#[derive(Debug, Clone, Copy)]
+struct Links {
+    hash_next: u32,
+    older: u32,
+    newer: u32,
+    used: bool,
+}
+
+/// The stream table: `N` slots of `T`, found by [`Tuple`].
+pub struct Table<T, const N: usize> {
+    buckets: [u32; N],
+    links: [Links; N],
+    tuples: [Option<Tuple>; N],
+    slots: [T; N],
+    free: u32,
+    oldest: u32,
+    newest: u32,
+    len: usize,
+    key: (u64, u64),
+}
+
+const FREE_LINKS: Links = Links {
+    hash_next: NONE,
+    older: NONE,
+    newer: NONE,
+    used: false,
+};
+
+impl<T, const N: usize> Table<T, N> {
+    /// An empty table whose free slots hold `empty()`, hashing with `key`.
+    pub fn new_with(empty: impl Fn() -> T, key: (u64, u64)) -> Self {
+        let mut t = Table {
+            buckets: [NONE; N],
+            links: [FREE_LINKS; N],
+            tuples: [None; N],
+            slots: core::array::from_fn(|_| empty()),
+            free: NONE,
+            oldest: NONE,
+            newest: NONE,
+            len: 0,
+            key,
+        };
+        t.reset_free_list();
+        t
+    }
+
+    fn reset_free_list(&mut self) {
+        for i in 0..N {
+            self.links[i].hash_next = if i + 1 < N { (i + 1) as u32 } else { NONE };
+        }
+        self.free = if N > 0 { 0 } else { NONE };
+    }
+
+    /// Number of streams in the table.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the table holds no stream.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn bucket(&self, t: &Tuple) -> usize {
+        if N == 0 {
+            return 0;
+        }
+        let mut h = SipHasher13::new_with_keys(self.key.0, self.key.1);
+        let a = (t.src, t.sport);
+        let b = (t.dst, t.dport);
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        for (addr, port) in [lo, hi] {
+            match addr {
+                IpAddr::V4(x) => h.write(&x.octets()),
+                IpAddr::V6(x) => h.write(&x.octets()),
+            }
+            h.write_u16(port);
+        }
+        (h.finish() % N as u64) as usize
+    }
+
+    /// Find the stream of `t`, in either direction: its slot and whether `t` is
+    /// the stream's own orientation (client to server).
+    pub fn find(&self, t: &Tuple) -> Option<(u32, bool)> {
+        let mut i = *self.buckets.get(self.bucket(t))?;
+        while i != NONE {
+            let s = self.tuples[i as usize].as_ref()?;
+            if s == t {
+                return Some((i, true));
+            }
+            if s.src == t.dst && s.sport == t.dport && s.dst == t.src && s.dport == t.sport {
+                return Some((i, false));
+            }
+            i = self.links[i as usize].hash_next;
+        }
+        None
+    }
+
+    /// Take a free slot for `t` (client to server), set it to `value` and make it
+    /// the newest. `Err(value)` if every slot is in use.
+    pub fn insert(&mut self, t: Tuple, value: T) -> Result<u32, T> {
+        let i = self.free;
+        if i == NONE {
+            return Err(value);
+        }
+        let b = self.bucket(&t);
+        let iu = i as usize;
+        self.free = self.links[iu].hash_next;
+        self.links[iu] = Links {
+            hash_next: self.buckets[b],
+            older: self.newest,
+            newer: NONE,
+            used: true,
+        };
+        self.buckets[b] = i;
+        if self.newest != NONE {
+            self.links[self.newest as usize].newer = i;
+        } else {
+            self.oldest = i;
+        }
+        self.newest = i;
+        self.tuples[iu] = Some(t);
+        self.slots[iu] = value;
+        self.len += 1;
+        Ok(i)
+    }
+
+    /// Free slot `i` (no-op if it is not in use).
+    pub fn remove(&mut self, i: u32) {
+        let iu = i as usize;
+        let Some(t) = self.tuples.get(iu).copied().flatten() else {
+            return;
+        };
+        if !self.links[iu].used {
+            return;
+        }
+        let b = self.bucket(&t);
+        // unlink from the bucket chain
+        let mut p = self.buckets[b];
+        if p == i {
+            self.buckets[b] = self.links[iu].hash_next;
+        } else {
+            while p != NONE {
+                let n = self.links[p as usize].hash_next;
+                if n == i {
+                    self.links[p as usize].hash_next = self.links[iu].hash_next;
+                    break;
+                }
+                p = n;
+            }
+        }
+        // unlink from the age list
+        let Links { older, newer, .. } = self.links[iu];
+        if older != NONE {
+            self.links[older as usize].newer = newer;
+        } else {
+            self.oldest = newer;
+        }
+        if newer != NONE {
+            self.links[newer as usize].older = older;
+        } else {
+            self.newest = older;
+        }
+        self.tuples[iu] = None;
+        self.links[iu] = Links {
+            hash_next: self.free,
+            ..FREE_LINKS
+        };
+        self.free = i;
+        self.len -= 1;
+    }
+
+    /// The oldest stream (by creation).
+    pub fn oldest(&self) -> Option<u32> {
+        (self.oldest != NONE).then_some(self.oldest)
+    }
+
+    /// The stream created after `i`, in creation order.
+    pub fn newer(&self, i: u32) -> Option<u32> {
+        let n = self.links.get(i as usize)?.newer;
+        (n != NONE).then_some(n)
+    }
+
+    /// The tuple of slot `i` (client to server).
+    pub fn tuple(&self, i: u32) -> Option<&Tuple> {
+        self.tuples.get(i as usize)?.as_ref()
+    }
+
+    /// Slot `i`.
+    pub fn get(&self, i: u32) -> Option<&T> {
+        self.slots.get(i as usize)
+    }
+
+    /// Slot `i`, writable.
+    pub fn get_mut(&mut self, i: u32) -> Option<&mut T> {
+        self.slots.get_mut(i as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(n: u16) -> Tuple {
+        Tuple {
+            src: "10.0.0.1".parse().unwrap(),
+            sport: n,
+            dst: "10.0.0.2".parse().unwrap(),
+            dport: 80,
+        }
+    }
+
+    #[test]
+    fn test_insert_find_both_ways() {
+        let mut tab: Table<u8, 8> = Table::new_with(|| 0, (1, 2));
+        let i = tab.insert(t(1), 5).unwrap();
+        assert_eq!(tab.find(&t(1)), Some((i, true)));
+        assert_eq!(tab.find(&t(1).reversed()), Some((i, false)));
+        assert_eq!(tab.find(&t(2)), None);
+        assert_eq!(*tab.get(i).unwrap(), 5);
+    }
+
+    #[test]
+    fn test_full_gives_value_back() {
+        let mut tab: Table<u8, 3> = Table::new_with(|| 0, (1, 2));
+        for n in 0..3 {
+            tab.insert(t(n), 1).unwrap();
+        }
+        assert_eq!(tab.insert(t(9), 7), Err(7));
+        assert_eq!(tab.len(), 3);
+    }
+
+    #[test]
+    fn test_age_order_and_remove() {
+        let mut tab: Table<u8, 4> = Table::new_with(|| 0, (3, 4));
+        let a = tab.insert(t(1), 0).unwrap();
+        let b = tab.insert(t(2), 0).unwrap();
+        let c = tab.insert(t(3), 0).unwrap();
+        assert_eq!(tab.oldest(), Some(a));
+        tab.remove(a);
+        assert_eq!(tab.oldest(), Some(b));
+        tab.remove(c);
+        assert_eq!(tab.newer(b), None);
+        assert_eq!(tab.find(&t(3)), None);
+        assert_eq!(tab.find(&t(2)), Some((b, true)));
+        tab.remove(b);
+        assert!(tab.is_empty());
+        assert_eq!(tab.oldest(), None);
+        // all slots usable again
+        for n in 0..4 {
+            tab.insert(t(n + 10), 0).unwrap();
+        }
+    }
+
+    #[test]
+    fn test_model_random() {
+        // Differential test against a plain list.
+        let mut tab: Table<u16, 16> = Table::new_with(|| 0, (5, 6));
+        let mut model: std::vec::Vec<(Tuple, u32)> = std::vec::Vec::new();
+        let mut x: u32 = 12345;
+        for _ in 0..5000 {
+            x = x.wrapping_mul(1103515245).wrapping_add(12345);
+            let port = ((x >> 16) % 40) as u16;
+            let tup = t(port);
+            match (tab.find(&tup), model.iter().position(|(m, _)| *m == tup)) {
+                (Some((i, true)), Some(p)) => {
+                    assert_eq!(model[p].1, i);
+                    tab.remove(i);
+                    model.remove(p);
+                }
+                (None, None) => match tab.insert(tup, port) {
+                    Ok(i) => model.push((tup, i)),
+                    Err(_) => assert_eq!(model.len(), 16),
+                },
+                other => panic!("mismatch {other:?}"),
+            }
+            assert_eq!(tab.len(), model.len());
+            assert_eq!(tab.oldest(), model.first().map(|m| m.1));
+        }
+    }
+}
