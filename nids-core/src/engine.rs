@@ -2,6 +2,7 @@
 
 use core::fmt;
 use core::marker::PhantomData;
+use core::mem::MaybeUninit;
 
 use crate::config::Config;
 use crate::event::Warning;
@@ -106,6 +107,67 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
             },
             _hosts: PhantomData,
         })
+    }
+
+    /// Build an engine in `place` without any temporary of the engine's size, so
+    /// a table of a million streams can be built on the heap, and a firmware's in
+    /// a `static` (`static_cell::StaticCell::uninit()`), without a large stack.
+    /// Same arguments and errors as [`Nids::new`]; on error `place` is untouched.
+    ///
+    /// This is nids-core's one use of `unsafe`: field-by-field initialisation
+    /// through raw pointers, covered by tests that build engines this way.
+    #[allow(unsafe_code)]
+    pub fn new_in<'p>(
+        place: &'p mut MaybeUninit<Self>,
+        link: LinkType,
+        config: Config<'a>,
+        tcp_storage: impl Into<managed::ManagedSlice<'a, u8>>,
+    ) -> Result<&'p mut Self, Error> {
+        use core::ptr::addr_of_mut;
+        if !link.is_supported() {
+            return Err(Error::UnsupportedLinkType(link));
+        }
+        let p = place.as_mut_ptr();
+        // SAFETY: `p` comes from a `&mut MaybeUninit<Self>`, so it is valid for
+        // writes and aligned. Every field of `Nids` and of `Upper` is written
+        // exactly once below (the compiler does not check this: keep the list in
+        // step with the struct definitions), nothing can fail or panic in between,
+        // and only then is the value assumed initialised.
+        unsafe {
+            addr_of_mut!((*p).link).write(link);
+            addr_of_mut!((*p)._hosts).write(PhantomData);
+            let up = addr_of_mut!((*p).upper);
+            addr_of_mut!((*up).checksums).write(config.checksums);
+            addr_of_mut!((*up).scan).write(scan::Detector::with_config(
+                scan_key(config.hash_key),
+                config.scan,
+            ));
+            addr_of_mut!((*up).offload).write(Offload::new());
+            addr_of_mut!((*up).stats).write(Stats::new());
+            addr_of_mut!((*up).now).write(Instant::ZERO);
+            addr_of_mut!((*up).next_expiry).write(Instant::ZERO);
+            Tcp::init_at(
+                addr_of_mut!((*up).tcp),
+                tcp_storage.into(),
+                config.tcp,
+                config.hash_key,
+            );
+            Ok(place.assume_init_mut())
+        }
+    }
+
+    /// [`Nids::new_in`] on the heap (with the `alloc` feature).
+    #[cfg(feature = "alloc")]
+    pub fn boxed(
+        link: LinkType,
+        config: Config<'a>,
+        tcp_storage: impl Into<managed::ManagedSlice<'a, u8>>,
+    ) -> Result<alloc::boxed::Box<Self>, Error> {
+        let mut b = alloc::boxed::Box::<Self>::new_uninit();
+        Self::new_in(&mut b, link, config, tcp_storage)?;
+        // SAFETY: `new_in` returned Ok, so it initialised every field of `*b`.
+        #[allow(unsafe_code)]
+        Ok(unsafe { b.assume_init() })
     }
 
     /// TCP streams open now.

@@ -29,6 +29,9 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code, missing_docs)]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
 pub mod config;
 pub mod engine;
 pub mod event;

@@ -1,2 +1,16 @@
-//! nids-host: capture sources and the `nids` command around nids-core.
+//! nids-host: capture files read in pure Rust, the engine driven over them, and
+//! the `nids` command.
+//!
+//! ```no_run
+//! use nids_host::{capture::CaptureFile, run::run_file};
+//! struct Quiet;
+//! impl nids_core::Handler for Quiet {}
+//! let file = CaptureFile::open("tests/data/real/http.pcap".as_ref()).unwrap();
+//! let stats = run_file(&file, nids_core::Config::new(), &mut Quiet).unwrap();
+//! println!("{} frames", stats.frames);
+//! ```
 #![deny(unsafe_code)]
+
+pub mod capture;
+pub mod run;
+pub mod streams;

@@ -171,6 +171,31 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         }
     }
 
+    /// Initialise in place at `p` (the stream table is large: no temporary).
+    ///
+    /// # Safety
+    /// `p` must be valid for writes and aligned; afterwards `*p` is initialised.
+    #[allow(unsafe_code)]
+    pub(crate) unsafe fn init_at(
+        p: *mut Self,
+        storage: managed::ManagedSlice<'a, u8>,
+        config: Config,
+        key: (u64, u64),
+    ) {
+        use core::ptr::addr_of_mut;
+        let limit = config.max_streams.unwrap_or(3 * N / 4 + 1).min(N);
+        // SAFETY: as the caller guarantees; each field is written once.
+        unsafe {
+            Table::init_at(addr_of_mut!((*p).table), || Slot::new(Instant::ZERO), key);
+            addr_of_mut!((*p).pool).write(Pool::new(
+                storage,
+                config.block_size.max(QHDR + pool::LINK + 16),
+            ));
+            addr_of_mut!((*p).config).write(config);
+            addr_of_mut!((*p).limit).write(limit);
+        }
+    }
+
     /// Streams open now.
     pub(crate) fn len(&self) -> usize {
         self.table.len()

@@ -64,6 +64,40 @@ impl<T, const N: usize> Table<T, N> {
         t
     }
 
+    /// Initialise a table in place at `p` (no temporary of the table's size).
+    ///
+    /// # Safety
+    /// `p` must be valid for writes and properly aligned for `Self`. Afterwards
+    /// every field of `*p` is initialised.
+    #[allow(unsafe_code)]
+    pub(crate) unsafe fn init_at(p: *mut Self, empty: impl Fn() -> T, key: (u64, u64)) {
+        use core::ptr::addr_of_mut;
+        // SAFETY: the caller guarantees `p` is valid and aligned; every write below
+        // targets a field (or an array element within bounds `0..N`) of `*p`, and
+        // each is written exactly once before the table is used.
+        unsafe {
+            let buckets = addr_of_mut!((*p).buckets).cast::<u32>();
+            let links = addr_of_mut!((*p).links).cast::<Links>();
+            let tuples = addr_of_mut!((*p).tuples).cast::<Option<Tuple>>();
+            let slots = addr_of_mut!((*p).slots).cast::<T>();
+            for i in 0..N {
+                buckets.add(i).write(NONE);
+                let next = if i + 1 < N { (i + 1) as u32 } else { NONE };
+                links.add(i).write(Links {
+                    hash_next: next,
+                    ..FREE_LINKS
+                });
+                tuples.add(i).write(None);
+                slots.add(i).write(empty());
+            }
+            addr_of_mut!((*p).free).write(if N > 0 { 0 } else { NONE });
+            addr_of_mut!((*p).oldest).write(NONE);
+            addr_of_mut!((*p).newest).write(NONE);
+            addr_of_mut!((*p).len).write(0);
+            addr_of_mut!((*p).key).write(key);
+        }
+    }
+
     fn reset_free_list(&mut self) {
         for i in 0..N {
             self.links[i].hash_next = if i + 1 < N { (i + 1) as u32 } else { NONE };
@@ -270,6 +304,22 @@ mod tests {
         for n in 0..4 {
             tab.insert(t(n + 10), 0).unwrap();
         }
+    }
+
+    #[test]
+    fn test_init_at_matches_new() {
+        let mut place = core::mem::MaybeUninit::<Table<u16, 64>>::uninit();
+        // SAFETY: `place` is a valid, aligned, writable table-sized slot.
+        #[allow(unsafe_code)]
+        let tab = unsafe {
+            Table::init_at(place.as_mut_ptr(), || 0, (5, 6));
+            place.assume_init_mut()
+        };
+        for n in 0..64 {
+            tab.insert(t(n), n).unwrap();
+        }
+        assert_eq!(tab.insert(t(99), 0), Err(0));
+        assert_eq!(tab.find(&t(7)).map(|(i, _)| *tab.get(i).unwrap()), Some(7));
     }
 
     #[test]

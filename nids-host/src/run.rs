@@ -1,0 +1,116 @@
+//! Driving the engine over a capture file.
+
+use nids_core::{Config, Handler, Instant, LinkType, Nids, Stats};
+
+use crate::capture::{self, CaptureFile};
+
+/// Stream slots of the engine the host tools build (libnids' default).
+pub const STREAMS: usize = 1040;
+/// Defragmentation host slots (libnids' default).
+pub const HOSTS: usize = 256;
+/// Bytes of TCP storage (out-of-order segments, kept bytes): 64 MiB.
+pub const TCP_STORAGE: usize = 64 << 20;
+
+/// The engine type the host tools use.
+pub type Engine<'a, U> = Nids<'a, U, STREAMS, HOSTS>;
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The capture could not be read (the packets before the problem were
+    /// processed, and their streams reported).
+    #[error(transparent)]
+    Capture(#[from] capture::Error),
+    /// A packet's link type is not supported.
+    #[error("{path}: unsupported link type {link}")]
+    LinkType {
+        /// The capture.
+        path: String,
+        /// The link type.
+        link: LinkType,
+    },
+}
+
+/// Run every packet of `file` through an engine with `config`, then end all
+/// open streams (`Exiting`). Returns the engine's counters. On a read error the
+/// streams seen so far are still ended and reported, then the error is returned.
+pub fn run_file<U, H: Handler<U>>(
+    file: &CaptureFile,
+    config: Config<'_>,
+    h: &mut H,
+) -> Result<Stats, Error> {
+    let mut storage = vec![0u8; TCP_STORAGE];
+    let mut engine: Option<Box<Engine<'_, U>>> = None;
+    let mut result = Ok(());
+    for p in file.packets() {
+        let p = match p {
+            Ok(p) => p,
+            Err(e) => {
+                result = Err(Error::from(e));
+                break;
+            }
+        };
+        let link = LinkType(p.link_type);
+        if engine.as_ref().is_some_and(|e| e.link_type() != link) {
+            // pcapng with several link types: one engine per type is not yet
+            // supported; refuse rather than misparse.
+            result = Err(Error::LinkType {
+                path: file.path().display().to_string(),
+                link,
+            });
+            break;
+        }
+        if engine.is_none() {
+            match Nids::boxed(link, config, &mut storage[..]) {
+                Ok(e) => engine = Some(e),
+                Err(_) => {
+                    return Err(Error::LinkType {
+                        path: file.path().display().to_string(),
+                        link,
+                    });
+                }
+            }
+        }
+        if let Some(e) = engine.as_mut() {
+            e.process(Instant::from_micros(p.ts_us), p.data, h);
+        }
+    }
+    let stats = match engine.as_mut() {
+        Some(e) => {
+            e.finish(h);
+            e.stats().clone()
+        }
+        None => Stats::new(),
+    };
+    result.map(|()| stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A million stream slots built on the heap from a thread with a 1 MiB
+    /// stack: no temporary of the engine's size ever sits on the stack.
+    #[test]
+    fn test_million_streams_in_place() {
+        std::thread::Builder::new()
+            .stack_size(1024 * 1024)
+            .spawn(|| {
+                let mut storage = vec![0u8; 1 << 20];
+                let e = Nids::<(), 1_000_000, 256>::boxed(
+                    LinkType::ETHERNET,
+                    Config::new(),
+                    &mut storage[..],
+                )
+                .unwrap();
+                assert_eq!(e.streams(), 0);
+                eprintln!(
+                    "engine of 1,000,000 slots: {} MiB",
+                    std::mem::size_of_val(&*e) >> 20
+                );
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+}

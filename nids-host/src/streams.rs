@@ -1,0 +1,136 @@
+//! The `streams` command's handler: collect both halves of every stream, hash
+//! each direction, print one line (or JSON object) when it ends.
+
+use std::io::{self, Write};
+
+use nids_core::{udp, Handler, Instant, Stream, TcpEvent, Warning};
+use sha2::{Digest, Sha256};
+
+/// Per-stream state: a SHA-256 of each direction.
+pub struct Digests {
+    c2s: Sha256,
+    s2c: Sha256,
+}
+
+/// Collects every stream, hashes each direction, prints a line at its end.
+pub struct StreamPrinter<W: Write> {
+    /// Where lines go.
+    pub out: W,
+    json: bool,
+    udp: bool,
+    hash: bool,
+    /// The first write error (output stops there).
+    pub error: Option<io::Error>,
+    /// Streams that ended.
+    pub streams: u64,
+}
+
+fn hex(d: Sha256) -> String {
+    d.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl<W: Write> StreamPrinter<W> {
+    /// A printer of stream lines (`json`: JSON Lines), and of UDP datagrams if `udp`.
+    pub fn new(out: W, json: bool, udp: bool) -> Self {
+        StreamPrinter {
+            out,
+            json,
+            udp,
+            hash: true,
+            error: None,
+            streams: 0,
+        }
+    }
+
+    /// Collects every stream but only counts them (the `stats` command).
+    pub fn counting(out: W) -> Self {
+        StreamPrinter {
+            out,
+            json: false,
+            udp: false,
+            hash: false,
+            error: None,
+            streams: 0,
+        }
+    }
+
+    fn emit(&mut self, line: std::fmt::Arguments<'_>) {
+        if self.error.is_none() {
+            if let Err(e) = self
+                .out
+                .write_fmt(line)
+                .and_then(|()| self.out.write_all(b"\n"))
+            {
+                self.error = Some(e);
+            }
+        }
+    }
+}
+
+impl<W: Write> Handler<Digests> for StreamPrinter<W> {
+    fn tcp(&mut self, s: &mut Stream<'_, '_, Digests>) {
+        match s.event() {
+            TcpEvent::JustEstablished => {
+                s.client_mut().collect = true;
+                s.server_mut().collect = true;
+                *s.user() = Some(Digests {
+                    c2s: Sha256::new(),
+                    s2c: Sha256::new(),
+                });
+            }
+            TcpEvent::Data => {
+                if !self.hash {
+                    return;
+                }
+                let side = s.side();
+                let data = s.new_data().to_vec();
+                if let Some(d) = s.user().as_mut() {
+                    match side {
+                        Some(nids_core::Side::Server) => d.c2s.update(&data),
+                        Some(nids_core::Side::Client) => d.s2c.update(&data),
+                        None => {}
+                    }
+                }
+            }
+            end => {
+                self.streams += 1;
+                if !self.hash {
+                    return;
+                }
+                let t = *s.tuple();
+                let (c2s, s2c) = (s.server().count(), s.client().count());
+                let (first, last) = (s.created(), s.ts());
+                let Some(d) = s.user().take() else { return };
+                if self.json {
+                    self.emit(format_args!(
+                        "{{\"kind\":\"tcp\",\"src\":\"{}\",\"sport\":{},\"dst\":\"{}\",\"dport\":{},\"end\":\"{}\",\"c2s_bytes\":{},\"c2s_sha256\":\"{}\",\"s2c_bytes\":{},\"s2c_sha256\":\"{}\",\"first_ts\":{},\"last_ts\":{}}}",
+                        t.src, t.sport, t.dst, t.dport, end.name(), c2s, hex(d.c2s), s2c, hex(d.s2c), first, last
+                    ));
+                } else {
+                    self.emit(format_args!(
+                        "[+] {t} (CTS: {c2s}B | STC: {s2c}B) {}",
+                        end.name()
+                    ));
+                }
+            }
+        }
+    }
+
+    fn udp(&mut self, d: &udp::Datagram<'_>) {
+        if !self.udp {
+            return;
+        }
+        let t = d.tuple;
+        if self.json {
+            let sha = hex(Sha256::new_with_prefix(d.payload));
+            self.emit(format_args!(
+                "{{\"kind\":\"udp\",\"src\":\"{}\",\"sport\":{},\"dst\":\"{}\",\"dport\":{},\"bytes\":{},\"sha256\":\"{}\",\"ts\":{}}}",
+                t.src, t.sport, t.dst, t.dport, d.payload.len(), sha, d.ts
+            ));
+        } else {
+            self.emit(format_args!("[u] {t} ({}B)", d.payload.len()));
+        }
+    }
+
+    fn warning(&mut self, _ts: Instant, _w: Warning, _p: &[u8]) {}
+}
