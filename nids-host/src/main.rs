@@ -84,7 +84,14 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("nids: {e:#}");
+            // One line: the error, then each cause after a colon.
+            let mut line = format!("nids: {e}");
+            let mut cause = e.source();
+            while let Some(c) = cause {
+                line.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            eprintln!("{line}");
             ExitCode::from(2)
         }
     }
