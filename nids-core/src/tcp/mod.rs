@@ -18,6 +18,7 @@
 //!   per-half limits, each with a warning and a counter.
 
 pub mod half;
+pub mod policy;
 pub mod pool;
 pub mod segment;
 pub mod seq;
@@ -60,6 +61,8 @@ pub struct Config {
     /// Most bytes a handler may keep with `discard` per half; beyond, the oldest
     /// kept bytes are released ([`Warning::TcpBufferFull`]).
     pub max_kept: usize,
+    /// Which bytes win when queued data overlaps ([`policy::Policy`]).
+    pub policy: policy::Policy,
 }
 
 impl Config {
@@ -72,6 +75,7 @@ impl Config {
             block_size: 2048,
             max_queue: 65536,
             max_kept: 1 << 20,
+            policy: policy::Policy::Libnids,
         }
     }
 }
@@ -458,6 +462,35 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         } else {
             Side::Client
         };
+        let urg = seg
+            .has(flags::URG)
+            .then(|| seg.seq.wrapping_add(u32::from(seg.urgent)).wrapping_sub(1));
+        let resolve = self.config.policy != policy::Policy::Libnids;
+        if established && resolve && rcv.queue != NONE && !after(seg.seq, exp) {
+            // In order, but queued data lies ahead: the policy decides overlaps
+            // with it, so the segment joins the queue (a copy) and drains from there.
+            if after(seg.seq.wrapping_add(len).wrapping_add(fin), exp) {
+                if let Some(tsv) = seg.timestamp() {
+                    snd.curr_ts = tsv;
+                }
+                let lost = exp.wrapping_sub(seg.seq).min(len) as usize;
+                self.enqueue_checked(
+                    idx,
+                    rcv_side,
+                    exp,
+                    &seg.payload[lost..],
+                    fin != 0,
+                    urg,
+                    exp,
+                    ts,
+                    pkt,
+                    h,
+                    st,
+                );
+                self.drain(idx, rcv_side, ts, h, st);
+            }
+            return;
+        }
         if established && !after(seg.seq, exp) {
             if after(seg.seq.wrapping_add(len).wrapping_add(fin), exp) {
                 if let Some(tsv) = seg.timestamp() {
@@ -485,12 +518,243 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         if fin != 0 {
             snd.state = State::Closing;
         }
-        let urg = seg
-            .has(flags::URG)
-            .then(|| seg.seq.wrapping_add(u32::from(seg.urgent)).wrapping_sub(1));
-        if !self.enqueue(idx, rcv_side, seg.seq, seg.payload, fin != 0, urg) {
+        self.enqueue_checked(
+            idx,
+            rcv_side,
+            seg.seq,
+            seg.payload,
+            fin != 0,
+            urg,
+            exp,
+            ts,
+            pkt,
+            h,
+            st,
+        );
+    }
+    /// Queue a segment under the configured policy; warn on storage exhaustion
+    /// and on overlaps whose bytes differ.
+    #[allow(clippy::too_many_arguments)]
+    fn enqueue_checked<H: Handler<U>>(
+        &mut self,
+        idx: u32,
+        side: Side,
+        seq: u32,
+        data: &[u8],
+        fin: bool,
+        urg: Option<u32>,
+        exp: u32,
+        ts: Instant,
+        pkt: &[u8],
+        h: &mut H,
+        st: &mut Stats,
+    ) {
+        let (stored, inconsistent) = if self.config.policy == policy::Policy::Libnids {
+            (self.enqueue(idx, side, seq, data, fin, urg), false)
+        } else {
+            self.enqueue_resolved(idx, side, seq, data, fin, urg, exp)
+        };
+        if inconsistent {
+            warn(st, h, ts, Warning::TcpInconsistentRetransmission, pkt);
+        }
+        if !stored {
             warn(st, h, ts, Warning::TcpStorageFull, pkt);
         }
+    }
+
+    /// Queue `data` at `seq` keeping the queue free of overlaps: for each queued
+    /// entry it overlaps, the policy decides who keeps the overlapping bytes;
+    /// then the new bytes fill what is left uncovered. Returns (all stored,
+    /// some overlap carried different bytes). Offsets are taken relative to
+    /// `exp`, which every queued byte lies at or after.
+    #[allow(clippy::too_many_arguments)]
+    fn enqueue_resolved(
+        &mut self,
+        idx: u32,
+        side: Side,
+        seq: u32,
+        data: &[u8],
+        fin: bool,
+        urg: Option<u32>,
+        exp: u32,
+    ) -> (bool, bool) {
+        let rel = |x: u32| x.wrapping_sub(exp);
+        let n0 = rel(seq);
+        let n1 = n0.wrapping_add(data.len() as u32);
+        let policy = self.config.policy;
+        let mut ok = true;
+        let mut inconsistent = false;
+        // Phase 1: give the new segment the overlaps it wins.
+        let Some(head) = self.half_mut(idx, side).map(|h| h.queue) else {
+            return (false, false);
+        };
+        let mut prev = NONE;
+        let mut cur = head;
+        while cur != NONE {
+            let (os, olen, ofl, ourg) = self.entry(cur);
+            let (o0, o1) = (rel(os), rel(os).wrapping_add(olen as u32));
+            let next = self.pool.next(cur);
+            if o0 >= n1 {
+                break;
+            }
+            if o1 <= n0 || olen == 0 {
+                prev = cur;
+                cur = next;
+                continue;
+            }
+            let (a, b) = (n0.max(o0), n1.min(o1));
+            let old = &self.pool.data(cur)[QHDR + (a - o0) as usize..QHDR + (b - o0) as usize];
+            if old != &data[(a - n0) as usize..(b - n0) as usize] {
+                inconsistent = true;
+            }
+            if !policy.new_wins(policy::Case::of(n0, n1, o0, o1)) {
+                prev = cur;
+                cur = next;
+                continue;
+            }
+            let o_fin = ofl & Q_FIN != 0;
+            if let Some(hf) = self.half_mut(idx, side) {
+                hf.queued_bytes = hf.queued_bytes.saturating_sub((b - a) as usize);
+            }
+            match (a == o0, b == o1) {
+                (true, true) => {
+                    // wholly replaced: unlink and free
+                    if prev == NONE {
+                        if let Some(hf) = self.half_mut(idx, side) {
+                            hf.queue = next;
+                        }
+                    } else {
+                        self.pool.set_next(prev, next);
+                    }
+                    self.pool.release(cur);
+                    if o_fin {
+                        ok &=
+                            self.enqueue(idx, side, os.wrapping_add(olen as u32), &[], true, None);
+                    }
+                    cur = next;
+                    continue;
+                }
+                (true, false) => {
+                    // front taken: shift the rest down
+                    let cut = (b - a) as usize;
+                    self.pool
+                        .data_mut(cur)
+                        .copy_within(QHDR + cut..QHDR + olen, QHDR);
+                    self.set_entry(cur, os.wrapping_add(cut as u32), olen - cut);
+                }
+                (false, true) => {
+                    // back taken
+                    self.set_entry(cur, os, (a - o0) as usize);
+                    if o_fin {
+                        self.set_flags(cur, ofl & !Q_FIN);
+                        ok &=
+                            self.enqueue(idx, side, os.wrapping_add(olen as u32), &[], true, None);
+                    }
+                }
+                (false, false) => {
+                    // middle taken: the tail moves to a block of its own
+                    let tail_at = (b - o0) as usize;
+                    let tail_len = olen - tail_at;
+                    match self.pool.alloc() {
+                        Some(nb) => {
+                            let mut buf = [0u8; 64];
+                            let mut c = 0;
+                            while c < tail_len {
+                                let m = (tail_len - c).min(buf.len());
+                                let from = QHDR + tail_at + c;
+                                buf[..m].copy_from_slice(&self.pool.data(cur)[from..from + m]);
+                                self.pool.data_mut(nb)[QHDR + c..QHDR + c + m]
+                                    .copy_from_slice(&buf[..m]);
+                                c += m;
+                            }
+                            self.write_header(
+                                nb,
+                                os.wrapping_add(tail_at as u32),
+                                tail_len,
+                                ofl,
+                                ourg,
+                            );
+                            self.pool.set_next(nb, next);
+                            self.pool.set_next(cur, nb);
+                        }
+                        None => {
+                            ok = false;
+                            if let Some(hf) = self.half_mut(idx, side) {
+                                hf.queued_bytes = hf.queued_bytes.saturating_sub(tail_len);
+                            }
+                        }
+                    }
+                    self.set_entry(cur, os, (a - o0) as usize);
+                    self.set_flags(cur, ofl & !Q_FIN);
+                }
+            }
+            prev = cur;
+            cur = self.pool.next(cur);
+        }
+        // Phase 2: the new bytes fill what no queued entry covers. Gaps are found
+        // a few at a time (the queue changes as pieces are inserted).
+        let mut cursor = n0;
+        loop {
+            let mut pieces: [(u32, u32); 8] = [(0, 0); 8];
+            let mut count = 0;
+            let mut b = self.half_mut(idx, side).map_or(NONE, |h| h.queue);
+            let mut c = cursor;
+            while b != NONE && count < pieces.len() {
+                let (os, olen, ..) = self.entry(b);
+                let (o0, o1) = (rel(os), rel(os).wrapping_add(olen as u32));
+                if o0 >= n1 {
+                    break;
+                }
+                if o1 > c && olen > 0 {
+                    if o0 > c {
+                        pieces[count] = (c, o0);
+                        count += 1;
+                    }
+                    c = c.max(o1);
+                }
+                b = self.pool.next(b);
+            }
+            let done = count < pieces.len();
+            if done && c < n1 {
+                pieces[count] = (c, n1);
+                count += 1;
+            }
+            let mut fin_placed = false;
+            for &(p0, p1) in &pieces[..count] {
+                let last = p1 == n1;
+                fin_placed |= fin && last;
+                let bytes = &data[(p0 - n0) as usize..(p1 - n0) as usize];
+                ok &= self.enqueue(idx, side, exp.wrapping_add(p0), bytes, fin && last, urg);
+            }
+            if done {
+                if fin && !fin_placed {
+                    // the end is covered by queued data: keep the FIN as its own entry
+                    ok &= self.enqueue(idx, side, exp.wrapping_add(n1), &[], true, None);
+                }
+                break;
+            }
+            cursor = pieces[count - 1].1;
+        }
+        (ok, inconsistent)
+    }
+
+    fn write_header(&mut self, b: u32, seq: u32, len: usize, fl: u8, urg: u32) {
+        let d = self.pool.data_mut(b);
+        d[0..4].copy_from_slice(&seq.to_le_bytes());
+        d[4..6].copy_from_slice(&(len as u16).to_le_bytes());
+        d[6] = fl;
+        d[7] = 0;
+        d[8..12].copy_from_slice(&urg.to_le_bytes());
+    }
+
+    fn set_entry(&mut self, b: u32, seq: u32, len: usize) {
+        let d = self.pool.data_mut(b);
+        d[0..4].copy_from_slice(&seq.to_le_bytes());
+        d[4..6].copy_from_slice(&(len as u16).to_le_bytes());
+    }
+
+    fn set_flags(&mut self, b: u32, fl: u8) {
+        self.pool.data_mut(b)[6] = fl;
     }
 
     /// Copy a segment into queue blocks (split at the block capacity), sorted by
@@ -513,14 +777,9 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
                 return false;
             };
             let s = seq.wrapping_add(off as u32);
-            let d = self.pool.data_mut(b);
-            d[0..4].copy_from_slice(&s.to_le_bytes());
-            d[4..6].copy_from_slice(&(n as u16).to_le_bytes());
             let fl = if last && fin { Q_FIN } else { 0 } | if urg.is_some() { Q_URG } else { 0 };
-            d[6] = fl;
-            d[7] = 0;
-            d[8..12].copy_from_slice(&urg.unwrap_or(0).to_le_bytes());
-            d[QHDR..QHDR + n].copy_from_slice(&data[off..off + n]);
+            self.write_header(b, s, n, fl, urg.unwrap_or(0));
+            self.pool.data_mut(b)[QHDR..QHDR + n].copy_from_slice(&data[off..off + n]);
             self.insert_sorted(idx, side, b, s, n);
             off += n;
             if last {

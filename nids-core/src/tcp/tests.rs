@@ -462,7 +462,8 @@ mod prop {
     proptest! {
         #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
         /// Any segmentation, reordering and duplication of random bytes, with
-        /// consistent retransmissions and any ISN, reassembles to the bytes.
+        /// consistent retransmissions and any ISN, reassembles to the bytes,
+        /// under every overlap policy.
         #[test]
         fn reassembles_any_segmentation(
             c2s in proptest::collection::vec(any::<u8>(), 0..3000),
@@ -470,6 +471,7 @@ mod prop {
             ci in any::<u32>(), si in any::<u32>(),
             cuts in proptest::collection::vec(1usize..400, 1..40),
             order in proptest::collection::vec(any::<u16>(), 0..120),
+            policy in 0usize..9,
         ) {
             let k = Conn { cp: 4242, ci, si };
             let mut segs = Vec::new();
@@ -499,7 +501,13 @@ mod prop {
                 if o % 3 == 0 { let d = segs[a].clone(); segs.push(d); }
             }
             frames.extend(segs);
-            let r = run(&frames);
+            use crate::tcp::policy::Policy::*;
+            let mut config = Config::new();
+            config.tcp.policy = [Libnids, First, Last, Bsd, Linux, OldLinux, Windows, Vista, Solaris][policy];
+            let mut r = Recorder::default();
+            let st = run_with(&frames, &mut r, config, 4 << 20);
+            prop_assert_eq!(st.warning(Warning::TcpStorageFull), 0);
+            prop_assert_eq!(st.warning(Warning::TcpInconsistentRetransmission), 0);
             let s = r.only();
             prop_assert_eq!(&s.c2s, &c2s);
             prop_assert_eq!(&s.s2c, &s2c);
@@ -532,5 +540,224 @@ fn test_discard_across_blocks() {
             rec.only().events.len(),
             rec.warnings
         );
+    }
+}
+
+mod overlap_policies {
+    //! The Novak/Sturges TCP vectors of overlap-policies.md, one test per policy.
+    use super::*;
+    use crate::tcp::policy::Policy;
+
+    const MAIN: &[(u32, &str)] = &[
+        (2, "AAA"),
+        (6, "BB"),
+        (8, "CCC"),
+        (12, "D"),
+        (15, "EE"),
+        (17, "FFF"),
+        (20, "GG"),
+        (22, "HH"),
+        (24, "I"),
+        (3, "JJJJ"),
+        (8, "KKK"),
+        (11, "LLL"),
+        (14, "MMM"),
+        (18, "N"),
+        (21, "O"),
+        (22, "P"),
+        (24, "QQ"),
+        (1, "0"),
+    ];
+    const BEFORE: &[(u32, &str)] = &[
+        (3, "B"),
+        (9, "D"),
+        (12, "EE"),
+        (2, "AA"),
+        (1, "JJJJ"),
+        (8, "LLL"),
+        (11, "MMM"),
+    ];
+    const SAME: &[(u32, &str)] = &[
+        (1, "CCC"),
+        (15, "HH"),
+        (17, "II"),
+        (1, "KKK"),
+        (1, "LLLL"),
+        (15, "P"),
+        (15, "QQ"),
+    ];
+    const AFTER: &[(u32, &str)] = &[
+        (1, "AA"),
+        (16, "FFF"),
+        (19, "GG"),
+        (2, "JJ"),
+        (20, "O"),
+        (17, "N"),
+    ];
+
+    /// Client bytes after sending `segs` (shifted by `shift`), then one filler
+    /// segment of '.' per hole of `image`, then "0" at position 1 if shifted.
+    fn reassemble(
+        policy: Policy,
+        segs: &[(u32, &str)],
+        shift: u32,
+        image: &str,
+    ) -> std::string::String {
+        let k = Conn {
+            cp: 1100,
+            ci: 1000,
+            si: 2000,
+        };
+        let mut f = k.handshake();
+        for (rel, d) in segs {
+            f.push(k.c(rel + shift, 0, d.as_bytes()));
+        }
+        let bytes = image.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'.' {
+                let start = i;
+                while i < bytes.len() && bytes[i] == b'.' {
+                    i += 1;
+                }
+                f.push(k.c(1 + shift + start as u32, 0, &bytes[start..i]));
+            } else {
+                i += 1;
+            }
+        }
+        if shift > 0 {
+            f.push(k.c(1, 0, b"0"));
+        }
+        let mut config = Config::new();
+        config.tcp.policy = policy;
+        let mut rec = Recorder::default();
+        run_with(&f, &mut rec, config, 1 << 20);
+        std::string::String::from_utf8(rec.only().c2s.clone()).unwrap()
+    }
+
+    fn check(policy: Policy, main: &str, before: &str, same: &str, after: &str) {
+        assert_eq!(
+            reassemble(policy, MAIN, 0, main),
+            main,
+            "{policy:?} main vector"
+        );
+        for (name, segs, image) in [
+            ("before", BEFORE, before),
+            ("same", SAME, same),
+            ("after", AFTER, after),
+        ] {
+            let want = std::format!("0{image}");
+            assert_eq!(
+                reassemble(policy, segs, 1, image),
+                want,
+                "{policy:?} {name}"
+            );
+        }
+    }
+
+    #[test]
+    fn test_policy_bsd() {
+        check(
+            Policy::Bsd,
+            "0AAAJJBCCCLLLMMMFFFGGHHIQ",
+            "JJJJ...LLLMMM",
+            "CCCL..........HHII",
+            "AAJ............FFFGG",
+        );
+    }
+
+    #[test]
+    fn test_policy_windows_is_bsd() {
+        check(
+            Policy::Windows,
+            "0AAAJJBCCCLLLMMMFFFGGHHIQ",
+            "JJJJ...LLLMMM",
+            "CCCL..........HHII",
+            "AAJ............FFFGG",
+        );
+    }
+
+    #[test]
+    fn test_policy_first_and_vista() {
+        for p in [Policy::First, Policy::Vista] {
+            check(
+                p,
+                "0AAAJBBCCCLDLMEEFFFGGHHIQ",
+                "JABJ...LDLMEE",
+                "CCCL..........HHII",
+                "AAJ............FFFGG",
+            );
+        }
+    }
+
+    #[test]
+    fn test_policy_linux() {
+        check(
+            Policy::Linux,
+            "0AAAJJBCCCLLLMMMFFFGGHHQQ",
+            "JJJJ...LLLMMM",
+            "LLLL..........HHII",
+            "AAJ............FFFGG",
+        );
+    }
+
+    #[test]
+    fn test_policy_old_linux() {
+        check(
+            Policy::OldLinux,
+            "0AAAJJBKKKLLLMMMFFFGGHHQQ",
+            "JJJJ...LLLMMM",
+            "LLLL..........QQII",
+            "AAJ............FFFGG",
+        );
+    }
+
+    #[test]
+    fn test_policy_solaris() {
+        check(
+            Policy::Solaris,
+            "0AJJJBBKKKLLLMMMFFFGGHHQQ",
+            "JJJJ...LLLMMM",
+            "LLLL..........QQII",
+            "AJJ............FFFGG",
+        );
+    }
+
+    #[test]
+    fn test_policy_last() {
+        check(
+            Policy::Last,
+            "0AJJJJBKKKLLLMMMFNFGOPHQQ",
+            "JJJJ...LLLMMM",
+            "LLLL..........QQII",
+            "AJJ............FNFGO",
+        );
+    }
+
+    #[test]
+    fn test_policy_libnids_main_vector() {
+        assert_eq!(
+            reassemble(Policy::Libnids, MAIN, 0, ""),
+            "0AAAJJBCCCLLLMMMFFFGGHHIQ"
+        );
+    }
+
+    #[test]
+    fn test_inconsistent_retransmission_warned() {
+        let k = Conn {
+            cp: 1101,
+            ci: 10,
+            si: 20,
+        };
+        let mut f = k.handshake();
+        f.push(k.c(3, 0, b"cd"));
+        f.push(k.c(3, 0, b"XY"));
+        f.push(k.c(1, 0, b"ab"));
+        let mut config = Config::new();
+        config.tcp.policy = Policy::First;
+        let mut rec = Recorder::default();
+        let st = run_with(&f, &mut rec, config, 1 << 20);
+        assert_eq!(rec.only().c2s, b"abcd");
+        assert_eq!(st.warning(Warning::TcpInconsistentRetransmission), 1);
     }
 }
