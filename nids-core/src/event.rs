@@ -102,7 +102,7 @@ warnings! {
     DefragEvicted = "defrag.evicted", None, "pending datagram evicted: fragment memory full";
     /// A fragment was refused because it could never fit in the fragment storage.
     DefragNoMemory = "defrag.no_memory", None, "fragment does not fit the fragment storage";
-    /// Fragments arrived but defragmentation is off ([`crate::Config::defrag`]). Dropped.
+    /// Fragments arrived but the engine does not reassemble them. Dropped.
     DefragDisabled = "defrag.disabled", None, "fragment dropped: defragmentation off";
 
     /// UDP header missing or its length field inconsistent with the IP payload. Dropped.
