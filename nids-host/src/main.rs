@@ -9,13 +9,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 use nids_core::ip::checksum::Policy;
 use nids_core::Config;
 use nids_host::capture::CaptureFile;
-use nids_host::run::run_file;
+use nids_host::run::{run_file, run_file_stats};
 use nids_host::streams::StreamPrinter;
 
 /// Passive TCP/IP reassembly (a successor to libnids): streams, datagrams and
 /// what was dropped, from a capture file.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(name = "nids", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -123,12 +123,8 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let file = CaptureFile::open(&source)?;
             let start = WallClock::now();
             let mut p = StreamPrinter::counting(io::sink());
-            let result = run_file(&file, common.config(), &mut p);
+            let (st, result) = run_file_stats(&file, common.config(), &mut p);
             let secs = start.elapsed().as_secs_f64();
-            let st = match &result {
-                Ok(s) => s.clone(),
-                Err(_) => nids_core::Stats::new(),
-            };
             println!("frames            {}", st.frames);
             println!("bytes             {}", st.bytes);
             println!("non-ip frames     {}", st.non_ip);

@@ -21,8 +21,11 @@ pub enum Error {
     /// processed, and their streams reported).
     #[error(transparent)]
     Capture(#[from] capture::Error),
-    /// A packet's link type is not supported.
-    #[error("{path}: unsupported link type {link}")]
+    /// A packet's link type is not supported, or a pcapng file mixes link types.
+    #[error(
+        "{path}: unsupported link type {link} (supported: Ethernet, raw IP, Linux SLL and \
+         SLL2, BSD loopback; one link type per file)"
+    )]
     LinkType {
         /// The capture.
         path: String,
@@ -39,6 +42,26 @@ pub fn run_file<U, H: Handler<U>>(
     config: Config<'_>,
     h: &mut H,
 ) -> Result<Stats, Error> {
+    let (stats, result) = run_file_stats(file, config, h);
+    result.map(|()| stats)
+}
+
+/// [`run_file`], also giving the counters when reading failed part way.
+pub fn run_file_stats<U, H: Handler<U>>(
+    file: &CaptureFile,
+    config: Config<'_>,
+    h: &mut H,
+) -> (Stats, Result<(), Error>) {
+    let declared = file.link_types();
+    if let Some(&first) = declared.first() {
+        if !declared.iter().any(|&l| LinkType(l).is_supported()) {
+            let err = Error::LinkType {
+                path: file.path().display().to_string(),
+                link: LinkType(first),
+            };
+            return (Stats::new(), Err(err));
+        }
+    }
     let mut storage = vec![0u8; TCP_STORAGE];
     let mut engine: Option<Box<Engine<'_, U>>> = None;
     let mut result = Ok(());
@@ -64,10 +87,11 @@ pub fn run_file<U, H: Handler<U>>(
             match Nids::boxed(link, config, &mut storage[..]) {
                 Ok(e) => engine = Some(e),
                 Err(_) => {
-                    return Err(Error::LinkType {
+                    let err = Error::LinkType {
                         path: file.path().display().to_string(),
                         link,
-                    });
+                    };
+                    return (Stats::new(), Err(err));
                 }
             }
         }
@@ -82,7 +106,7 @@ pub fn run_file<U, H: Handler<U>>(
         }
         None => Stats::new(),
     };
-    result.map(|()| stats)
+    (stats, result)
 }
 
 #[cfg(test)]

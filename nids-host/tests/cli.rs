@@ -1,0 +1,232 @@
+//! The `nids` binary: error cases (one line, exit status 2), usage errors (clap's
+//! exit status 2), `--help` of every command, and a broken pipe (exit status 0).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The built `nids` binary.
+fn nids() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_nids"))
+}
+
+/// `tests/data/crafted/<name>` of the workspace.
+fn crafted(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data/crafted")
+        .join(name)
+}
+
+fn run(args: &[&str]) -> Output {
+    nids().args(args).output().expect("nids runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// Asserts exit status 2 and exactly one stderr line, containing `needle`, and no
+/// panic or backtrace.
+fn assert_error(o: &Output, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.starts_with("nids: "), "{err}");
+    assert!(err.contains(needle), "{err:?} lacks {needle:?}");
+    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"));
+}
+
+/// A classic pcap (µs, little endian) of link type `link` with these records.
+fn pcap(link: u32, records: &[&[u8]]) -> Vec<u8> {
+    let mut b = Vec::new();
+    b.extend(0xa1b2_c3d4u32.to_le_bytes());
+    b.extend(2u16.to_le_bytes());
+    b.extend(4u16.to_le_bytes());
+    b.extend([0; 8]);
+    b.extend(65535u32.to_le_bytes());
+    b.extend(link.to_le_bytes());
+    for (i, r) in records.iter().enumerate() {
+        b.extend((1_700_000_000 + i as u32).to_le_bytes());
+        b.extend(0u32.to_le_bytes());
+        b.extend((r.len() as u32).to_le_bytes());
+        b.extend((r.len() as u32).to_le_bytes());
+        b.extend(*r);
+    }
+    b
+}
+
+#[test]
+fn test_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.pcap");
+    for cmd in ["streams", "stats"] {
+        let o = run(&[cmd, missing.to_str().unwrap()]);
+        assert_error(
+            &o,
+            "missing.pcap: cannot read the capture file: No such file or directory",
+        );
+        assert!(o.stdout.is_empty());
+    }
+}
+
+#[test]
+fn test_not_a_capture() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "GET / HTTP/1.1\r\n").unwrap();
+    let o = run(&["streams", text.to_str().unwrap()]);
+    assert_error(
+        &o,
+        "notes.txt: not a pcap or pcapng file (it starts with 47 45 54 20)",
+    );
+    let empty = dir.path().join("empty.pcap");
+    std::fs::write(&empty, "").unwrap();
+    let o = run(&["streams", empty.to_str().unwrap()]);
+    assert_error(&o, "empty.pcap: not a pcap or pcapng file (it is empty)");
+}
+
+#[test]
+fn test_truncated_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.pcap");
+    std::fs::write(&cut, &pcap(1, &[])[..10]).unwrap();
+    let o = run(&["streams", cut.to_str().unwrap()]);
+    assert_error(
+        &o,
+        "cut.pcap: truncated capture: the file header needs 24 bytes but the file has only 10",
+    );
+}
+
+/// A capture cut inside a record: the streams read so far are reported (the
+/// cut one ends as `exiting`), then the error, then exit status 2.
+#[test]
+fn test_truncated_capture_reports_what_it_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("reorder-cut.pcap");
+    let whole = std::fs::read(crafted("reorder.pcap")).unwrap();
+    std::fs::write(&cut, &whole[..2000]).unwrap();
+    let o = run(&["streams", cut.to_str().unwrap()]);
+    assert_error(
+        &o,
+        "reorder-cut.pcap: truncated capture: the record at byte 1968 runs past the end of the file (read 26 packets)",
+    );
+    assert_eq!(
+        stdout(&o),
+        "[+] 10.0.1.1:41001 - 10.0.1.2:80 (CTS: 34B | STC: 51B) close\n\
+         [+] 10.0.1.1:41002 - 10.0.1.2:80 (CTS: 10B | STC: 13B) exiting\n"
+    );
+    // `stats` prints its counts, then the error.
+    let o = run(&["stats", cut.to_str().unwrap()]);
+    assert_error(&o, "(read 26 packets)");
+    assert!(
+        stdout(&o).contains("frames            26\n"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn test_unsupported_link_type() {
+    let dir = tempfile::tempdir().unwrap();
+    // 105 is IEEE 802.11: never supported.
+    let wifi = dir.path().join("wifi.pcap");
+    std::fs::write(&wifi, pcap(105, &[b"abcd"])).unwrap();
+    let o = run(&["streams", wifi.to_str().unwrap()]);
+    assert_error(&o, "wifi.pcap: unsupported link type 105");
+    assert!(o.stdout.is_empty());
+    // Refused even when it holds no packet.
+    std::fs::write(&wifi, pcap(105, &[])).unwrap();
+    let o = run(&["streams", wifi.to_str().unwrap()]);
+    assert_error(&o, "wifi.pcap: unsupported link type 105");
+}
+
+#[test]
+fn test_usage_errors_exit_2() {
+    for args in [
+        &[][..],
+        &["streams"][..],
+        &["bogus"][..],
+        &["streams", "--no-such-flag", "x.pcap"][..],
+        &["streams", "--checksum", "sometimes", "x.pcap"][..],
+    ] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert!(
+            err.contains("Usage: nids") || err.contains("try '--help'"),
+            "{args:?}: {err}"
+        );
+        assert!(o.stdout.is_empty());
+    }
+}
+
+#[test]
+fn test_help_of_each_command() {
+    let o = run(&["--help"]);
+    assert!(o.status.success());
+    let top = stdout(&o);
+    for cmd in ["streams", "stats"] {
+        assert!(top.contains(cmd), "{top}");
+        let o = run(&[cmd, "--help"]);
+        assert!(o.status.success(), "{cmd}");
+        let help = stdout(&o);
+        assert!(help.contains(&format!("Usage: nids {cmd}")), "{help}");
+        assert!(help.contains("Example"), "{cmd}: {help}");
+        assert!(help.contains("--checksum"), "{cmd}: {help}");
+        let o = run(&["help", cmd]);
+        assert_eq!(stdout(&o), help, "`nids help {cmd}` is `nids {cmd} --help`");
+    }
+}
+
+#[test]
+fn test_version() {
+    let o = run(&["--version"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).starts_with("nids "));
+}
+
+/// `nids streams many.pcap | head -1`: the reader goes away, nids exits 0 quietly.
+#[test]
+fn test_broken_pipe_exits_0() {
+    let mut child = nids()
+        .args(["streams", crafted("many.pcap").to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert!(
+        line.starts_with("[+] 10.5.0.1:30000 - 10.6.0.1:80"),
+        "{line}"
+    );
+    drop(out);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(o.stderr.is_empty(), "{}", stderr(&o));
+}
+
+/// Through a shell, as a person would type it.
+#[cfg(unix)]
+#[test]
+fn test_broken_pipe_head() {
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "'{}' streams --json '{}' | head -1; echo \"status ${{PIPESTATUS[0]}}\"",
+            env!("CARGO_BIN_EXE_nids"),
+            crafted("many.pcap").display()
+        ))
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(out.ends_with("status 0\n"), "{out}");
+    assert!(out.starts_with("{\"kind\":\"tcp\""), "{out}");
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+}
