@@ -101,7 +101,7 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
                 scan: scan::Detector::with_config(scan_key(config.hash_key), config.scan),
                 offload: Offload::new(),
                 stats: Stats::new(),
-                tcp: Tcp::new(tcp_storage.into(), config.tcp, config.hash_key),
+                tcp: Tcp::new(tcp_storage.into(), config.tcp, config.hash_key, link),
                 now: Instant::ZERO,
                 next_expiry: Instant::ZERO,
             },
@@ -151,6 +151,7 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
                 tcp_storage.into(),
                 config.tcp,
                 config.hash_key,
+                link,
             );
             Ok(place.assume_init_mut())
         }
@@ -197,6 +198,13 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
         up.tick(ts, h);
         stats::bump(&mut up.stats.frames);
         stats::add(&mut up.stats.bytes, frame.len());
+        if self.link == LinkType::ETHERNET {
+            if let Some(l2) = frame.get(..12) {
+                let mut a = [0u8; 12];
+                a.copy_from_slice(l2);
+                up.tcp.set_frame_l2(a);
+            }
+        }
         let l3 = match link::decode(self.link, frame) {
             Ok(l3) => l3,
             Err(link::Drop::NotIp) => return stats::bump(&mut up.stats.non_ip),

@@ -43,9 +43,10 @@ pub trait Handler<U = ()> {
     /// A port scan was detected (libnids reports it through its syslog hook).
     fn scan(&mut self, ts: Instant, report: &crate::scan::Report<'_>) {}
 
-    /// A frame the engine wants sent (the RST segments of `Stream::kill`), for the
-    /// link type in use.
-    fn transmit(&mut self, frame: &[u8]) {}
+    /// A frame the engine wants sent: the RST segments of `Stream::kill`, framed
+    /// for `link` (the engine's link type when it is Ethernet or raw IP, else
+    /// `LinkType::RAW`: a bare IP packet).
+    fn transmit(&mut self, link: crate::LinkType, frame: &[u8]) {}
 
     /// Something was dropped or a limit was hit; `packet` is the L3 packet
     /// concerned (empty when the warning concerns no one packet). The warning is

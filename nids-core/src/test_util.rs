@@ -106,6 +106,10 @@ pub struct Recorder {
     pub urgent: bool,
     /// If set, keep bytes (`discard(0)`) until this many are available.
     pub keep_until: Option<usize>,
+    /// Call `kill()` on the first data event.
+    pub kill_on_data: bool,
+    /// Frames handed to `transmit`, with their link type.
+    pub sent: Vec<(crate::LinkType, Vec<u8>)>,
 }
 
 impl Recorder {
@@ -164,6 +168,10 @@ impl Handler for Recorder {
             avail.extend_from_slice(s.new_data());
         }
         let keep = self.keep_until;
+        if ev == Event::Data && self.kill_on_data {
+            self.kill_on_data = false;
+            s.kill();
+        }
         let seen = self.entry(key);
         seen.events.push(ev.name());
         if let Some(u) = urgent {
@@ -182,6 +190,10 @@ impl Handler for Recorder {
                 }
             }
         }
+    }
+
+    fn transmit(&mut self, link: crate::LinkType, frame: &[u8]) {
+        self.sent.push((link, frame.to_vec()));
     }
 
     fn warning(&mut self, _ts: Instant, w: Warning, _p: &[u8]) {

@@ -84,6 +84,8 @@ pub struct Half {
     pub(crate) urg_ptr: u32,
     pub(crate) urg_seen: bool,
     pub(crate) window: u32,
+    /// The last window field as sent (unscaled), for the kill RSTs.
+    pub(crate) raw_window: u16,
     pub(crate) wscale: u8,
     pub(crate) wscale_on: bool,
     pub(crate) ts_on: bool,
@@ -112,6 +114,7 @@ impl Half {
         urg_ptr: 0,
         urg_seen: false,
         window: 0,
+        raw_window: 0,
         wscale: 0,
         wscale_on: false,
         ts_on: false,

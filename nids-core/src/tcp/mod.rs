@@ -18,6 +18,7 @@
 //!   per-half limits, each with a warning and a counter.
 
 pub mod half;
+pub mod kill;
 pub mod policy;
 pub mod pool;
 pub mod segment;
@@ -95,6 +96,8 @@ pub struct Slot<U> {
     /// Time of the handshake packets, for `flow_timeout` (libnids `a_tcp->ts`).
     pub(crate) handshake: Instant,
     pub(crate) last: Instant,
+    /// Destination then source MAC of the SYN (Ethernet only), for kill RSTs.
+    pub(crate) l2: [u8; 12],
     pub(crate) user: Option<U>,
 }
 
@@ -107,6 +110,7 @@ impl<U> Slot<U> {
             created: ts,
             handshake: ts,
             last: ts,
+            l2: [0; 12],
             user: None,
         }
     }
@@ -140,6 +144,10 @@ pub(crate) struct Tcp<'a, U, const N: usize> {
     config: Config,
     /// Most concurrent streams (from `Config::max_streams`).
     limit: usize,
+    /// Link type, for the frames of `kill`.
+    link: crate::link::LinkType,
+    /// MAC addresses (destination, source) of the frame being processed.
+    frame_l2: [u8; 12],
 }
 
 pub(crate) fn warn<U, H: Handler<U>>(
@@ -165,6 +173,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         storage: managed::ManagedSlice<'a, u8>,
         config: Config,
         key: (u64, u64),
+        link: crate::link::LinkType,
     ) -> Self {
         let limit = config.max_streams.unwrap_or(3 * N / 4 + 1).min(N);
         Tcp {
@@ -172,7 +181,14 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             pool: Pool::new(storage, config.block_size.max(QHDR + pool::LINK + 16)),
             config,
             limit,
+            link,
+            frame_l2: [0; 12],
         }
+    }
+
+    /// Remember the MAC addresses of the frame being processed (Ethernet).
+    pub(crate) fn set_frame_l2(&mut self, l2: [u8; 12]) {
+        self.frame_l2 = l2;
     }
 
     /// Initialise in place at `p` (the stream table is large: no temporary).
@@ -185,6 +201,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         storage: managed::ManagedSlice<'a, u8>,
         config: Config,
         key: (u64, u64),
+        link: crate::link::LinkType,
     ) {
         use core::ptr::addr_of_mut;
         let limit = config.max_streams.unwrap_or(3 * N / 4 + 1).min(N);
@@ -197,6 +214,8 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             ));
             addr_of_mut!((*p).config).write(config);
             addr_of_mut!((*p).limit).write(limit);
+            addr_of_mut!((*p).link).write(link);
+            addr_of_mut!((*p).frame_l2).write([0; 12]);
         }
     }
 
@@ -282,6 +301,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
                     s.curr_ts = tsv;
                 }
                 s.window = u32::from(seg.window);
+                s.raw_window = seg.window;
                 slot.handshake = ts;
             }
             return;
@@ -348,6 +368,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         };
         let (snd, rcv) = slot.halves(from_client);
         snd.window = u32::from(seg.window) << snd.wscale;
+        snd.raw_window = seg.window;
         if rcv.queued_bytes > self.config.max_queue {
             let max = self.config.max_queue;
             self.prune(idx, !from_client, max);
@@ -378,11 +399,13 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             }
         }
         let mut slot = Slot::new(ts);
+        slot.l2 = self.frame_l2;
         let c = &mut slot.client;
         c.state = State::SynSent;
         c.seq = seg.seq.wrapping_add(1);
         c.first_data_seq = c.seq;
         c.window = u32::from(seg.window);
+        c.raw_window = seg.window;
         if let Some(tsv) = seg.timestamp() {
             c.ts_on = true;
             c.curr_ts = tsv;
@@ -1089,6 +1112,13 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         };
         h.tcp(&mut s);
         let read = s.read;
+        if s.kill {
+            if let Some(slot) = self.table.get(idx) {
+                kill::rst_frames(self.link, &tuple, slot, |link, frame| {
+                    h.transmit(link, frame)
+                });
+            }
+        }
         let Some(side) = side else { return };
         let Some(hf) = self.half_mut(idx, side) else {
             return;

@@ -761,3 +761,133 @@ mod overlap_policies {
         assert_eq!(st.warning(Warning::TcpInconsistentRetransmission), 1);
     }
 }
+
+#[test]
+fn test_syn_flood_stays_bounded() {
+    // 1,000,000 SYNs from distinct ports and addresses into 64 slots.
+    let mut mem = std::vec![0u8; 64 * 1024];
+    let mut n: Nids<'_, (), 64, 4> =
+        Nids::new(LinkType::ETHERNET, Config::new(), &mut mem[..]).unwrap();
+    let mut rec = Recorder::default();
+    let limit = 3 * 64 / 4 + 1;
+    for i in 0..1_000_000u32 {
+        let src = [10, (i >> 16) as u8, (i >> 8) as u8, i as u8];
+        let f = tcp4(
+            src,
+            1024 + (i % 50000) as u16,
+            S,
+            80,
+            i.wrapping_mul(2654435761),
+            0,
+            SYN,
+            b"",
+        );
+        n.process(Instant::from_micros(u64::from(i)), &f, &mut rec);
+        assert!(n.streams() <= limit);
+    }
+    assert_eq!(n.stats().tcp_streams, 1_000_000);
+    // Pending streams are evicted silently to the handler (none established),
+    // but every eviction is counted.
+    assert_eq!(
+        n.stats().warning(Warning::TcpTooManyStreams),
+        1_000_000 - limit as u64
+    );
+    assert_eq!(n.tcp_storage().0, 0);
+    assert!(rec.streams.is_empty());
+}
+
+#[test]
+fn test_out_of_order_flood_stays_in_storage() {
+    // One stream, 20,000 segments all ahead of a hole, and 64 streams doing the
+    // same: the queue limits and the storage hold.
+    let mut mem = std::vec![0u8; 256 * 1024];
+    let mut config = Config::new();
+    config.tcp.max_queue = 16 * 1024;
+    let mut n: Nids<'_, (), 128, 4> = Nids::new(LinkType::ETHERNET, config, &mut mem[..]).unwrap();
+    let mut rec = Recorder::default();
+    let total = n.tcp_storage().1;
+    for s in 0..64u16 {
+        let k = Conn {
+            cp: 3000 + s,
+            ci: 1000,
+            si: 2000,
+        };
+        for f in k.handshake() {
+            n.process(Instant::ZERO, &f, &mut rec);
+        }
+        for i in 0..20_000u32 {
+            n.process(
+                Instant::ZERO,
+                &k.c(2 + 500 * (i % 97), 0, &[b'q'; 500]),
+                &mut rec,
+            );
+            assert!(n.tcp_storage().0 <= total);
+        }
+    }
+    let st = n.stats();
+    assert!(st.warning(Warning::TcpQueueFull) > 0);
+    assert!(
+        st.warning(Warning::TcpStorageFull) > 0,
+        "128 KiB cannot hold 64 x 16 KiB queues"
+    );
+    assert_eq!(n.streams(), 64);
+    n.finish(&mut rec);
+    assert_eq!(
+        n.tcp_storage().0,
+        0,
+        "every block is returned when streams end"
+    );
+}
+
+#[test]
+fn test_kill_sends_libnids_rsts() {
+    let k = Conn {
+        cp: 1200,
+        ci: 1000,
+        si: 5000,
+    };
+    let mut f = k.handshake();
+    f.push(k.s(1, 1, PSH, b"220 ready\r\n")); // 11 bytes to the client
+    f.push(k.c(1, PSH, b"HELO x\r\n")); // 8 bytes to the server: kill here
+    let mut rec = Recorder {
+        kill_on_data: true,
+        ..Default::default()
+    };
+    run_with(&f, &mut rec, Config::new(), 1 << 16);
+    assert_eq!(rec.sent.len(), 4);
+    let seqs: Vec<(u16, u32, u8)> = rec
+        .sent
+        .iter()
+        .map(|(link, fr)| {
+            assert_eq!(*link, LinkType::ETHERNET);
+            let tcp = &fr[14 + 20..];
+            (
+                u16::from_be_bytes([tcp[0], tcp[1]]),
+                u32::from_be_bytes([tcp[4], tcp[5], tcp[6], tcp[7]]),
+                tcp[13],
+            )
+        })
+        .collect();
+    // window 65535 in every test frame: raw window / 2 = 32767
+    assert_eq!(
+        seqs,
+        [
+            (1200, 1001, RST),
+            (80, 5012, RST),
+            (1200, 1001 + 32767, RST),
+            (80, 5012 + 32767, RST)
+        ]
+    );
+    // MACs: client frames go to the server's MAC.
+    assert_eq!(&rec.sent[0].1[0..12], &f[0][0..12]);
+    assert_eq!(&rec.sent[1].1[0..6], &f[0][6..12]);
+    // The frames are valid: a fresh engine accepts all four checksums.
+    let mut mem = std::vec![0u8; 4096];
+    let mut n: Engine<'_> = Nids::new(LinkType::ETHERNET, Config::new(), &mut mem[..]).unwrap();
+    let mut r2 = Recorder::default();
+    for (_, fr) in &rec.sent {
+        n.process(Instant::ZERO, fr, &mut r2);
+    }
+    assert_eq!(n.stats().tcp_segments, 4);
+    assert_eq!(n.stats().total_warnings(), 0);
+}
