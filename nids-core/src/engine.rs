@@ -13,7 +13,7 @@ use crate::link::{self, LinkType};
 use crate::stats::{self, Stats};
 use crate::tcp::{self, Tcp};
 use crate::time::{Duration, Instant};
-use crate::{scan, udp};
+use crate::{icmp, scan, udp};
 
 /// Why an engine could not be built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -264,7 +264,16 @@ impl<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> Upper<'a, U, STREAMS,
         match p.protocol {
             protocol::UDP => self.udp(ts, p, h),
             protocol::TCP => self.tcp(ts, p, h),
-            protocol::ICMP | protocol::ICMPV6 => stats::bump(&mut self.stats.icmp),
+            protocol::ICMP | protocol::ICMPV6 => {
+                stats::bump(&mut self.stats.icmp);
+                match icmp::check(p) {
+                    Ok(icmp::Meaning::TcpUnreachable(t)) => {
+                        self.tcp.icmp_unreachable(&t, &mut self.stats)
+                    }
+                    Ok(icmp::Meaning::Other) => {}
+                    Err(w) => warn(&mut self.stats, h, ts, w, p.bytes),
+                }
+            }
             _ => stats::bump(&mut self.stats.other_protocol),
         }
     }

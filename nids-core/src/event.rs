@@ -88,19 +88,25 @@ warnings! {
     Ipv6BadFragment = "ip.v6_bad_fragment", Some(4), "IPv6 packet with several fragment headers";
 
     /// A fragment would make the datagram longer than the maximum datagram size
-    /// (65,535 by default). The fragment is dropped, the rest of the queue kept.
+    /// (65,535 by default), or its IPv6 unfragmentable part exceeds the header
+    /// room. The fragment is dropped, the rest of the queue kept. (A datagram
+    /// found too long only once whole, because of a long header, is dropped.)
     DefragOversized = "defrag.oversized", Some(1), "fragment beyond the maximum datagram size";
     /// Inconsistent fragments (a second, different end; data past the end). The
-    /// datagram is dropped.
+    /// datagram is dropped. A fragment with more fragments following whose length
+    /// is not a multiple of 8 is dropped alone (the queue is kept).
     DefragInvalid = "defrag.invalid", Some(2), "inconsistent fragment list";
     /// Fragments overlap; the overlap policy decides which bytes win. Not a drop.
     DefragOverlap = "defrag.overlap", Some(3), "overlapping fragments";
     /// A datagram timed out before it was complete. Dropped.
     DefragTimeout = "defrag.timeout", None, "fragmented datagram timed out incomplete";
-    /// No free datagram slot or fragment storage: the oldest pending datagram was
-    /// evicted. Dropped.
+    /// No free datagram slot or fragment storage, or the destination host went
+    /// over its pending-bytes limit: the oldest pending datagram was evicted.
+    /// Dropped.
     DefragEvicted = "defrag.evicted", None, "pending datagram evicted: fragment memory full";
-    /// A fragment was refused because it could never fit in the fragment storage.
+    /// A fragment was refused because it could never fit in the fragment storage
+    /// (no datagram slot at all), or a datagram needed more fragment records than
+    /// its limit (the datagram is dropped).
     DefragNoMemory = "defrag.no_memory", None, "fragment does not fit the fragment storage";
     /// Fragments arrived but the engine does not reassemble them. Dropped.
     DefragDisabled = "defrag.disabled", None, "fragment dropped: defragmentation off";

@@ -33,10 +33,12 @@
 extern crate alloc;
 
 pub mod config;
+pub mod defrag;
 pub mod engine;
 pub mod event;
 pub mod flow;
 pub mod handler;
+mod icmp;
 pub mod ip;
 pub mod link;
 pub mod scan;

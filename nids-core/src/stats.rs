@@ -50,6 +50,10 @@ pub struct Stats {
     pub tcp_paws: u64,
     /// TCP segments for which no stream exists and that do not open one.
     pub tcp_no_stream: u64,
+    /// Streams picked up mid-stream (`Config::tcp.midstream`).
+    pub tcp_midstream: u64,
+    /// Pending streams ended by an ICMP destination unreachable.
+    pub tcp_icmp_refused: u64,
     /// Port scans reported.
     pub scans: u64,
     /// One counter per [`Warning`], indexed by `warning as usize`; see
@@ -81,6 +85,8 @@ impl Stats {
             tcp_out_of_window: 0,
             tcp_paws: 0,
             tcp_no_stream: 0,
+            tcp_midstream: 0,
+            tcp_icmp_refused: 0,
             scans: 0,
             warnings: [0; Warning::COUNT],
         }

@@ -94,6 +94,10 @@ pub struct Half {
     pub(crate) queue: u32,
     pub(crate) queued_bytes: usize,
     pub(crate) kept: Kept,
+    /// Bytes skipped over holes the receiver acknowledged (`skip_gaps`).
+    pub(crate) missing: u64,
+    /// The expected sequence number at which a hole was last reported.
+    pub(crate) gap_warned: Option<u32>,
 }
 
 impl Half {
@@ -122,6 +126,8 @@ impl Half {
         queue: NONE,
         queued_bytes: 0,
         kept: Kept::EMPTY,
+        missing: 0,
+        gap_warned: None,
     };
 
     /// The half's state.
@@ -155,6 +161,12 @@ impl Half {
         self.urgdata
     }
 
+    /// Bytes skipped because the capture missed them while the receiver got them
+    /// (only with `Config::tcp.skip_gaps`); they are not in `count`.
+    pub fn missing(&self) -> u64 {
+        self.missing
+    }
+
     /// Bytes waiting in the out-of-order queue.
     pub fn queued_bytes(&self) -> usize {
         self.queued_bytes
@@ -166,5 +178,6 @@ impl Half {
         peer_first_data_seq
             .wrapping_add(self.count as u32)
             .wrapping_add(self.urg_count)
+            .wrapping_add(self.missing as u32)
     }
 }

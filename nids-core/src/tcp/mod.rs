@@ -34,6 +34,7 @@ use stream::{Event, Side, Stream};
 use table::Table;
 
 use crate::event::Warning;
+use crate::flow::Tuple;
 use crate::handler::Handler;
 use crate::stats::{self, Stats};
 use crate::time::{Duration, Instant};
@@ -64,6 +65,13 @@ pub struct Config {
     pub max_kept: usize,
     /// Which bytes win when queued data overlaps ([`policy::Policy`]).
     pub policy: policy::Policy,
+    /// Pick up streams whose handshake was not seen (off, as libnids).
+    pub midstream: bool,
+    /// When the receiver acknowledges bytes the capture missed (a hole before
+    /// queued data), skip them and go on delivering (counted in
+    /// [`Half::missing`]). Off by default: libnids waits forever. Either way the
+    /// hole is reported once with [`Warning::TcpGap`].
+    pub skip_gaps: bool,
 }
 
 impl Config {
@@ -77,6 +85,8 @@ impl Config {
             max_queue: 65536,
             max_kept: 1 << 20,
             policy: policy::Policy::Libnids,
+            midstream: false,
+            skip_gaps: false,
         }
     }
 }
@@ -96,6 +106,8 @@ pub struct Slot<U> {
     /// Time of the handshake packets, for `flow_timeout` (libnids `a_tcp->ts`).
     pub(crate) handshake: Instant,
     pub(crate) last: Instant,
+    /// Picked up without its handshake.
+    pub(crate) midstream: bool,
     /// Destination then source MAC of the SYN (Ethernet only), for kill RSTs.
     pub(crate) l2: [u8; 12],
     pub(crate) user: Option<U>,
@@ -110,6 +122,7 @@ impl<U> Slot<U> {
             created: ts,
             handshake: ts,
             last: ts,
+            midstream: false,
             l2: [0; 12],
             user: None,
         }
@@ -238,13 +251,22 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         h: &mut H,
         st: &mut Stats,
     ) {
-        let Some((idx, from_client)) = self.table.find(&seg.tuple) else {
-            if seg.has(flags::SYN) && !seg.has(flags::ACK) && !seg.has(flags::RST) {
-                self.create(ts, seg, pkt, h, st);
-            } else {
-                stats::bump(&mut st.tcp_no_stream);
+        let (idx, from_client) = match self.table.find(&seg.tuple) {
+            Some(found) => found,
+            None if seg.has(flags::SYN) && !seg.has(flags::ACK) && !seg.has(flags::RST) => {
+                return self.create(ts, seg, pkt, h, st);
             }
-            return;
+            None if self.config.midstream
+                && seg.has(flags::ACK)
+                && !seg.has(flags::RST)
+                && !seg.has(flags::SYN) =>
+            {
+                match self.pickup(ts, seg, pkt, h, st) {
+                    Some(found) => found,
+                    None => return,
+                }
+            }
+            None => return stats::bump(&mut st.tcp_no_stream),
         };
         let Some(slot) = self.table.get_mut(idx) else {
             return;
@@ -348,10 +370,17 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             let Some(slot) = self.table.get_mut(idx) else {
                 return;
             };
-            let (snd, rcv) = slot.halves(from_client);
+            let (snd, _) = slot.halves(from_client);
             if after(seg.ack, snd.ack_seq) {
                 snd.ack_seq = seg.ack;
             }
+            if snd.queue != NONE {
+                self.check_gap(idx, from_client, seg.ack, ts, pkt, h, st);
+            }
+            let Some(slot) = self.table.get_mut(idx) else {
+                return;
+            };
+            let (snd, rcv) = slot.halves(from_client);
             if rcv.state == State::FinSent && !before(seg.ack, rcv.fin_seq.wrapping_add(1)) {
                 rcv.state = State::FinConfirmed;
             }
@@ -379,6 +408,73 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
                 self.remove(idx);
             }
         }
+    }
+
+    /// Mid-stream pickup (opt-in): a stream whose handshake was not seen starts
+    /// at this segment. The endpoint with the lower port is taken as the server
+    /// (the destination on a tie); windows are taken as scaled by the maximum
+    /// shift, since the handshake that said otherwise was missed. The stream is
+    /// marked ([`Stream::midstream`]) and reported with `JustEstablished` now.
+    fn pickup<H: Handler<U>>(
+        &mut self,
+        ts: Instant,
+        seg: &Segment<'_>,
+        pkt: &[u8],
+        h: &mut H,
+        st: &mut Stats,
+    ) -> Option<(u32, bool)> {
+        if self.limit == 0 {
+            return None;
+        }
+        let from_client = seg.tuple.sport > seg.tuple.dport || (seg.tuple.sport == seg.tuple.dport);
+        let tuple = if from_client {
+            seg.tuple
+        } else {
+            seg.tuple.reversed()
+        };
+        if self.table.len() >= self.limit {
+            if let Some(old) = self.table.oldest() {
+                warn(st, h, ts, Warning::TcpTooManyStreams, pkt);
+                self.end(old, Event::TimedOut, ts, h, st);
+            }
+        }
+        let mut slot = Slot::new(ts);
+        slot.l2 = self.frame_l2;
+        slot.midstream = true;
+        slot.established = true;
+        {
+            let (snd, rcv) = slot.halves(from_client);
+            for half in [&mut *snd, &mut *rcv] {
+                half.state = State::Established;
+                half.wscale = 14;
+                half.window = u32::from(u16::MAX) << 14;
+                half.raw_window = u16::MAX;
+            }
+            snd.seq = seg.seq;
+            snd.first_data_seq = seg.seq;
+            snd.ack_seq = seg.ack;
+            rcv.seq = seg.ack;
+            rcv.first_data_seq = seg.ack;
+            rcv.ack_seq = seg.seq;
+        }
+        let idx = self.table.insert(tuple, slot).ok()?;
+        stats::bump(&mut st.tcp_streams);
+        stats::bump(&mut st.tcp_midstream);
+        stats::bump(&mut st.tcp_established);
+        self.call(
+            idx,
+            Event::JustEstablished,
+            None,
+            Piece::Frame(&[]),
+            ts,
+            h,
+            st,
+        );
+        if !self.table.get(idx).is_some_and(|s| s.interested()) {
+            self.remove(idx);
+            return None;
+        }
+        Some((idx, from_client))
     }
 
     fn create<H: Handler<U>>(
@@ -416,6 +512,59 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         }
         if self.table.insert(seg.tuple, slot).is_ok() {
             stats::bump(&mut st.tcp_streams);
+        }
+    }
+
+    /// The sender of an ACK acknowledges bytes it received: if the ACK passes the
+    /// next byte we expect for it while data waits in its queue, the capture
+    /// missed bytes the host got. Report the hole once; skip it if configured.
+    #[allow(clippy::too_many_arguments)]
+    fn check_gap<H: Handler<U>>(
+        &mut self,
+        idx: u32,
+        from_client: bool,
+        ack: u32,
+        ts: Instant,
+        pkt: &[u8],
+        h: &mut H,
+        st: &mut Stats,
+    ) {
+        let side = if from_client {
+            Side::Client
+        } else {
+            Side::Server
+        };
+        let Some(slot) = self.table.get(idx) else {
+            return;
+        };
+        if !slot.established {
+            return;
+        }
+        let (half, peer) = if from_client {
+            (&slot.client, &slot.server)
+        } else {
+            (&slot.server, &slot.client)
+        };
+        let exp = half.expected(peer.first_data_seq);
+        if half.queue == NONE || !after(ack, exp) {
+            return;
+        }
+        let (first, ..) = self.entry(half.queue);
+        if !after(first, exp) {
+            return;
+        }
+        if half.gap_warned != Some(exp) {
+            if let Some(hf) = self.half_mut(idx, side) {
+                hf.gap_warned = Some(exp);
+            }
+            warn(st, h, ts, Warning::TcpGap, pkt);
+        }
+        if self.config.skip_gaps {
+            let end = if after(first, ack) { ack } else { first };
+            if let Some(hf) = self.half_mut(idx, side) {
+                hf.missing = hf.missing.wrapping_add(u64::from(end.wrapping_sub(exp)));
+            }
+            self.drain(idx, side, ts, h, st);
         }
     }
 
@@ -1291,6 +1440,22 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             }
         }
         self.table.remove(idx);
+    }
+
+    /// An ICMP destination unreachable quoted a TCP segment `quoted` (as sent,
+    /// sender to receiver). libnids meant to end a connection attempt that was
+    /// refused this way, but compares a port with an address and so ends the
+    /// stream whichever side was unreachable. Here: a stream still in its
+    /// handshake ends (silently: no handler saw it yet, counted in
+    /// `Stats::tcp_icmp_refused`); an established one is left alone (ICMP errors
+    /// are soft errors for established connections, RFC 1122 §4.2.3.9).
+    pub(crate) fn icmp_unreachable(&mut self, quoted: &Tuple, st: &mut Stats) {
+        if let Some((idx, _)) = self.table.find(quoted) {
+            if self.table.get(idx).is_some_and(|s| !s.established) {
+                self.remove(idx);
+                stats::bump(&mut st.tcp_icmp_refused);
+            }
+        }
     }
 
     /// End streams idle for longer than `idle_timeout`.

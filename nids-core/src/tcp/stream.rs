@@ -121,6 +121,13 @@ impl<'a, U> Stream<'_, 'a, U> {
         self.side
     }
 
+    /// Whether the stream was picked up without its handshake
+    /// (`Config::tcp.midstream`): then the client/server roles are a guess (the
+    /// lower port is the server's).
+    pub fn midstream(&self) -> bool {
+        self.slot.midstream
+    }
+
     /// Time of the SYN that created the stream.
     pub fn created(&self) -> Instant {
         self.slot.created

@@ -891,3 +891,116 @@ fn test_kill_sends_libnids_rsts() {
     assert_eq!(n.stats().tcp_segments, 4);
     assert_eq!(n.stats().total_warnings(), 0);
 }
+
+#[test]
+fn test_midstream_off_by_default() {
+    let k = Conn {
+        cp: 1300,
+        ci: 10,
+        si: 20,
+    };
+    assert!(run(&[k.c(1, PSH, b"late"), k.s(1, 5, PSH, b"joiner")])
+        .streams
+        .is_empty());
+}
+
+#[test]
+fn test_midstream_pickup() {
+    let k = Conn {
+        cp: 1301,
+        ci: 10,
+        si: 20,
+    };
+    // The handshake and the first bytes were missed.
+    let f = std::vec![
+        k.s(50, 101, PSH, b"from server"),
+        k.c(101, PSH, b"from client"),
+        k.s(61, 112, PSH, b"!")
+    ];
+    let mut config = Config::new();
+    config.tcp.midstream = true;
+    let mut rec = Recorder::default();
+    let st = run_with(&f, &mut rec, config, 1 << 16);
+    let s = rec.only();
+    assert_eq!(
+        rec.streams[0].0, "10.0.0.1:1301 - 10.0.0.2:80",
+        "the lower port is the server"
+    );
+    assert_eq!(s.s2c, b"from server!");
+    assert_eq!(s.c2s, b"from client");
+    assert_eq!(st.tcp_midstream, 1);
+}
+
+#[test]
+fn test_gap_reported_and_skipped_when_asked() {
+    let k = Conn {
+        cp: 1302,
+        ci: 10,
+        si: 20,
+    };
+    let mut f = k.handshake();
+    f.push(k.c(1, 0, b"abc"));
+    // bytes 4..6 are never captured; 7.. arrive and the server acks them all
+    f.push(k.c(7, 0, b"ghi"));
+    f.push(k.s(1, 10, 0, b""));
+    f.push(k.c(10, 0, b"jk"));
+    let mut rec = Recorder::default();
+    let st = run_with(&f, &mut rec, Config::new(), 1 << 16);
+    assert_eq!(
+        rec.only().c2s,
+        b"abc",
+        "libnids' default waits for the hole"
+    );
+    assert_eq!(st.warning(Warning::TcpGap), 1);
+
+    let mut config = Config::new();
+    config.tcp.skip_gaps = true;
+    let mut rec = Recorder::default();
+    let st = run_with(&f, &mut rec, config, 1 << 16);
+    assert_eq!(rec.only().c2s, b"abcghijk");
+    assert_eq!(st.warning(Warning::TcpGap), 1);
+}
+
+/// An ICMP port unreachable from `from` quoting the client's SYN of `k`.
+fn icmp_unreachable(k: &Conn, from: [u8; 4], code: u8) -> Vec<u8> {
+    let syn = k.syn();
+    let quoted = &syn[14..14 + 28];
+    let mut m = std::vec![3, code, 0, 0, 0, 0, 0, 0];
+    m.extend_from_slice(quoted);
+    let c = !(crate::ip::checksum::sum(&m) as u16);
+    m[2..4].copy_from_slice(&c.to_be_bytes());
+    crate::test_util::ipv4_eth(from, C, 1, &m)
+}
+
+#[test]
+fn test_icmp_unreachable_ends_pending_stream() {
+    let k = Conn {
+        cp: 1303,
+        ci: 10,
+        si: 20,
+    };
+    let f = std::vec![
+        k.syn(),
+        icmp_unreachable(&k, S, 3),
+        k.synack(),
+        k.ack3(),
+        k.c(1, PSH, b"x")
+    ];
+    let mut rec = Recorder::default();
+    let st = run_with(&f, &mut rec, Config::new(), 1 << 16);
+    assert!(rec.streams.is_empty());
+    assert_eq!(st.tcp_icmp_refused, 1);
+    // Port unreachable from a third party is ignored; established streams too.
+    let f = std::vec![
+        k.syn(),
+        icmp_unreachable(&k, [10, 9, 9, 9], 3),
+        k.synack(),
+        k.ack3(),
+        icmp_unreachable(&k, S, 3),
+        k.c(1, PSH, b"x")
+    ];
+    let mut rec = Recorder::default();
+    let st = run_with(&f, &mut rec, Config::new(), 1 << 16);
+    assert_eq!(rec.only().c2s, b"x");
+    assert_eq!(st.tcp_icmp_refused, 0);
+}
