@@ -426,7 +426,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         if self.limit == 0 {
             return None;
         }
-        let from_client = seg.tuple.sport > seg.tuple.dport || (seg.tuple.sport == seg.tuple.dport);
+        let from_client = seg.tuple.sport >= seg.tuple.dport;
         let tuple = if from_client {
             seg.tuple
         } else {
