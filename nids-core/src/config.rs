@@ -11,6 +11,9 @@ pub struct Config<'a> {
     pub checksums: Policy<'a>,
     /// TCP settings.
     pub tcp: crate::tcp::Config,
+    /// Defragmentation settings (libnids' Linux 2.0 overlap rule, 30 s timeout,
+    /// 65,535-byte datagrams, 256 KiB per host by default).
+    pub defrag: crate::defrag::Config,
     /// Port-scan detection settings (libnids' `scan_num_ports`, `scan_delay`);
     /// the table size is the engine's `SCAN_HOSTS` (0 turns detection off).
     pub scan: crate::scan::Config,
@@ -26,6 +29,7 @@ impl Config<'_> {
         Config {
             checksums: Policy::Verify,
             tcp: crate::tcp::Config::new(),
+            defrag: crate::defrag::Config::new(),
             scan: crate::scan::Config::new(),
             hash_key: (0x6e69_6473, 0x002d_7273),
         }

@@ -1,16 +1,17 @@
 //! [`Nids`]: the engine value that owns all state.
 
 use core::fmt;
-use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 
 use crate::config::Config;
+use crate::defrag::Defrag;
 use crate::event::Warning;
 use crate::handler::Handler;
 use crate::ip::checksum::{self, Offload, Policy};
 use crate::ip::{self, protocol, Packet};
 use crate::link::{self, LinkType};
 use crate::stats::{self, Stats};
+use crate::storage::Storage;
 use crate::tcp::{self, Tcp};
 use crate::time::{Duration, Instant};
 use crate::{icmp, scan, udp};
@@ -43,8 +44,8 @@ impl core::error::Error for Error {}
 /// No globals: several engines may run side by side.
 pub struct Nids<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize = 256> {
     link: LinkType,
+    defrag: Defrag<'a, HOSTS>,
     upper: Upper<'a, U, STREAMS, SCAN_HOSTS>,
-    _hosts: PhantomData<[(); HOSTS]>,
 }
 
 /// The state behind the IP layer, kept apart from defragmentation so a rebuilt
@@ -80,8 +81,9 @@ use crate::tcp::warn;
 impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
     Nids<'a, U, STREAMS, HOSTS, SCAN_HOSTS>
 {
-    /// An engine for frames of link type `link`, with `tcp_storage` for bytes
-    /// that must wait (out-of-order segments, bytes the handler keeps). Fails if
+    /// An engine for frames of link type `link`, with `storage` for bytes that
+    /// must wait (out-of-order segments, bytes the handler keeps, fragments; a
+    /// plain `&mut [u8]` is split as [`Storage::shared`] says). Fails if
     /// the link type is not supported ([`LinkType::is_supported`]).
     ///
     /// The tables are part of the value (a few hundred bytes per stream slot):
@@ -89,23 +91,24 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
     pub fn new(
         link: LinkType,
         config: Config<'a>,
-        tcp_storage: impl Into<managed::ManagedSlice<'a, u8>>,
+        storage: impl Into<Storage<'a>>,
     ) -> Result<Self, Error> {
         if !link.is_supported() {
             return Err(Error::UnsupportedLinkType(link));
         }
+        let storage = storage.into();
         Ok(Nids {
             link,
+            defrag: Defrag::new(storage.defrag, config.defrag),
             upper: Upper {
                 checksums: config.checksums,
                 scan: scan::Detector::with_config(scan_key(config.hash_key), config.scan),
                 offload: Offload::new(),
                 stats: Stats::new(),
-                tcp: Tcp::new(tcp_storage.into(), config.tcp, config.hash_key, link),
+                tcp: Tcp::new(storage.tcp, config.tcp, config.hash_key, link),
                 now: Instant::ZERO,
                 next_expiry: Instant::ZERO,
             },
-            _hosts: PhantomData,
         })
     }
 
@@ -121,12 +124,13 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
         place: &'p mut MaybeUninit<Self>,
         link: LinkType,
         config: Config<'a>,
-        tcp_storage: impl Into<managed::ManagedSlice<'a, u8>>,
+        storage: impl Into<Storage<'a>>,
     ) -> Result<&'p mut Self, Error> {
         use core::ptr::addr_of_mut;
         if !link.is_supported() {
             return Err(Error::UnsupportedLinkType(link));
         }
+        let storage = storage.into();
         let p = place.as_mut_ptr();
         // SAFETY: `p` comes from a `&mut MaybeUninit<Self>`, so it is valid for
         // writes and aligned. Every field of `Nids` and of `Upper` is written
@@ -135,7 +139,7 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
         // and only then is the value assumed initialised.
         unsafe {
             addr_of_mut!((*p).link).write(link);
-            addr_of_mut!((*p)._hosts).write(PhantomData);
+            addr_of_mut!((*p).defrag).write(Defrag::new(storage.defrag, config.defrag));
             let up = addr_of_mut!((*p).upper);
             addr_of_mut!((*up).checksums).write(config.checksums);
             addr_of_mut!((*up).scan).write(scan::Detector::with_config(
@@ -148,7 +152,7 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
             addr_of_mut!((*up).next_expiry).write(Instant::ZERO);
             Tcp::init_at(
                 addr_of_mut!((*up).tcp),
-                tcp_storage.into(),
+                storage.tcp,
                 config.tcp,
                 config.hash_key,
                 link,
@@ -162,10 +166,10 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
     pub fn boxed(
         link: LinkType,
         config: Config<'a>,
-        tcp_storage: impl Into<managed::ManagedSlice<'a, u8>>,
+        storage: impl Into<Storage<'a>>,
     ) -> Result<alloc::boxed::Box<Self>, Error> {
         let mut b = alloc::boxed::Box::<Self>::new_uninit();
-        Self::new_in(&mut b, link, config, tcp_storage)?;
+        Self::new_in(&mut b, link, config, storage)?;
         // SAFETY: `new_in` returned Ok, so it initialised every field of `*b`.
         #[allow(unsafe_code)]
         Ok(unsafe { b.assume_init() })
@@ -196,6 +200,8 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
     pub fn process<H: Handler<U>>(&mut self, ts: Instant, frame: &[u8], h: &mut H) {
         let up = &mut self.upper;
         up.tick(ts, h);
+        let stats = &mut up.stats;
+        self.defrag.expire(ts, &mut |w| warn(stats, h, ts, w, &[]));
         stats::bump(&mut up.stats.frames);
         stats::add(&mut up.stats.bytes, frame.len());
         if self.link == LinkType::ETHERNET {
@@ -224,17 +230,44 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
             ip::Version::V4 => stats::bump(&mut up.stats.ipv4),
             ip::Version::V6 => stats::bump(&mut up.stats.ipv6),
         }
-        if packet.fragment.is_some() {
-            stats::bump(&mut up.stats.fragments);
-            return warn(&mut up.stats, h, ts, Warning::DefragDisabled, packet.bytes);
+        if packet.fragment.is_none() {
+            self.defrag.unfragmented(&packet);
+            return up.datagram(ts, &packet, h);
         }
-        up.datagram(ts, &packet, h);
+        stats::bump(&mut up.stats.fragments);
+        let stats = &mut up.stats;
+        let whole = self
+            .defrag
+            .insert(ts, &packet, &mut |w| warn(stats, h, ts, w, packet.bytes));
+        let Some(bytes) = whole else { return };
+        // The rebuilt header was written by the reassembler (checksum included):
+        // parse it again for the transport layer, without re-verifying.
+        let rebuilt = match packet.version {
+            ip::Version::V4 => ip::v4::parse(bytes, |_| false),
+            ip::Version::V6 => ip::v6::parse(bytes),
+        };
+        match rebuilt {
+            Ok(p) if p.fragment.is_none() => {
+                stats::bump(&mut up.stats.reassembled);
+                up.datagram(ts, &p, h);
+            }
+            Ok(p) => warn(&mut up.stats, h, ts, Warning::DefragInvalid, p.bytes),
+            Err(w) => warn(&mut up.stats, h, ts, w, bytes),
+        }
     }
 
     /// Let packet time run to `now` without a packet (for idle live links):
     /// timeouts fire as if a packet had arrived at `now`.
     pub fn advance<H: Handler<U>>(&mut self, now: Instant, h: &mut H) {
         self.upper.tick(now, h);
+        let stats = &mut self.upper.stats;
+        self.defrag
+            .expire(now, &mut |w| warn(stats, h, now, w, &[]));
+    }
+
+    /// The defragmenter's own counters.
+    pub fn defrag_stats(&self) -> &crate::defrag::Stats {
+        self.defrag.stats()
     }
 
     /// End of input: every open stream ends with an `Exiting` event (oldest

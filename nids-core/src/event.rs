@@ -108,8 +108,6 @@ warnings! {
     /// (no datagram slot at all), or a datagram needed more fragment records than
     /// its limit (the datagram is dropped).
     DefragNoMemory = "defrag.no_memory", None, "fragment does not fit the fragment storage";
-    /// Fragments arrived but the engine does not reassemble them. Dropped.
-    DefragDisabled = "defrag.disabled", None, "fragment dropped: defragmentation off";
 
     /// UDP header missing or its length field inconsistent with the IP payload. Dropped.
     UdpBadHeader = "udp.bad_header", None, "bad UDP header";

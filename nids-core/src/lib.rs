@@ -43,12 +43,16 @@ pub mod ip;
 pub mod link;
 pub mod scan;
 pub mod stats;
+pub mod storage;
 pub mod tcp;
 pub mod time;
 pub mod udp;
 
 #[cfg(test)]
 pub(crate) mod test_util;
+
+#[cfg(test)]
+mod engine_tests;
 
 pub use config::Config;
 pub use engine::{Error, Nids};
@@ -57,5 +61,6 @@ pub use flow::Tuple;
 pub use handler::Handler;
 pub use link::LinkType;
 pub use stats::Stats;
+pub use storage::Storage;
 pub use tcp::stream::{Event as TcpEvent, Side, Stream};
 pub use time::{Duration, Instant};

@@ -200,3 +200,49 @@ impl Handler for Recorder {
         self.warnings.push(w);
     }
 }
+
+/// Ethernet frames carrying `l4` (protocol `proto`) from `src` to `dst` in IPv4
+/// fragments: `cuts` are the payload offsets (multiples of 8) where new
+/// fragments start.
+pub fn fragments_v4(
+    src: [u8; 4],
+    dst: [u8; 4],
+    proto: u8,
+    id: u16,
+    l4: &[u8],
+    cuts: &[usize],
+) -> Vec<Vec<u8>> {
+    let mut bounds = std::vec![0];
+    bounds.extend(cuts.iter().copied().filter(|c| *c > 0 && *c < l4.len()));
+    bounds.push(l4.len());
+    bounds
+        .windows(2)
+        .map(|w| {
+            let mut f = ipv4_eth(src, dst, proto, &l4[w[0]..w[1]]);
+            let ip = &mut f[14..34];
+            ip[4..6].copy_from_slice(&id.to_be_bytes());
+            let more = if w[1] < l4.len() { 0x2000 } else { 0 };
+            ip[6..8].copy_from_slice(&((w[0] / 8) as u16 | more).to_be_bytes());
+            ip[10] = 0;
+            ip[11] = 0;
+            let c = !(checksum::sum(ip) as u16);
+            ip[10..12].copy_from_slice(&c.to_be_bytes());
+            f
+        })
+        .collect()
+}
+
+/// A UDP header and payload with its checksum over IPv4.
+pub fn udp4(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, payload: &[u8]) -> Vec<u8> {
+    let len = 8 + payload.len();
+    let mut u = Vec::new();
+    u.extend_from_slice(&sport.to_be_bytes());
+    u.extend_from_slice(&dport.to_be_bytes());
+    u.extend_from_slice(&(len as u16).to_be_bytes());
+    u.extend_from_slice(&[0, 0]);
+    u.extend_from_slice(payload);
+    let pseudo = checksum::pseudo_header(src.into(), dst.into(), 17, len as u32);
+    let c = !(checksum::combine(pseudo, checksum::sum(&u)) as u16);
+    u[6..8].copy_from_slice(&c.to_be_bytes());
+    u
+}
