@@ -1,5 +1,5 @@
 //! nids-host: capture files read in pure Rust, the engine driven over them, and
-//! the `nids` command.
+//! the `nids` command's handlers (`streams`, `dump`, `grep`, `scan`).
 //!
 //! ```no_run
 //! use nids_host::{capture::CaptureFile, run::run_file};
@@ -12,5 +12,10 @@
 #![deny(unsafe_code)]
 
 pub mod capture;
+pub mod dump;
+pub mod grep;
+pub mod output;
 pub mod run;
+pub mod scan;
 pub mod streams;
+pub mod text;

@@ -3,8 +3,53 @@
 
 use std::io::{self, Write};
 
-use nids_core::{udp, Handler, Instant, Stream, TcpEvent, Warning};
+use nids_core::{udp, Handler, Instant, Stream, TcpEvent, Tuple, Warning};
 use sha2::{Digest, Sha256};
+
+/// What `nids streams --json` says about one finished stream; `nids dump`'s
+/// index adds the file names to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Client (SYN sender) to server.
+    pub tuple: Tuple,
+    /// How it ended: `Close`, `Reset`, `TimedOut` or `Exiting`.
+    pub end: TcpEvent,
+    /// Bytes delivered client to server.
+    pub c2s_bytes: u64,
+    /// Lower-case hex SHA-256 of them.
+    pub c2s_sha256: String,
+    /// Bytes delivered server to client.
+    pub s2c_bytes: u64,
+    /// Lower-case hex SHA-256 of them.
+    pub s2c_sha256: String,
+    /// Time of the SYN that opened it.
+    pub first_ts: Instant,
+    /// Time of the event that ended it.
+    pub last_ts: Instant,
+}
+
+impl Record {
+    /// The JSON object's members, without the braces, in the documented key order:
+    /// `"kind":"tcp","src":…,"sport":…,"dst":…,"dport":…,"end":…,"c2s_bytes":…,
+    /// "c2s_sha256":…,"s2c_bytes":…,"s2c_sha256":…,"first_ts":…,"last_ts":…`.
+    pub fn json_members(&self) -> String {
+        let t = &self.tuple;
+        format!(
+            "\"kind\":\"tcp\",\"src\":\"{}\",\"sport\":{},\"dst\":\"{}\",\"dport\":{},\"end\":\"{}\",\"c2s_bytes\":{},\"c2s_sha256\":\"{}\",\"s2c_bytes\":{},\"s2c_sha256\":\"{}\",\"first_ts\":{},\"last_ts\":{}",
+            t.src,
+            t.sport,
+            t.dst,
+            t.dport,
+            self.end.name(),
+            self.c2s_bytes,
+            self.c2s_sha256,
+            self.s2c_bytes,
+            self.s2c_sha256,
+            self.first_ts,
+            self.last_ts
+        )
+    }
+}
 
 /// Per-stream state: a SHA-256 of each direction.
 pub struct Digests {
@@ -26,7 +71,7 @@ pub struct StreamPrinter<W: Write> {
 }
 
 fn hex(d: Sha256) -> String {
-    d.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::text::hex(&d.finalize())
 }
 
 impl<W: Write> StreamPrinter<W> {
@@ -82,15 +127,15 @@ impl<W: Write> Handler<Digests> for StreamPrinter<W> {
                 if !self.hash {
                     return;
                 }
-                let side = s.side();
-                let data = s.new_data().to_vec();
-                if let Some(d) = s.user().as_mut() {
-                    match side {
-                        Some(nids_core::Side::Server) => d.c2s.update(&data),
-                        Some(nids_core::Side::Client) => d.s2c.update(&data),
-                        None => {}
-                    }
+                // Take the digests out, so the new bytes can be borrowed from
+                // the stream without a copy.
+                let Some(mut d) = s.user().take() else { return };
+                match s.side() {
+                    Some(nids_core::Side::Server) => d.c2s.update(s.new_data()),
+                    Some(nids_core::Side::Client) => d.s2c.update(s.new_data()),
+                    None => {}
                 }
+                *s.user() = Some(d);
             }
             end => {
                 self.streams += 1;
@@ -102,10 +147,17 @@ impl<W: Write> Handler<Digests> for StreamPrinter<W> {
                 let (first, last) = (s.created(), s.ts());
                 let Some(d) = s.user().take() else { return };
                 if self.json {
-                    self.emit(format_args!(
-                        "{{\"kind\":\"tcp\",\"src\":\"{}\",\"sport\":{},\"dst\":\"{}\",\"dport\":{},\"end\":\"{}\",\"c2s_bytes\":{},\"c2s_sha256\":\"{}\",\"s2c_bytes\":{},\"s2c_sha256\":\"{}\",\"first_ts\":{},\"last_ts\":{}}}",
-                        t.src, t.sport, t.dst, t.dport, end.name(), c2s, hex(d.c2s), s2c, hex(d.s2c), first, last
-                    ));
+                    let r = Record {
+                        tuple: t,
+                        end,
+                        c2s_bytes: c2s,
+                        c2s_sha256: hex(d.c2s),
+                        s2c_bytes: s2c,
+                        s2c_sha256: hex(d.s2c),
+                        first_ts: first,
+                        last_ts: last,
+                    };
+                    self.emit(format_args!("{{{}}}", r.json_members()));
                 } else {
                     self.emit(format_args!(
                         "[+] {t} (CTS: {c2s}B | STC: {s2c}B) {}",

@@ -1,0 +1,154 @@
+//! The command line, parsed by clap (derive). [`crate::config`] turns it into
+//! the engine's settings.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use nids_host::grep::WINDOW;
+
+/// Passive TCP/IP reassembly (a successor to libnids): streams, datagrams, port
+/// scans and what was dropped, from a capture file.
+#[derive(Parser)]
+#[command(
+    name = "nids",
+    version,
+    after_help = "Examples:\n  \
+        nids streams capture.pcap\n  \
+        nids streams --json --udp capture.pcapng > streams.jsonl\n  \
+        nids dump capture.pcap -o flows/\n  \
+        nids grep 'pass(word)?=' capture.pcap\n  \
+        nids scan capture.pcap\n  \
+        nids stats capture.pcap\n\n\
+        Exit status: 0 on success (also when the reader of the output goes away), 1 when\n\
+        `grep` found nothing, 2 for a bad command line or an error (one line on stderr)."
+)]
+pub struct Opts {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// One line per TCP stream when it ends, with the bytes each way.
+    ///
+    /// Streams are reported in the order they end: `close` (FIN both ways),
+    /// `reset`, `timeout` (evicted, replaced or idle) or `exiting` (still open when
+    /// the capture ends).
+    #[command(after_help = "Example:\n  \
+        nids streams tests/data/crafted/reorder.pcap\n  \
+        [+] 10.0.1.1:41001 - 10.0.1.2:80 (CTS: 34B | STC: 51B) close\n\n  \
+        nids streams --json capture.pcap   # one JSON object per stream")]
+    Streams {
+        #[command(flatten)]
+        input: Input,
+        /// JSON Lines: one object per stream with the bytes and SHA-256 of each
+        /// direction, the end event and the first and last timestamps.
+        #[arg(long)]
+        json: bool,
+        /// Also one line (or JSON object) per UDP datagram.
+        #[arg(long)]
+        udp: bool,
+    },
+    /// Each direction of each TCP stream to its own file, plus an index.
+    ///
+    /// Files are named tcpflow-style after the sender and the receiver
+    /// (`010.000.001.001.41001-010.000.001.002.00080`; IPv6 addresses as eight
+    /// four-digit groups joined by dots), with `c2`, `c3`, ... appended when a
+    /// tuple is reused. `index.jsonl` has one line per stream: the keys of
+    /// `nids streams --json`, then `c2s_file` and `s2c_file` (null when that
+    /// direction carried no byte). Existing files of the same names are replaced.
+    #[command(after_help = "Example:\n  \
+        nids dump tests/data/crafted/reorder.pcap -o flows/\n  \
+        cat flows/010.000.001.001.41001-010.000.001.002.00080")]
+    Dump {
+        #[command(flatten)]
+        input: Input,
+        /// The directory to write to (created if missing).
+        #[arg(short, long, value_name = "DIR")]
+        output: PathBuf,
+    },
+    /// TCP streams whose reassembled bytes match a regular expression.
+    ///
+    /// Each direction is searched as one byte string, so a match may span any
+    /// number of segments, and reordered or retransmitted segments do not hide
+    /// it. REGEX is a Rust regex over bytes with Unicode off (`.` is any byte but
+    /// a newline, `\xff` the byte 0xff; `(?u)` turns Unicode on, `(?i)` ignores
+    /// case, `(?s)` lets `.` match a newline). One line per match: the stream
+    /// (client first), the direction, the offset of the match in that
+    /// direction's bytes, and the matched bytes with control bytes escaped.
+    /// Exit status 1 when nothing matched.
+    #[command(after_help = "Example:\n  \
+        nids grep 'GET /[^ ]*' tests/data/crafted/reorder.pcap\n  \
+        10.0.1.1:41001 - 10.0.1.2:80 c2s @0: GET /reorder")]
+    Grep {
+        /// The pattern (Rust regex syntax, over bytes).
+        #[arg(value_name = "REGEX")]
+        pattern: String,
+        #[command(flatten)]
+        input: Input,
+        /// JSON Lines: one object per match (`dir`, `offset`, `length`, `excerpt`).
+        #[arg(long)]
+        json: bool,
+        /// At most NUM matches per stream.
+        #[arg(short = 'm', long, value_name = "NUM")]
+        max_count: Option<u64>,
+        /// Longest match found for sure, and bytes kept per stream direction
+        /// (default 65536; longer matches may be missed).
+        #[arg(long, value_name = "BYTES", default_value_t = WINDOW, hide_default_value = true)]
+        window: usize,
+    },
+    /// Port-scan reports: sources that probe many targets in a short time.
+    ///
+    /// A source is reported when it sends ACK-less TCP segments (SYN, FIN, NULL,
+    /// XMAS, ...) to more than 10 distinct targets (address and port) within 3
+    /// seconds of capture time, as libnids' detector (with its time window
+    /// fixed). One line per report with the kind of scan, its time span and the
+    /// targets.
+    #[command(after_help = "Example:\n  \
+        nids scan nids-host/tests/data/scan.pcap\n  \
+        [scan] 10.9.0.1: SYN scan of 11 targets from 1700100000.000000 to ...")]
+    Scan {
+        #[command(flatten)]
+        input: Input,
+        /// JSON Lines: one object per report, with every probe.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Counts of packets, streams and drops by reason, and the throughput.
+    ///
+    /// Reassembles and collects every stream without hashing or printing data
+    /// (the mode benchmarks use).
+    #[command(after_help = "Example:\n  nids stats tests/data/crafted/many.pcap")]
+    Stats {
+        #[command(flatten)]
+        input: Input,
+    },
+}
+
+/// Where packets come from, and the engine's settings.
+#[derive(Args)]
+pub struct Input {
+    /// The capture file (pcap or pcapng; `-` for standard input).
+    #[arg(value_name = "SOURCE")]
+    pub source: PathBuf,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Options of every command.
+#[derive(Args)]
+#[command(next_help_heading = "Engine options")]
+pub struct Common {
+    /// Which checksums to verify: `verify` (all, the default, as libnids),
+    /// `off`, or `auto` (accept what senders with checksum offload leave unfilled).
+    #[arg(long, value_enum, default_value_t = Checksum::Verify)]
+    pub checksum: Checksum,
+}
+
+/// `--checksum`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Checksum {
+    Verify,
+    Off,
+    Auto,
+}

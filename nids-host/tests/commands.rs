@@ -1,0 +1,226 @@
+//! Every `nids` command over bundled captures, checked against expected output
+//! kept in `tests/expected/` (rewrite them with `NIDS_BLESS=1 cargo test`, then
+//! review the diff).
+//!
+//! Captures: the workspace's `tests/data/crafted/` (see its README) and this
+//! crate's `tests/data/` (`scan.pcap`, `mixed.pcap`; see `make.py` there).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The workspace root: commands run there, with relative capture paths.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn nids(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nids"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("nids runs")
+}
+
+/// Compares `actual` with `tests/expected/<name>`, or writes it there when
+/// `NIDS_BLESS` is set.
+fn expect(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/expected")
+        .join(name);
+    if std::env::var_os("NIDS_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run with NIDS_BLESS=1)", path.display()));
+    if expected != actual {
+        panic!(
+            "{name}: output differs from {}\n--- expected\n{expected}\n--- actual\n{actual}",
+            path.display()
+        );
+    }
+}
+
+/// Runs `nids args`, asserts the exit status and an empty stderr, and compares
+/// stdout with `tests/expected/<name>`.
+fn check(name: &str, status: i32, args: &[&str]) {
+    let o = nids(args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(status), "{args:?}: {err}");
+    assert!(err.is_empty(), "{args:?}: {err}");
+    expect(name, &String::from_utf8(o.stdout).unwrap());
+}
+
+const MIXED: &str = "nids-host/tests/data/mixed.pcap";
+const SCAN: &str = "nids-host/tests/data/scan.pcap";
+
+fn crafted(name: &str) -> String {
+    format!("tests/data/crafted/{name}.pcap")
+}
+
+#[test]
+fn test_streams_udp() {
+    check("streams-udp-mixed.txt", 0, &["streams", "--udp", MIXED]);
+    check(
+        "streams-udp-json-mixed.jsonl",
+        0,
+        &["streams", "--udp", "--json", MIXED],
+    );
+    // Without --udp, no datagram.
+    let o = nids(&["streams", MIXED]);
+    assert!(!String::from_utf8(o.stdout).unwrap().contains("[u]"));
+}
+
+#[test]
+fn test_streams_crafted() {
+    for c in ["reorder", "urgent", "close-variants", "seqwrap"] {
+        check(&format!("streams-{c}.txt"), 0, &["streams", &crafted(c)]);
+    }
+}
+
+#[test]
+fn test_scan() {
+    check("scan.txt", 0, &["scan", SCAN]);
+    check("scan.jsonl", 0, &["scan", "--json", SCAN]);
+    // Ordinary traffic is no scan.
+    check("scan-none.txt", 0, &["scan", &crafted("many")]);
+}
+
+#[test]
+fn test_grep() {
+    // The request is cut into 4 segments, one out of order.
+    check("grep-secret.txt", 0, &["grep", "secret-[a-z]+", MIXED]);
+    check(
+        "grep-control.jsonl",
+        0,
+        &["grep", "--json", r"\x00\x01.", MIXED],
+    );
+    // Every non-empty match of both directions of every stream.
+    check(
+        "grep-all-reorder.txt",
+        0,
+        &["grep", "(?s).+", &crafted("reorder")],
+    );
+    // Urgent bytes are not part of the stream: `interrupt` + `more` match.
+    check(
+        "grep-urgent.txt",
+        0,
+        &["grep", "interruptmore|head-tailrg", &crafted("urgent")],
+    );
+    // The libnids result of the overlap vector, found across 18 segments.
+    check(
+        "grep-overlap.txt",
+        0,
+        &["grep", "0AAAJJBCCCLLLMMMFFFGGHHIQ", &crafted("overlap")],
+    );
+    // At most one match per stream.
+    check(
+        "grep-max-count.txt",
+        0,
+        &["grep", "-m", "1", "[a-z]", &crafted("reorder")],
+    );
+    // Nothing matches: exit status 1, no output.
+    check(
+        "grep-none.txt",
+        1,
+        &["grep", "no such bytes", &crafted("reorder")],
+    );
+}
+
+#[test]
+fn test_grep_bad_regex() {
+    let o = nids(&["grep", "(", MIXED]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert_eq!(
+        err,
+        "nids: bad REGEX \"(\": regex parse error: ( ^ error: unclosed group\n"
+    );
+}
+
+/// `index.jsonl`, then every file of the directory with its bytes escaped.
+fn listing(dir: &Path) -> String {
+    let mut out = std::fs::read_to_string(dir.join("index.jsonl")).unwrap();
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n != "index.jsonl")
+        .collect();
+    names.sort();
+    for n in names {
+        let bytes = std::fs::read(dir.join(&n)).unwrap();
+        out.push_str(&format!(
+            "== {n} ({} bytes)\n{}\n",
+            bytes.len(),
+            nids_host::text::escape(&bytes, usize::MAX)
+        ));
+    }
+    out
+}
+
+#[test]
+fn test_dump() {
+    for (name, capture) in [
+        ("dump-mixed.txt", MIXED.to_owned()),
+        ("dump-reorder.txt", crafted("reorder")),
+        // Tuples used again get c2 files; a direction without bytes, no file.
+        ("dump-portreuse.txt", crafted("portreuse")),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("flows");
+        let o = nids(&["dump", &capture, "-o", out.to_str().unwrap()]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(o.stdout.is_empty() && o.stderr.is_empty());
+        expect(name, &listing(&out));
+    }
+}
+
+/// The index has the keys of `streams --json`, in order, then the file names;
+/// every file's size and SHA-256 are the ones the index gives.
+#[test]
+fn test_dump_index_matches_streams_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = crafted("duplicates");
+    let o = nids(&["dump", &capture, "-o", dir.path().to_str().unwrap()]);
+    assert!(o.status.success());
+    let index = std::fs::read_to_string(dir.path().join("index.jsonl")).unwrap();
+    let streams = String::from_utf8(nids(&["streams", "--json", &capture]).stdout).unwrap();
+    assert_eq!(index.lines().count(), streams.lines().count());
+    for (i, s) in index.lines().zip(streams.lines()) {
+        let prefix = &s[..s.len() - 1];
+        assert!(i.starts_with(prefix), "{i}\n{s}");
+        let v: serde_json::Value = serde_json::from_str(i).unwrap();
+        for dir_ in ["c2s", "s2c"] {
+            let name = v[format!("{dir_}_file")].as_str().unwrap();
+            let bytes = std::fs::read(dir.path().join(name)).unwrap();
+            assert_eq!(
+                bytes.len() as u64,
+                v[format!("{dir_}_bytes")].as_u64().unwrap()
+            );
+            use sha2::Digest;
+            let sha = nids_host::text::hex(&sha2::Sha256::digest(&bytes));
+            assert_eq!(sha, v[format!("{dir_}_sha256")].as_str().unwrap());
+        }
+    }
+}
+
+#[test]
+fn test_dump_unwritable() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plain");
+    std::fs::write(&file, "").unwrap();
+    let o = nids(&["dump", MIXED, "-o", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        err.starts_with("nids: ") && err.contains("plain: cannot write"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1);
+}
