@@ -29,7 +29,7 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code, missing_docs)]
 
-#[cfg(feature = "alloc")]
+#[cfg(any(feature = "alloc", feature = "test-util", test))]
 extern crate alloc;
 
 pub mod config;
@@ -48,8 +48,9 @@ pub mod tcp;
 pub mod time;
 pub mod udp;
 
-#[cfg(test)]
-pub(crate) mod test_util;
+#[cfg(any(test, feature = "test-util"))]
+#[doc(hidden)]
+pub mod test_util;
 
 #[cfg(test)]
 mod engine_tests;

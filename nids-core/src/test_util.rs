@@ -1,7 +1,8 @@
-//! Test helpers: frame builders and a recording handler.
+//! Test helpers: frame builders and a recording handler (for tests, benches and
+//! fuzzers; built with the `test-util` feature).
 
-use std::string::String;
-use std::vec::Vec;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 
 use crate::ip::checksum;
 use crate::tcp::stream::{Event, Side, Stream};
@@ -57,9 +58,9 @@ pub fn tcp4_opts(
 
 /// An Ethernet frame with an IPv4 header (checksum filled) around `l4`.
 pub fn ipv4_eth(src: [u8; 4], dst: [u8; 4], proto: u8, l4: &[u8]) -> Vec<u8> {
-    let mut f = std::vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
+    let mut f = alloc::vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
     let total = 20 + l4.len();
-    let mut ip = std::vec![
+    let mut ip = alloc::vec![
         0x45,
         0,
         (total >> 8) as u8,
@@ -212,7 +213,7 @@ pub fn fragments_v4(
     l4: &[u8],
     cuts: &[usize],
 ) -> Vec<Vec<u8>> {
-    let mut bounds = std::vec![0];
+    let mut bounds = alloc::vec![0];
     bounds.extend(cuts.iter().copied().filter(|c| *c > 0 && *c < l4.len()));
     bounds.push(l4.len());
     bounds
