@@ -5,17 +5,18 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Instant as WallClock;
 
-use nids_core::{Handler, Stats};
+use nids_core::{Config, Handler, Stats, Storage};
 use nids_host::capture::CaptureFile;
 use nids_host::dump::Dumper;
 use nids_host::grep::{self, Grepper};
 use nids_host::output::Output;
-use nids_host::run::run_file_stats;
 use nids_host::scan;
+use nids_host::session::{Session, STREAM_CLASSES};
 use nids_host::streams::StreamPrinter;
 
 use crate::cli::{Command, Input, Opts};
 use crate::config;
+use crate::progress::Progress;
 
 /// The exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,9 +60,39 @@ type Result<T> = std::result::Result<T, Box<dyn Error>>;
 /// Runs the engine over the input with `h`: the counters, and the read error
 /// if the capture could not be read to its end (the streams are reported anyway).
 fn drive<U, H: Handler<U>>(input: &Input, h: &mut H) -> Result<(Stats, Result<()>)> {
+    let settings = config::settings(&input.common);
     let file = CaptureFile::open(&input.source)?;
-    let (stats, result) = run_file_stats(&file, config::engine(&input.common), h);
-    Ok((stats, result.map_err(Into::into)))
+    let mut memory = vec![0u8; settings.tcp_storage + config::DEFRAG_STORAGE];
+    let (tcp, defrag) = memory.split_at_mut(settings.tcp_storage);
+    let storage = Storage::new(tcp, defrag);
+    let c = settings.engine;
+    match settings.slots {
+        n if n <= STREAM_CLASSES[0] => sized::<U, H, { STREAM_CLASSES[0] }>(file, c, storage, h),
+        n if n <= STREAM_CLASSES[1] => sized::<U, H, { STREAM_CLASSES[1] }>(file, c, storage, h),
+        n if n <= STREAM_CLASSES[2] => sized::<U, H, { STREAM_CLASSES[2] }>(file, c, storage, h),
+        _ => sized::<U, H, { STREAM_CLASSES[3] }>(file, c, storage, h),
+    }
+}
+
+/// [`drive`] with `S` stream slots.
+fn sized<'a, U, H: Handler<U>, const S: usize>(
+    file: CaptureFile,
+    config: Config<'a>,
+    storage: Storage<'a>,
+    h: &mut H,
+) -> Result<(Stats, Result<()>)> {
+    let mut session = Session::<U, S>::from_file(file, config, storage)?;
+    let bar = Progress::new(session.progress().map(|p| p.1));
+    let result = loop {
+        match session.dispatch(1024, h) {
+            Ok(0) => break Ok(()),
+            Ok(_) => bar.set(session.progress().map_or(0, |p| p.0)),
+            Err(e) => break Err(e.into()),
+        }
+    };
+    bar.finish();
+    session.finish(h);
+    Ok((session.stats(), result))
 }
 
 /// Ends a printing command: a write error other than a broken pipe is the

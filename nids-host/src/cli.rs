@@ -143,6 +143,30 @@ pub struct Common {
     /// `off`, or `auto` (accept what senders with checksum offload leave unfilled).
     #[arg(long, value_enum, default_value_t = Checksum::Verify)]
     pub checksum: Checksum,
+    /// At most N TCP streams open at once; when a new one would exceed it, the
+    /// oldest ends as `timeout` (1 to 1048576; default: libnids' 781 of 1040
+    /// slots). Memory: about 280 bytes per slot, slots in classes of 1040,
+    /// 16384, 262144 and 1048576.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub streams: Option<u64>,
+    /// End TCP streams without a packet for SECS seconds of capture time, as
+    /// `timeout` (default 0: never, as libnids).
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    pub idle_timeout: u64,
+    /// A SYN for a tuple whose stream is older than SECS seconds replaces it
+    /// (libnids' tcp_flow_timeout; default 3600; 0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 3600)]
+    pub flow_timeout: u64,
+    /// MiB of memory for TCP bytes that must wait (out-of-order segments); when
+    /// it is full, segments are dropped with a `tcp.storage_full` warning
+    /// (default 64; fragments get 16 MiB more).
+    #[arg(
+        long,
+        value_name = "MIB",
+        default_value_t = 64,
+        value_parser = clap::value_parser!(u64).range(1..=1 << 20)
+    )]
+    pub tcp_storage: u64,
 }
 
 /// `--checksum`.

@@ -17,5 +17,6 @@ pub mod grep;
 pub mod output;
 pub mod run;
 pub mod scan;
+pub mod session;
 pub mod streams;
 pub mod text;

@@ -1,8 +1,9 @@
 //! Driving the engine over a capture file.
 
-use nids_core::{Config, Handler, Instant, LinkType, Nids, Stats};
+use nids_core::{Config, Handler, LinkType, Nids, Stats};
 
 use crate::capture::{self, CaptureFile};
+use crate::session::Session;
 
 /// Stream slots of the engine the host tools build (libnids' default).
 pub const STREAMS: usize = 1040;
@@ -37,6 +38,9 @@ pub enum Error {
 /// Run every packet of `file` through an engine with `config`, then end all
 /// open streams (`Exiting`). Returns the engine's counters. On a read error the
 /// streams seen so far are still ended and reported, then the error is returned.
+///
+/// A [`Session`] gives the same with more control (one packet at a time, more
+/// stream slots, frames captured elsewhere).
 pub fn run_file<U, H: Handler<U>>(
     file: &CaptureFile,
     config: Config<'_>,
@@ -52,61 +56,13 @@ pub fn run_file_stats<U, H: Handler<U>>(
     config: Config<'_>,
     h: &mut H,
 ) -> (Stats, Result<(), Error>) {
-    let declared = file.link_types();
-    if let Some(&first) = declared.first() {
-        if !declared.iter().any(|&l| LinkType(l).is_supported()) {
-            let err = Error::LinkType {
-                path: file.path().display().to_string(),
-                link: LinkType(first),
-            };
-            return (Stats::new(), Err(err));
-        }
-    }
     let mut storage = vec![0u8; TCP_STORAGE];
-    let mut engine: Option<Box<Engine<'_, U>>> = None;
-    let mut result = Ok(());
-    for p in file.packets() {
-        let p = match p {
-            Ok(p) => p,
-            Err(e) => {
-                result = Err(Error::from(e));
-                break;
-            }
-        };
-        let link = LinkType(p.link_type);
-        if engine.as_ref().is_some_and(|e| e.link_type() != link) {
-            // pcapng with several link types: one engine per type is not yet
-            // supported; refuse rather than misparse.
-            result = Err(Error::LinkType {
-                path: file.path().display().to_string(),
-                link,
-            });
-            break;
-        }
-        if engine.is_none() {
-            match Nids::boxed(link, config, &mut storage[..]) {
-                Ok(e) => engine = Some(e),
-                Err(_) => {
-                    let err = Error::LinkType {
-                        path: file.path().display().to_string(),
-                        link,
-                    };
-                    return (Stats::new(), Err(err));
-                }
-            }
-        }
-        if let Some(e) = engine.as_mut() {
-            e.process(Instant::from_micros(p.ts_us), p.data, h);
-        }
-    }
-    let stats = match engine.as_mut() {
-        Some(e) => {
-            e.finish(h);
-            e.stats().clone()
-        }
-        None => Stats::new(),
+    let mut session = match Session::<U>::from_file_ref(file, config, &mut storage[..]) {
+        Ok(s) => s,
+        Err(e) => return (Stats::new(), Err(e)),
     };
-    (stats, result)
+    let result = session.run(h).map(drop);
+    (session.stats(), result)
 }
 
 #[cfg(test)]

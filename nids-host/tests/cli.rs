@@ -169,14 +169,22 @@ fn test_help_of_each_command() {
     let o = run(&["--help"]);
     assert!(o.status.success());
     let top = stdout(&o);
-    for cmd in ["streams", "stats"] {
+    for cmd in ["streams", "dump", "grep", "scan", "stats"] {
         assert!(top.contains(cmd), "{top}");
         let o = run(&[cmd, "--help"]);
         assert!(o.status.success(), "{cmd}");
         let help = stdout(&o);
         assert!(help.contains(&format!("Usage: nids {cmd}")), "{help}");
         assert!(help.contains("Example"), "{cmd}: {help}");
-        assert!(help.contains("--checksum"), "{cmd}: {help}");
+        for opt in [
+            "--checksum",
+            "--streams",
+            "--idle-timeout",
+            "--flow-timeout",
+            "--tcp-storage",
+        ] {
+            assert!(help.contains(opt), "{cmd}: {help}");
+        }
         let o = run(&["help", cmd]);
         assert_eq!(stdout(&o), help, "`nids help {cmd}` is `nids {cmd} --help`");
     }

@@ -224,3 +224,78 @@ fn test_dump_unwritable() {
     );
     assert_eq!(err.lines().count(), 1);
 }
+
+/// `end` values of `streams --json`, counted.
+fn ends(args: &[&str]) -> std::collections::BTreeMap<String, usize> {
+    let o = nids(args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut m = std::collections::BTreeMap::new();
+    for l in String::from_utf8(o.stdout).unwrap().lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        *m.entry(v["end"].as_str().unwrap().to_owned()).or_insert(0) += 1;
+    }
+    m
+}
+
+fn counts(pairs: &[(&str, usize)]) -> std::collections::BTreeMap<String, usize> {
+    pairs.iter().map(|&(k, n)| (k.to_owned(), n)).collect()
+}
+
+#[test]
+fn test_streams_option() {
+    let many = crafted("many");
+    // libnids' table: 781 concurrent of 1040 slots.
+    assert_eq!(
+        ends(&["streams", "--json", &many]),
+        counts(&[("close", 781), ("timeout", 1219)])
+    );
+    // As libnids with n_tcp_streams 4096 (many.pcap.libnids-4096.jsonl): all close.
+    assert_eq!(
+        ends(&["streams", "--json", "--streams", "4096", &many]),
+        counts(&[("close", 2000)])
+    );
+    assert_eq!(
+        ends(&["streams", "--json", "--streams", "100", &many]),
+        counts(&[("close", 100), ("timeout", 1900)])
+    );
+    // The largest class builds (about 280 MiB of slots, untouched pages).
+    assert_eq!(
+        ends(&["streams", "--json", "--streams", "1048576", &many]),
+        counts(&[("close", 2000)])
+    );
+    // Same output as libnids' 4096-slot run, line for line.
+    let ours =
+        String::from_utf8(nids(&["streams", "--json", "--streams", "4096", &many]).stdout).unwrap();
+    let theirs =
+        std::fs::read_to_string(root().join("tests/data/crafted/many.pcap.libnids-4096.jsonl"))
+            .unwrap();
+    assert_eq!(ours.lines().count(), theirs.lines().count());
+}
+
+#[test]
+fn test_timeouts() {
+    let reuse = crafted("portreuse");
+    // Streams idle for a second end as `timeout`.
+    check(
+        "streams-portreuse-idle-1.txt",
+        0,
+        &["streams", "--idle-timeout", "1", &reuse],
+    );
+    // Without a flow timeout the hour-old stream of 44004 is never replaced.
+    check(
+        "streams-portreuse-flow-0.txt",
+        0,
+        &["streams", "--flow-timeout", "0", &reuse],
+    );
+    check("streams-portreuse.txt", 0, &["streams", &reuse]);
+}
+
+#[test]
+fn test_tcp_storage() {
+    // 1 MiB is plenty for these captures: same result.
+    let a = nids(&["streams", "--tcp-storage", "1", &crafted("reorder")]);
+    let b = nids(&["streams", &crafted("reorder")]);
+    assert_eq!(a.stdout, b.stdout);
+    let o = nids(&["streams", "--tcp-storage", "0", &crafted("reorder")]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -329,13 +329,22 @@ impl CaptureFile {
     /// An iterator over the packets, from the start of the file. Cheap: each call
     /// starts a new walk, and the walk itself allocates only for pcapng interfaces.
     pub fn packets(&self) -> Packets<'_> {
+        Packets {
+            path: &self.path,
+            bytes: self.bytes(),
+            cursor: self.cursor(),
+        }
+    }
+
+    /// A position at the start of the file's packets, for
+    /// [`next_packet`](Self::next_packet). Unlike [`Packets`] it borrows nothing,
+    /// so it can live beside the file in one struct.
+    pub fn cursor(&self) -> Cursor {
         let state = match self.kind {
             Kind::Pcap(h) => State::Pcap(pcap::Reader::new(h)),
             Kind::Pcapng => State::Pcapng(pcapng::Reader::new()),
         };
-        Packets {
-            path: &self.path,
-            bytes: self.bytes(),
+        Cursor {
             offset: match self.kind {
                 Kind::Pcap(_) => pcap::HEADER_LEN,
                 Kind::Pcapng => 0,
@@ -344,6 +353,13 @@ impl CaptureFile {
             done: false,
             state,
         }
+    }
+
+    /// The packet at `cursor`, moving it on; the same contract as [`Packets`]
+    /// (`Ok` packets, then at most one `Err`, then `None`). `cursor` must come
+    /// from this file's [`cursor`](Self::cursor).
+    pub fn next_packet(&self, cursor: &mut Cursor) -> Option<Result<Packet<'_>, Error>> {
+        cursor.next(&self.path, self.bytes())
     }
 
     /// The link types declared before the first packet: the pcap header's one, or
@@ -379,13 +395,39 @@ enum State {
 pub struct Packets<'a> {
     path: &'a Path,
     bytes: &'a [u8],
+    cursor: Cursor,
+}
+
+impl Packets<'_> {
+    /// Bytes consumed so far: the offset of the next record, or of the bad one
+    /// after an error. With [`CaptureFile::len`] it drives a progress bar.
+    pub fn offset(&self) -> usize {
+        self.cursor.offset
+    }
+
+    /// How many packets have been yielded.
+    pub fn packets_read(&self) -> u64 {
+        self.cursor.packets_read
+    }
+
+    /// The interfaces declared so far: the pcap header's single one, or the
+    /// current pcapng section's, indexed by [`Packet::interface`].
+    pub fn interfaces(&self) -> &[Interface] {
+        self.cursor.interfaces()
+    }
+}
+
+/// A position in a [`CaptureFile`]'s packets that borrows nothing; see
+/// [`CaptureFile::cursor`] and [`CaptureFile::next_packet`].
+#[derive(Debug, Clone)]
+pub struct Cursor {
     offset: usize,
     packets_read: u64,
     done: bool,
     state: State,
 }
 
-impl Packets<'_> {
+impl Cursor {
     /// Bytes consumed so far: the offset of the next record, or of the bad one
     /// after an error. With [`CaptureFile::len`] it drives a progress bar.
     pub fn offset(&self) -> usize {
@@ -403,6 +445,44 @@ impl Packets<'_> {
         match &self.state {
             State::Pcap(r) => r.interfaces(),
             State::Pcapng(r) => r.interfaces(),
+        }
+    }
+
+    /// Whether the end of the file, or an error, has been reached.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// A copy of `c` that yields nothing more (after an error found by the
+    /// caller).
+    pub fn exhausted(c: &Cursor) -> Cursor {
+        Cursor {
+            done: true,
+            ..c.clone()
+        }
+    }
+
+    fn next<'a>(&mut self, path: &Path, bytes: &'a [u8]) -> Option<Result<Packet<'a>, Error>> {
+        if self.done {
+            return None;
+        }
+        let step = match &mut self.state {
+            State::Pcap(r) => r.next(bytes, &mut self.offset),
+            State::Pcapng(r) => r.next(bytes, &mut self.offset),
+        };
+        match step {
+            Ok(Some(p)) => {
+                self.packets_read += 1;
+                Some(Ok(p))
+            }
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(fault) => {
+                self.done = true;
+                Some(Err(error(path, fault, self.packets_read)))
+            }
         }
     }
 }
@@ -436,27 +516,7 @@ impl<'a> Iterator for Packets<'a> {
     type Item = Result<Packet<'a>, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let step = match &mut self.state {
-            State::Pcap(r) => r.next(self.bytes, &mut self.offset),
-            State::Pcapng(r) => r.next(self.bytes, &mut self.offset),
-        };
-        match step {
-            Ok(Some(p)) => {
-                self.packets_read += 1;
-                Some(Ok(p))
-            }
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(fault) => {
-                self.done = true;
-                Some(Err(error(self.path, fault, self.packets_read)))
-            }
-        }
+        self.cursor.next(self.path, self.bytes)
     }
 }
 
