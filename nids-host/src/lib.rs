@@ -1,6 +1,10 @@
 //! nids-host: capture files read in pure Rust, the engine driven over them, and
 //! the `nids` command's handlers (`streams`, `dump`, `grep`, `scan`).
 //!
+//! [`session::Session`] is libnids' loop for host programs (`nids_run`,
+//! `nids_next`, `nids_dispatch`, `nids_pcap_handler`); [`run::run_file`] is the
+//! one-call form:
+//!
 //! ```no_run
 //! use nids_host::{capture::CaptureFile, run::run_file};
 //! struct Quiet;
