@@ -82,9 +82,25 @@ fn by_key(lines: &[String]) -> BTreeMap<(String, u64, String, u64, String), Valu
         .collect()
 }
 
+/// libnids confirms a FIN on any later ACK; nids-rs only on an ACK that covers
+/// it. On a normal close the stream still ends with `close` and the same bytes,
+/// but one packet later (the ACK that really acknowledges the last FIN).
+fn later_close_only(ours: &Value, theirs: &Value) -> bool {
+    let mut a = ours.clone();
+    let mut b = theirs.clone();
+    let later = a["last_ts"].as_f64() >= b["last_ts"].as_f64();
+    a["last_ts"] = Value::Null;
+    b["last_ts"] = Value::Null;
+    a == b && ours["end"] == "close" && later
+}
+
 fn check(name: &str, libnids_file: &str) {
-    let ours = by_key(&streams_json(&data(&format!("crafted/{name}.pcap")), false));
-    let text = std::fs::read_to_string(data(&format!("crafted/{libnids_file}"))).unwrap();
+    check_in("crafted", name, libnids_file);
+}
+
+fn check_in(dir: &str, name: &str, libnids_file: &str) {
+    let ours = by_key(&streams_json(&data(&format!("{dir}/{name}.pcap")), false));
+    let text = std::fs::read_to_string(data(&format!("{dir}/{libnids_file}"))).unwrap();
     let theirs = by_key(&text.lines().map(str::to_owned).collect::<Vec<_>>());
     let mut keys: Vec<_> = ours.keys().chain(theirs.keys()).cloned().collect();
     keys.sort();
@@ -92,6 +108,15 @@ fn check(name: &str, libnids_file: &str) {
     for k in keys {
         let (a, b) = (ours.get(&k), theirs.get(&k));
         if a == b {
+            continue;
+        }
+        if let (Some(a), Some(b)) = (a, b) {
+            if later_close_only(a, b) {
+                continue;
+            }
+        }
+        if b.is_none() && k.0.contains(':') {
+            // libnids has no IPv6: checked against tshark in `http_real_traffic`.
             continue;
         }
         let diff = DIFFERENCES.iter().find(|d| d.0 == name && d.1 == k.1);
@@ -153,4 +178,52 @@ fn close_variants() {
 #[test]
 fn overlap_novak_sturges() {
     check("overlap", "overlap.pcap.libnids.jsonl");
+}
+
+#[test]
+fn frag_real_traffic_tcp_in_fragments() {
+    check_in("real", "frag", "frag.pcap.libnids.jsonl");
+}
+
+/// Real HTTP downloads (0 B to 1 MB, IPv4 and IPv6), resets by either side,
+/// one connection open at the end: libnids' answers for IPv4, tshark's
+/// (`http.expected-streams.jsonl`) for every stream's bytes.
+#[test]
+fn http_real_traffic() {
+    check_in("real", "http", "http.pcap.libnids.jsonl");
+    let ours = streams_json(&data("real/http.pcap"), false);
+    let tshark = std::fs::read_to_string(data("real/http.expected-streams.jsonl")).unwrap();
+    let mut matched = 0;
+    for t in tshark
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+    {
+        let o = ours
+            .iter()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .find(|o| {
+                o["src"] == t["client"] && o["sport"] == t["cport"] && o["dport"] == t["sport"]
+            })
+            .unwrap_or_else(|| panic!("stream {t} not reported"));
+        let reset = !t["rst_from"].as_array().unwrap().is_empty();
+        if !reset {
+            // After a reset tshark counts bytes the receiver never took in.
+            assert_eq!(o["c2s_bytes"], t["to_server_bytes"], "{t}");
+            assert_eq!(o["c2s_sha256"], t["to_server_sha256"], "{t}");
+            assert_eq!(o["s2c_bytes"], t["to_client_bytes"], "{t}");
+            assert_eq!(o["s2c_sha256"], t["to_client_sha256"], "{t}");
+        }
+        let fins = t["fin_from"].as_array().unwrap().len();
+        let want = if reset {
+            "reset"
+        } else if fins == 2 {
+            "close"
+        } else {
+            "exiting"
+        };
+        assert_eq!(o["end"], want, "{t}");
+        matched += 1;
+    }
+    assert_eq!(matched, ours.len());
+    assert_eq!(matched, 10);
 }

@@ -87,8 +87,10 @@ use crate::time::{Duration, Instant};
 use pieces::Piece;
 use slot::{Meta, HAVE_HEADER, HAVE_LAST, NONE};
 
-/// Default largest datagram, header included: the IPv4 maximum.
-pub const DEFAULT_MAX_DATAGRAM: usize = 65_535;
+/// Default largest datagram, header included: room for the largest IPv6
+/// datagram without jumbograms (a 65,535-byte payload after the 40-byte fixed
+/// header); IPv4 datagrams stay capped at their own 65,535-byte total.
+pub const DEFAULT_MAX_DATAGRAM: usize = MAX_DATAGRAM_LIMIT;
 /// Largest accepted `max_datagram`: an IPv6 datagram with a full 65,535-byte
 /// payload.
 pub const MAX_DATAGRAM_LIMIT: usize = 65_535 + 40;
@@ -122,7 +124,8 @@ const V4_MIN_HEADER: usize = 20;
 const V6_HEADER: usize = 40;
 
 /// Reassembly settings. [`Config::new`] gives libnids' behaviour (Linux 2.0
-/// overlap rule, 30 s, 64 KiB datagrams, 256 KiB per host).
+/// overlap rule, 30 s, datagrams up to 65,535 bytes of IPv4 or of IPv6 payload,
+/// 256 KiB per host).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Config {
@@ -131,7 +134,8 @@ pub struct Config {
     /// A datagram with no new fragment for this long (packet time) is dropped
     /// with [`Warning::DefragTimeout`] (default 30 s).
     pub timeout: Duration,
-    /// Largest reassembled datagram, header included (default 65,535; clamped to
+    /// Largest reassembled datagram, header included (default 65,575, the largest
+    /// IPv6 datagram; IPv4 is capped at 65,535 anyway; clamped to
     /// [`MIN_DATAGRAM`]..=[`MAX_DATAGRAM_LIMIT`]). Sets the slot size: lower it
     /// on a microcontroller.
     pub max_datagram: usize,
@@ -364,7 +368,7 @@ impl<'a, const HOSTS: usize> Defrag<'a, HOSTS> {
     /// Bytes of one datagram slot under `config` (clamped first):
     /// `80 + 8 × max_fragments + max_header + payload`, where the payload is
     /// `max_datagram − 20` (IPv4 bound) or `max_datagram − 40` (IPv6), whichever
-    /// is larger. 66,747 bytes with the defaults; 1,816 with
+    /// is larger. 66,767 bytes with the defaults; 1,816 with
     /// `max_datagram: 1500, max_fragments: 16`.
     pub const fn slot_size_for(config: &Config) -> usize {
         let c = config.clamped();

@@ -447,7 +447,8 @@ fn test_sizes() {
     assert!(fixed <= 200, "{fixed}");
     std::println!("Defrag fixed part: {fixed} bytes");
     let c = Config::new();
-    assert_eq!(Defrag::<1>::slot_size_for(&c), 80 + 128 * 8 + 128 + 65_515);
+    // The payload area holds an IPv6 datagram's full 65,535-byte payload.
+    assert_eq!(Defrag::<1>::slot_size_for(&c), 80 + 128 * 8 + 128 + 65_535);
     let s = small();
     assert_eq!(Defrag::<1>::slot_size_for(&s), 80 + 16 * 8 + 128 + 1480);
     assert_eq!(Defrag::<1>::storage_for(&s, 3), 16 * 8 + 3 * 1816);
