@@ -303,6 +303,9 @@ impl<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> Upper<'a, U, STREAMS,
                     Ok(icmp::Meaning::TcpUnreachable(t)) => {
                         self.tcp.icmp_unreachable(&t, &mut self.stats)
                     }
+                    Ok(icmp::Meaning::UdpPortUnreachable(t)) => {
+                        self.scan.icmp_port_unreachable(ts, t.src, t.dst, t.dport)
+                    }
                     Ok(icmp::Meaning::Other) => {}
                     Err(w) => warn(&mut self.stats, h, ts, w, p.bytes),
                 }
@@ -323,6 +326,10 @@ impl<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> Upper<'a, U, STREAMS,
             return warn(&mut self.stats, h, ts, Warning::UdpBadChecksum, p.bytes);
         }
         stats::bump(&mut self.stats.udp);
+        if let Some(report) = self.scan.udp(ts, p.src, p.dst, c.tuple.dport) {
+            stats::bump(&mut self.stats.scans);
+            h.scan(ts, &report);
+        }
         h.udp(&udp::Datagram {
             ts,
             tuple: c.tuple,

@@ -93,3 +93,163 @@ fn test_tcp_segment_in_fragments() {
     n.finish(&mut rec);
     assert_eq!(rec.only().c2s, body);
 }
+
+/// Every IPv4 and IPv6 drop reason, through the engine on a raw-IP link: the
+/// packet is dropped and its own counter counts it once.
+#[test]
+fn test_every_ip_drop_reason_is_counted() {
+    use crate::ip::v4::tests::packet as v4;
+    use crate::ip::v6::tests::packet as v6;
+    let fix = |b: &mut Vec<u8>| {
+        let hl = usize::from(b[0] & 0x0f) * 4;
+        b[10] = 0;
+        b[11] = 0;
+        let c = !(crate::ip::checksum::sum(&b[..hl.min(b.len())]) as u16);
+        b[10..12].copy_from_slice(&c.to_be_bytes());
+    };
+    let mut cases: Vec<(Vec<u8>, Warning)> = Vec::new();
+    cases.push((std::vec![0x45; 19], Warning::Ipv4Truncated));
+    let mut b = v4(&[], b"x");
+    b[0] = 0x55;
+    cases.push((b, Warning::Ipv4BadVersion));
+    let mut b = v4(&[], b"x");
+    b[0] = 0x44;
+    cases.push((b, Warning::Ipv4BadHeaderLen));
+    let mut b = v4(&[], b"x");
+    b[10] ^= 1;
+    cases.push((b, Warning::Ipv4BadChecksum));
+    let mut b = v4(&[], b"x");
+    b[2..4].copy_from_slice(&19u16.to_be_bytes());
+    fix(&mut b);
+    cases.push((b, Warning::Ipv4BadTotalLen));
+    cases.push((v4(&[], &[7; 100])[..60].to_vec(), Warning::Ipv4Truncated));
+    cases.push((
+        v4(&[131, 7, 4, 10, 0, 0, 9, 0], b"x"),
+        Warning::Ipv4SourceRoute,
+    ));
+    cases.push((v4(&[7, 1, 0, 0], b"x"), Warning::Ipv4BadOptions));
+    cases.push((std::vec![0x60; 39], Warning::Ipv6Truncated));
+    let mut b = v6(17, &[], b"x");
+    b[0] = 0x70;
+    cases.push((b, Warning::Ipv6BadVersion));
+    let mut b = v6(0, &[17, 0, 1, 4, 0, 0, 0, 0], b"x");
+    b[4] = 0;
+    b[5] = 0;
+    cases.push((b, Warning::Ipv6Jumbogram));
+    cases.push((
+        v6(60, &[17, 4, 0, 0, 0, 0, 0, 0], b""),
+        Warning::Ipv6ExtTruncated,
+    ));
+    cases.push((
+        v6(60, &[60, 0, 1, 4, 0, 0, 0, 0].repeat(9), b""),
+        Warning::Ipv6TooManyExt,
+    ));
+    cases.push((
+        v6(60, &[0, 0, 1, 4, 0, 0, 0, 0, 17, 0, 1, 4, 0, 0, 0, 0], b"x"),
+        Warning::Ipv6HopByHopNotFirst,
+    ));
+    let mut rh = std::vec![17, 2, 0, 1];
+    rh.extend_from_slice(&[0; 20]);
+    cases.push((v6(43, &rh, b"x"), Warning::Ipv6SourceRoute));
+    cases.push((
+        v6(
+            44,
+            &[44, 0, 0, 0, 0, 0, 0, 1, 17, 0, 0, 0, 0, 0, 0, 2],
+            b"x",
+        ),
+        Warning::Ipv6BadFragment,
+    ));
+    for (bytes, want) in cases {
+        // The link type says the version, so a wrong version nibble reaches IP.
+        let link = if want.code().starts_with("ip.v4") {
+            LinkType::IPV4
+        } else {
+            LinkType::IPV6
+        };
+        let mut mem = std::vec![0u8; 1 << 16];
+        let mut n: Nids<'_, (), 16, 8> = Nids::new(link, Config::new(), &mut mem[..]).unwrap();
+        let mut h = Udp::default();
+        n.process(Instant::ZERO, &bytes, &mut h);
+        assert_eq!(h.warnings, [want]);
+        assert_eq!(n.stats().warning(want), 1, "{want}");
+        assert_eq!(n.stats().total_warnings(), 1);
+        assert_eq!(
+            n.stats().ipv4 + n.stats().ipv6,
+            0,
+            "{want}: dropped before counting as valid"
+        );
+    }
+}
+
+#[test]
+fn test_link_drops_counted() {
+    let mut mem = std::vec![0u8; 1 << 16];
+    let mut n = engine(&mut mem);
+    let mut h = Udp::default();
+    let mut arp = std::vec![0xffu8; 12];
+    arp.extend_from_slice(&[0x08, 0x06]);
+    arp.extend_from_slice(&[0; 28]);
+    n.process(Instant::ZERO, &arp, &mut h);
+    n.process(Instant::ZERO, &[0u8; 10], &mut h);
+    assert_eq!(n.stats().non_ip, 1, "non-IP frames are counted, not warned");
+    assert_eq!(n.stats().warning(Warning::LinkTruncated), 1);
+    assert_eq!(h.warnings, [Warning::LinkTruncated]);
+}
+
+#[test]
+fn test_unsupported_link_type_refused() {
+    let mut mem = std::vec![0u8; 64];
+    let e = Nids::<(), 4, 4>::new(LinkType(105), Config::new(), &mut mem[..])
+        .err()
+        .unwrap();
+    assert_eq!(e.to_string(), "unsupported link type 105");
+}
+
+#[test]
+fn test_udp_scan_option() {
+    #[derive(Default)]
+    struct Scans(Vec<crate::scan::Kind>);
+    impl Handler for Scans {
+        fn scan(&mut self, _: Instant, r: &crate::scan::Report<'_>) {
+            self.0.push(r.kind);
+        }
+    }
+    for enabled in [false, true] {
+        let mut config = Config::new();
+        config.scan.udp = enabled;
+        let mut mem = std::vec![0u8; 1 << 16];
+        let mut n: Nids<'_, (), 16, 8> =
+            Nids::new(LinkType::ETHERNET, config, &mut mem[..]).unwrap();
+        let mut h = Scans::default();
+        for port in 1..=20u16 {
+            let f = ipv4_eth(A, B, 17, &udp4(A, 40000, B, port, b""));
+            n.process(Instant::from_micros(u64::from(port) * 1000), &f, &mut h);
+        }
+        let want: &[crate::scan::Kind] = if enabled {
+            &[crate::scan::Kind::Udp]
+        } else {
+            &[]
+        };
+        assert_eq!(h.0, want);
+    }
+}
+
+#[test]
+fn test_two_handlers_see_the_same_streams() {
+    use crate::tcp::segment::flags::{ACK, PSH, SYN};
+    use crate::test_util::tcp4;
+    let frames = std::vec![
+        tcp4(A, 4000, B, 80, 100, 0, SYN, b""),
+        tcp4(B, 80, A, 4000, 500, 101, SYN | ACK, b""),
+        tcp4(A, 4000, B, 80, 101, 501, ACK | PSH, b"hello"),
+    ];
+    let mut mem = std::vec![0u8; 1 << 16];
+    let mut n = engine(&mut mem);
+    let mut both = (Recorder::default(), Recorder::default());
+    for f in &frames {
+        n.process(Instant::ZERO, f, &mut both);
+    }
+    n.finish(&mut both);
+    assert_eq!(both.0.only().c2s, b"hello");
+    assert_eq!(both.0.only(), both.1.only());
+}

@@ -53,3 +53,53 @@ pub trait Handler<U = ()> {
     /// already counted in [`crate::Stats`].
     fn warning(&mut self, ts: Instant, warning: Warning, packet: &[u8]) {}
 }
+
+/// Two handlers as one: every callback goes to the first, then the second —
+/// libnids' several callbacks per kind (nest pairs for more). `ip_filter`
+/// passes a packet only if both do.
+///
+/// For TCP both see the same stream and every event: a half is collected if
+/// either handler set its `collect`, so each handler should look at
+/// [`Stream::side`] and ignore data it did not ask for (libnids filters this per
+/// listener). `discard` keeps the most bytes either asks for (the smallest `n`
+/// wins, as in libnids), and the per-stream user data is shared.
+impl<U, A: Handler<U>, B: Handler<U>> Handler<U> for (A, B) {
+    fn ip_frag(&mut self, ts: Instant, packet: &[u8]) {
+        self.0.ip_frag(ts, packet);
+        self.1.ip_frag(ts, packet);
+    }
+
+    fn ip_filter(&mut self, ts: Instant, packet: &[u8]) -> bool {
+        self.0.ip_filter(ts, packet) && self.1.ip_filter(ts, packet)
+    }
+
+    fn ip(&mut self, ts: Instant, datagram: &Packet<'_>) {
+        self.0.ip(ts, datagram);
+        self.1.ip(ts, datagram);
+    }
+
+    fn udp(&mut self, datagram: &udp::Datagram<'_>) {
+        self.0.udp(datagram);
+        self.1.udp(datagram);
+    }
+
+    fn tcp(&mut self, stream: &mut Stream<'_, '_, U>) {
+        self.0.tcp(stream);
+        self.1.tcp(stream);
+    }
+
+    fn scan(&mut self, ts: Instant, report: &crate::scan::Report<'_>) {
+        self.0.scan(ts, report);
+        self.1.scan(ts, report);
+    }
+
+    fn transmit(&mut self, link: crate::LinkType, frame: &[u8]) {
+        self.0.transmit(link, frame);
+        self.1.transmit(link, frame);
+    }
+
+    fn warning(&mut self, ts: Instant, warning: Warning, packet: &[u8]) {
+        self.0.warning(ts, warning, packet);
+        self.1.warning(ts, warning, packet);
+    }
+}

@@ -1,5 +1,6 @@
 //! ICMP and ICMPv6: checksum, and destination-unreachable errors that quote a
-//! TCP segment (they end pending TCP streams, as libnids intended).
+//! TCP segment (they end pending TCP streams, as libnids intended) or a UDP
+//! datagram (port unreachable: a closed port answering a UDP scan).
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -13,6 +14,8 @@ pub(crate) enum Meaning {
     Other,
     /// Destination unreachable for the TCP segment with this tuple (as sent).
     TcpUnreachable(Tuple),
+    /// Port unreachable for the UDP datagram with this tuple (as sent).
+    UdpPortUnreachable(Tuple),
 }
 
 /// Check an ICMP (IPv4) or ICMPv6 message in `p`. The checksum is always
@@ -35,13 +38,13 @@ pub(crate) fn check(p: &Packet<'_>) -> Result<Meaning, Warning> {
     }
     let (ty, code) = (m[0], m[1]);
     let quoted = &m[8..];
-    let (tuple, from_target_only) = match p.version {
+    let quoted_info = match p.version {
         Version::V4 if ty == 3 && code <= 15 => {
             let Some(&vihl) = quoted.first() else {
                 return Ok(Meaning::Other);
             };
             let ihl = usize::from(vihl & 0x0f) * 4;
-            if vihl >> 4 != 4 || ihl < 20 || quoted.len() < ihl + 8 || quoted[9] != protocol::TCP {
+            if vihl >> 4 != 4 || ihl < 20 || quoted.len() < ihl + 8 {
                 return Ok(Meaning::Other);
             }
             let a = |i: usize| {
@@ -52,13 +55,11 @@ pub(crate) fn check(p: &Packet<'_>) -> Result<Meaning, Warning> {
                     quoted[i + 3],
                 ))
             };
-            (
-                tuple_at(a(12), a(16), &quoted[ihl..]),
-                code == 2 || code == 3,
-            )
+            let t = tuple_at(a(12), a(16), &quoted[ihl..]);
+            (quoted[9], t, code == 2 || code == 3, code == 3)
         }
         Version::V6 if ty == 1 => {
-            if quoted.len() < 48 || quoted[0] >> 4 != 6 || quoted[6] != protocol::TCP {
+            if quoted.len() < 48 || quoted[0] >> 4 != 6 {
                 return Ok(Meaning::Other);
             }
             let a = |i: usize| {
@@ -66,16 +67,27 @@ pub(crate) fn check(p: &Packet<'_>) -> Result<Meaning, Warning> {
                 o.copy_from_slice(&quoted[i..i + 16]);
                 IpAddr::V6(Ipv6Addr::from(o))
             };
-            (tuple_at(a(8), a(24), &quoted[40..]), code == 4)
+            (
+                quoted[6],
+                tuple_at(a(8), a(24), &quoted[40..]),
+                code == 4,
+                code == 4,
+            )
         }
         _ => return Ok(Meaning::Other),
     };
+    let (proto, tuple, from_target_only, port_unreachable) = quoted_info;
     if from_target_only && p.src != tuple.dst {
         return Ok(Meaning::Other);
     }
-    Ok(Meaning::TcpUnreachable(tuple))
+    Ok(match proto {
+        protocol::TCP => Meaning::TcpUnreachable(tuple),
+        protocol::UDP if port_unreachable => Meaning::UdpPortUnreachable(tuple),
+        _ => Meaning::Other,
+    })
 }
 
+/// The tuple of a quoted TCP or UDP header (ports at the same place).
 fn tuple_at(src: IpAddr, dst: IpAddr, tcp: &[u8]) -> Tuple {
     Tuple {
         src,

@@ -99,7 +99,7 @@ fn check_options(mut opts: &[u8]) -> Result<(), Warning> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use core::net::Ipv4Addr;
     use std::vec::Vec;

@@ -722,7 +722,8 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         st: &mut Stats,
     ) {
         let (stored, inconsistent) = if self.config.policy == policy::Policy::Libnids {
-            (self.enqueue(idx, side, seq, data, fin, urg), false)
+            let differs = self.differs_from_queue(idx, side, seq, data, exp);
+            (self.enqueue(idx, side, seq, data, fin, urg), differs)
         } else {
             self.enqueue_resolved(idx, side, seq, data, fin, urg, exp)
         };
@@ -908,6 +909,36 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             cursor = pieces[count - 1].1;
         }
         (ok, inconsistent)
+    }
+
+    /// Whether `data` at `seq` disagrees with queued bytes it overlaps (the
+    /// Libnids policy keeps overlapping copies, so this is only a check).
+    fn differs_from_queue(&self, idx: u32, side: Side, seq: u32, data: &[u8], exp: u32) -> bool {
+        let Some(slot) = self.table.get(idx) else {
+            return false;
+        };
+        let mut b = match side {
+            Side::Client => slot.client.queue,
+            Side::Server => slot.server.queue,
+        };
+        let rel = |x: u32| x.wrapping_sub(exp);
+        let (n0, n1) = (rel(seq), rel(seq).wrapping_add(data.len() as u32));
+        while b != NONE {
+            let (os, olen, ..) = self.entry(b);
+            let (o0, o1) = (rel(os), rel(os).wrapping_add(olen as u32));
+            if o0 >= n1 {
+                break;
+            }
+            let (a, e) = (n0.max(o0), n1.min(o1));
+            if a < e {
+                let old = &self.pool.data(b)[QHDR + (a - o0) as usize..QHDR + (e - o0) as usize];
+                if old != &data[(a - n0) as usize..(e - n0) as usize] {
+                    return true;
+                }
+            }
+            b = self.pool.next(b);
+        }
+        false
     }
 
     fn write_header(&mut self, b: u32, seq: u32, len: usize, fl: u8, urg: u32) {

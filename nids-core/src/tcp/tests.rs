@@ -1004,3 +1004,111 @@ fn test_icmp_unreachable_ends_pending_stream() {
     assert_eq!(rec.only().c2s, b"x");
     assert_eq!(st.tcp_icmp_refused, 0);
 }
+
+#[test]
+fn test_idle_timeout() {
+    let k = Conn {
+        cp: 1400,
+        ci: 10,
+        si: 20,
+    };
+    let other = Conn {
+        cp: 1401,
+        ci: 10,
+        si: 20,
+    };
+    let mut config = Config::new();
+    config.tcp.idle_timeout = crate::Duration::from_secs(10);
+    let mut mem = std::vec![0u8; 1 << 16];
+    let mut n: Engine<'_> = Nids::new(LinkType::ETHERNET, config, &mut mem[..]).unwrap();
+    let mut rec = Recorder::default();
+    for f in k.handshake() {
+        n.process(Instant::from_secs_micros(100, 0), &f, &mut rec);
+    }
+    // Another stream's packets move packet time on; the first stream is idle.
+    n.process(Instant::from_secs_micros(105, 0), &other.syn(), &mut rec);
+    assert_eq!(n.streams(), 2);
+    n.process(Instant::from_secs_micros(112, 0), &other.synack(), &mut rec);
+    assert_eq!(rec.streams[0].1.events, ["established", "timeout"]);
+    // advance() does the same on an idle link.
+    n.advance(Instant::from_secs_micros(200, 0), &mut rec);
+    assert_eq!(n.streams(), 0);
+}
+
+/// A TCP timestamp option (NOP, NOP, TS) with `val`.
+fn ts_opt(val: u32) -> Vec<u8> {
+    let mut o = std::vec![1, 1, 8, 10];
+    o.extend_from_slice(&val.to_be_bytes());
+    o.extend_from_slice(&[0; 4]);
+    o
+}
+
+#[test]
+fn test_paws_drops_older_timestamp() {
+    let f = std::vec![
+        tcp4_opts(C, 1402, S, 80, 10, 0, SYN, 0, &ts_opt(1000), b""),
+        tcp4_opts(S, 80, C, 1402, 20, 11, SYN | ACK, 0, &ts_opt(5000), b""),
+        tcp4_opts(C, 1402, S, 80, 11, 21, ACK, 0, &ts_opt(1001), b""),
+        tcp4_opts(C, 1402, S, 80, 11, 21, ACK | PSH, 0, &ts_opt(1002), b"new"),
+        // a later segment with an older timestamp: PAWS drops it
+        tcp4_opts(C, 1402, S, 80, 14, 21, ACK | PSH, 0, &ts_opt(900), b"old"),
+        tcp4_opts(C, 1402, S, 80, 14, 21, ACK | PSH, 0, &ts_opt(1003), b"!"),
+    ];
+    let mut rec = Recorder::default();
+    let st = run_with(&f, &mut rec, Config::new(), 1 << 16);
+    assert_eq!(rec.only().c2s, b"new!");
+    assert_eq!(st.tcp_paws, 1);
+}
+
+#[test]
+fn test_window_scaling_widens_the_window() {
+    let wscale = [1u8, 3, 3, 7];
+    for scaled in [false, true] {
+        let opts: &[u8] = if scaled { &wscale } else { &[] };
+        let mut f = std::vec![
+            tcp4_opts(C, 1403, S, 80, 10, 0, SYN, 0, opts, b""),
+            tcp4_opts(S, 80, C, 1403, 20, 11, SYN | ACK, 0, opts, b""),
+            tcp4(C, 1403, S, 80, 11, 21, ACK, b""),
+            tcp4(S, 80, C, 1403, 21, 11, ACK, b""), // window 65535, scaled if negotiated
+        ];
+        // 100 KB ahead of the server's ack point, then the bytes before it.
+        f.push(tcp4(C, 1403, S, 80, 11 + 100_000, 21, ACK, b"far"));
+        for i in 0..100u32 {
+            f.push(tcp4(C, 1403, S, 80, 11 + 1000 * i, 21, ACK, &[b'a'; 1000]));
+        }
+        let mut rec = Recorder::default();
+        let st = run_with(&f, &mut rec, Config::new(), 1 << 20);
+        let got = rec.only().c2s.len();
+        if scaled {
+            assert_eq!(got, 100_003);
+        } else {
+            // segments starting past ack + 65,535 are dropped: 66 of 1000 bytes pass
+            assert_eq!(
+                got, 66_000,
+                "beyond one unscaled window the segments are dropped"
+            );
+            assert!(st.tcp_out_of_window > 0);
+        }
+    }
+}
+
+#[test]
+fn test_inconsistent_retransmission_libnids_policy() {
+    let k = Conn {
+        cp: 1404,
+        ci: 10,
+        si: 20,
+    };
+    let mut f = k.handshake();
+    f.push(k.c(3, 0, b"cd"));
+    f.push(k.c(3, 0, b"XY"));
+    f.push(k.c(1, 0, b"ab"));
+    let mut rec = Recorder::default();
+    let st = run_with(&f, &mut rec, Config::new(), 1 << 16);
+    assert_eq!(
+        rec.only().c2s,
+        b"abcd",
+        "the first queued copy wins, as in libnids"
+    );
+    assert_eq!(st.warning(Warning::TcpInconsistentRetransmission), 1);
+}
