@@ -1,0 +1,564 @@
+//! The Pythonic layer: `nids.Capture`, an iterator of event objects over a
+//! capture file, with its own engine (no module state, so several may run at
+//! once). Events are plain immutable values: keep them as long as you like.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+
+use nids_core::ip::checksum::Rule;
+use nids_core::{udp, Duration, Handler, Instant, Side, Stats, Stream, TcpEvent, Tuple};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyTuple};
+
+use crate::driver::{pump, Driver, Kept, PacketHandler};
+use crate::error;
+use crate::params::{self, Checksums, Settings};
+use crate::stream::addr_tuple;
+
+fn secs(t: Instant) -> f64 {
+    t.micros() as f64 / 1e6
+}
+
+fn addr(py: Python<'_>, t: &Tuple) -> PyResult<Py<PyTuple>> {
+    Ok(addr_tuple(py, t.src, t.sport, t.dst, t.dport)?.unbind())
+}
+
+/// What the engine reported, before it becomes a Python object.
+enum Ev {
+    Start {
+        tuple: Tuple,
+        ts: Instant,
+    },
+    Data {
+        tuple: Tuple,
+        side: Side,
+        data: Vec<u8>,
+        urgent: bool,
+        ts: Instant,
+    },
+    End {
+        tuple: Tuple,
+        reason: TcpEvent,
+        c2s: u64,
+        s2c: u64,
+        first: Instant,
+        ts: Instant,
+    },
+    Udp {
+        tuple: Tuple,
+        payload: Vec<u8>,
+        ts: Instant,
+    },
+}
+
+/// `"c2s"` for bytes the server receives, `"s2c"` for the client's.
+fn direction(side: Side) -> &'static str {
+    match side {
+        Side::Server => "c2s",
+        Side::Client => "s2c",
+    }
+}
+
+/// A TCP stream completed its handshake (and is being followed).
+#[pyclass(module = "nids", frozen, get_all)]
+pub struct StreamStart {
+    /// `((client, client_port), (server, server_port))`.
+    addr: Py<PyTuple>,
+    /// Capture time of the handshake's last packet (seconds since the epoch).
+    ts: f64,
+}
+
+/// New bytes of a stream, in order.
+#[pyclass(module = "nids", frozen, get_all)]
+pub struct StreamData {
+    /// `((client, client_port), (server, server_port))`.
+    addr: Py<PyTuple>,
+    /// `"c2s"` (client to server) or `"s2c"`.
+    direction: &'static str,
+    /// The new bytes.
+    data: Py<PyBytes>,
+    /// Whether `data` is one urgent byte (TCP URG; only with `urgent=True`).
+    urgent: bool,
+    /// Capture time of the packet that completed them.
+    ts: f64,
+}
+
+/// A stream ended.
+#[pyclass(module = "nids", frozen, get_all)]
+pub struct StreamEnd {
+    /// `((client, client_port), (server, server_port))`.
+    addr: Py<PyTuple>,
+    /// `"close"`, `"reset"`, `"timeout"` or `"exiting"` (still open at the end
+    /// of the capture).
+    reason: &'static str,
+    /// Bytes delivered client to server.
+    c2s_bytes: u64,
+    /// Bytes delivered server to client.
+    s2c_bytes: u64,
+    /// Capture time of the SYN that opened it.
+    first_ts: f64,
+    /// Capture time of the event that ended it.
+    ts: f64,
+}
+
+/// A UDP datagram (only with `udp=True`).
+#[pyclass(module = "nids", frozen, get_all)]
+pub struct Datagram {
+    /// `((src, sport), (dst, dport))`.
+    addr: Py<PyTuple>,
+    /// The UDP payload.
+    payload: Py<PyBytes>,
+    /// Capture time.
+    ts: f64,
+}
+
+fn repr_addr(py: Python<'_>, a: &Py<PyTuple>) -> String {
+    a.bind(py)
+        .repr()
+        .map_or_else(|_| "?".into(), |r| r.to_string())
+}
+
+#[pymethods]
+impl StreamStart {
+    #[classattr]
+    fn __match_args__() -> (&'static str, &'static str) {
+        ("addr", "ts")
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "StreamStart(addr={}, ts={})",
+            repr_addr(py, &self.addr),
+            self.ts
+        )
+    }
+}
+
+#[pymethods]
+impl StreamData {
+    #[classattr]
+    fn __match_args__() -> (&'static str, &'static str, &'static str) {
+        ("addr", "direction", "data")
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "StreamData(addr={}, direction={:?}, data=<{} bytes>{}, ts={})",
+            repr_addr(py, &self.addr),
+            self.direction,
+            self.data.bind(py).as_bytes().len(),
+            if self.urgent { ", urgent=True" } else { "" },
+            self.ts
+        )
+    }
+}
+
+#[pymethods]
+impl StreamEnd {
+    #[classattr]
+    fn __match_args__() -> (&'static str, &'static str) {
+        ("addr", "reason")
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "StreamEnd(addr={}, reason={:?}, c2s_bytes={}, s2c_bytes={}, first_ts={}, ts={})",
+            repr_addr(py, &self.addr),
+            self.reason,
+            self.c2s_bytes,
+            self.s2c_bytes,
+            self.first_ts,
+            self.ts
+        )
+    }
+}
+
+#[pymethods]
+impl Datagram {
+    #[classattr]
+    fn __match_args__() -> (&'static str, &'static str) {
+        ("addr", "payload")
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "Datagram(addr={}, payload=<{} bytes>, ts={})",
+            repr_addr(py, &self.addr),
+            self.payload.bind(py).as_bytes().len(),
+            self.ts
+        )
+    }
+}
+
+impl Ev {
+    fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(match self {
+            Ev::Start { tuple, ts } => Py::new(
+                py,
+                StreamStart {
+                    addr: addr(py, &tuple)?,
+                    ts: secs(ts),
+                },
+            )?
+            .into_any(),
+            Ev::Data {
+                tuple,
+                side,
+                data,
+                urgent,
+                ts,
+            } => Py::new(
+                py,
+                StreamData {
+                    addr: addr(py, &tuple)?,
+                    direction: direction(side),
+                    data: PyBytes::new(py, &data).unbind(),
+                    urgent,
+                    ts: secs(ts),
+                },
+            )?
+            .into_any(),
+            Ev::End {
+                tuple,
+                reason,
+                c2s,
+                s2c,
+                first,
+                ts,
+            } => Py::new(
+                py,
+                StreamEnd {
+                    addr: addr(py, &tuple)?,
+                    reason: reason.name(),
+                    c2s_bytes: c2s,
+                    s2c_bytes: s2c,
+                    first_ts: secs(first),
+                    ts: secs(ts),
+                },
+            )?
+            .into_any(),
+            Ev::Udp { tuple, payload, ts } => Py::new(
+                py,
+                Datagram {
+                    addr: addr(py, &tuple)?,
+                    payload: PyBytes::new(py, &payload).unbind(),
+                    ts: secs(ts),
+                },
+            )?
+            .into_any(),
+        })
+    }
+}
+
+/// The handler behind [`Capture`]: queues events.
+struct Events {
+    queue: VecDeque<Ev>,
+    udp: bool,
+    urgent: bool,
+    ports: Option<Vec<u16>>,
+    error: Option<PyErr>,
+}
+
+impl Handler<Kept> for Events {
+    fn tcp(&mut self, s: &mut Stream<'_, '_, Kept>) {
+        let tuple = *s.tuple();
+        let ts = s.ts();
+        match s.event() {
+            TcpEvent::JustEstablished => {
+                if self
+                    .ports
+                    .as_ref()
+                    .is_some_and(|p| !p.contains(&tuple.dport))
+                {
+                    return;
+                }
+                for side in [Side::Client, Side::Server] {
+                    let h = match side {
+                        Side::Client => s.client_mut(),
+                        Side::Server => s.server_mut(),
+                    };
+                    h.collect = true;
+                    h.collect_urg = self.urgent;
+                }
+                self.queue.push_back(Ev::Start { tuple, ts });
+            }
+            TcpEvent::Data => {
+                if let Some(side) = s.side() {
+                    if !s.new_data().is_empty() {
+                        self.queue.push_back(Ev::Data {
+                            tuple,
+                            side,
+                            data: s.new_data().to_vec(),
+                            urgent: false,
+                            ts,
+                        });
+                    }
+                }
+                for (side, h) in [(Side::Client, s.client()), (Side::Server, s.server())] {
+                    if h.count_new_urg() && self.urgent {
+                        self.queue.push_back(Ev::Data {
+                            tuple,
+                            side,
+                            data: vec![h.urgdata()],
+                            urgent: true,
+                            ts,
+                        });
+                    }
+                }
+            }
+            reason => self.queue.push_back(Ev::End {
+                tuple,
+                reason,
+                c2s: s.server().count(),
+                s2c: s.client().count(),
+                first: s.created(),
+                ts,
+            }),
+        }
+    }
+
+    fn udp(&mut self, d: &udp::Datagram<'_>) {
+        if self.udp {
+            self.queue.push_back(Ev::Udp {
+                tuple: d.tuple,
+                payload: d.payload.to_vec(),
+                ts: d.ts,
+            });
+        }
+    }
+}
+
+impl PacketHandler for Events {
+    fn stopped(&self) -> bool {
+        self.error.is_some()
+    }
+
+    fn set_error(&mut self, e: PyErr) {
+        self.error.get_or_insert(e);
+    }
+}
+
+/// Events from a capture file: iterate over it to get `StreamStart`,
+/// `StreamData`, `StreamEnd` and (with `udp=True`) `Datagram` objects, in the
+/// order the engine reports them. Streams still open at the end of the
+/// capture end with reason `"exiting"`.
+///
+/// ```python
+/// with nids.Capture("trace.pcap") as cap:
+///     for ev in cap:
+///         if isinstance(ev, nids.StreamEnd):
+///             print(ev.addr, ev.reason, ev.c2s_bytes, ev.s2c_bytes)
+/// ```
+///
+/// Each `Capture` has its own engine; packets are processed in Rust with the
+/// GIL released.
+#[pyclass(module = "nids")]
+pub struct Capture {
+    driver: Option<Box<Driver>>,
+    events: Events,
+    /// A read error to raise once the queued events are out.
+    pending: Option<String>,
+    path: String,
+    stats: Stats,
+}
+
+fn checksums(v: &Bound<'_, PyAny>) -> PyResult<Checksums> {
+    if let Ok(b) = v.downcast::<pyo3::types::PyBool>() {
+        return Ok(if b.is_true() {
+            Checksums::List(Vec::new())
+        } else {
+            Checksums::Off
+        });
+    }
+    let mut rules = Vec::new();
+    for item in v.try_iter().map_err(|_| {
+        PyTypeError::new_err("checksums must be True, False or a list of (network, verify) pairs")
+    })? {
+        let (net, verify): (String, Bound<'_, PyAny>) = item?.extract().map_err(|_| {
+            PyTypeError::new_err("checksums: each entry is a (network, verify) pair")
+        })?;
+        let net = params::parse_net(&net)
+            .map_err(|e| PyValueError::new_err(format!("checksums: {e}")))?;
+        rules.push(Rule {
+            net,
+            verify: verify.is_truthy()?,
+        });
+    }
+    Ok(Checksums::List(rules))
+}
+
+#[pymethods]
+impl Capture {
+    /// Opens `source`, a pcap or pcapng file (a str or path-like object).
+    ///
+    /// * `udp`: also yield a `Datagram` for every UDP datagram.
+    /// * `ports`: follow only TCP streams to these server ports (default: all).
+    /// * `urgent`: also yield urgent bytes (`StreamData.urgent`).
+    /// * `checksums`: True (verify all, the default), False (verify none), or a
+    ///   list of `(network, verify)` pairs as `nids.chksum_ctl` takes.
+    /// * `max_streams`: most streams followed at once (1040 slots by default,
+    ///   which hold 781 streams, as libnids).
+    /// * `flow_timeout`: seconds after which a SYN for the same tuple replaces a
+    ///   stream (3600).
+    /// * `midstream`: also follow streams whose handshake was not captured.
+    ///
+    /// Raises `nids.error` if the file cannot be opened or is not a capture;
+    /// live capture is not available yet.
+    #[new]
+    #[pyo3(signature = (source, *, udp = false, ports = None, urgent = false,
+        checksums = None, max_streams = None, flow_timeout = 3600, midstream = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        source: &Bound<'_, PyAny>,
+        udp: bool,
+        ports: Option<Vec<u16>>,
+        urgent: bool,
+        checksums: Option<&Bound<'_, PyAny>>,
+        max_streams: Option<usize>,
+        flow_timeout: u64,
+        midstream: bool,
+    ) -> PyResult<Capture> {
+        let path: PathBuf = source.extract().map_err(|_| {
+            PyTypeError::new_err("Capture() takes the path of a capture file (str or path-like)")
+        })?;
+        let mut s = Settings::new();
+        if let Some(c) = checksums {
+            s.checksums = self::checksums(c)?;
+        }
+        if let Some(n) = max_streams {
+            if n == 0 || n > params::MAX_STREAMS {
+                return Err(PyValueError::new_err(format!(
+                    "max_streams must be from 1 to {}",
+                    params::MAX_STREAMS
+                )));
+            }
+            s.streams = n;
+        }
+        s.flow_timeout = Duration::from_secs(flow_timeout);
+        s.midstream = midstream;
+        let driver = py
+            .allow_threads(|| Driver::open(&path, s))
+            .map_err(error::new_err)?;
+        Ok(Capture {
+            path: driver.path().display().to_string(),
+            driver: Some(Box::new(driver)),
+            events: Events {
+                queue: VecDeque::new(),
+                udp,
+                urgent,
+                ports,
+                error: None,
+            },
+            pending: None,
+            stats: Stats::new(),
+        })
+    }
+
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        loop {
+            if let Some(ev) = self.events.queue.pop_front() {
+                return ev.into_py(py).map(Some);
+            }
+            if let Some(e) = self.pending.take() {
+                return Err(error::new_err(e));
+            }
+            let Some(d) = self.driver.as_mut() else {
+                return Ok(None);
+            };
+            if d.is_finished() {
+                return Ok(None);
+            }
+            let ev = &mut self.events;
+            let read_error = py.allow_threads(|| {
+                let (_, e) = pump(d, ev, |_, h| h.queue.is_empty());
+                if ev.error.is_none() && d.is_done() {
+                    d.finish(ev);
+                }
+                e
+            });
+            self.stats = d.stats();
+            if let Some(e) = self.events.error.take() {
+                return Err(e);
+            }
+            self.pending = read_error;
+        }
+    }
+
+    fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&mut self, _args: &Bound<'_, PyTuple>) -> bool {
+        self.close();
+        false
+    }
+
+    /// Releases the file and the engine; iteration then ends. Streams still
+    /// open get no event.
+    fn close(&mut self) {
+        if let Some(d) = self.driver.take() {
+            self.stats = d.stats();
+        }
+        self.events.queue.clear();
+        self.pending = None;
+    }
+
+    /// The capture's path.
+    #[getter]
+    fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Whether `close()` was called (or the context manager exited).
+    #[getter]
+    fn closed(&self) -> bool {
+        self.driver.is_none()
+    }
+
+    /// The engine's counters so far: packets, bytes, streams, drops by reason.
+    #[getter]
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = &self.stats;
+        let d = PyDict::new(py);
+        for (k, v) in [
+            ("frames", s.frames),
+            ("bytes", s.bytes),
+            ("non_ip", s.non_ip),
+            ("ipv4", s.ipv4),
+            ("ipv6", s.ipv6),
+            ("fragments", s.fragments),
+            ("reassembled", s.reassembled),
+            ("datagrams", s.datagrams),
+            ("udp", s.udp),
+            ("tcp_segments", s.tcp_segments),
+            ("icmp", s.icmp),
+            ("tcp_streams", s.tcp_streams),
+            ("tcp_established", s.tcp_established),
+            ("tcp_bytes", s.tcp_bytes),
+            ("scans", s.scans),
+        ] {
+            d.set_item(k, v)?;
+        }
+        let w = PyDict::new(py);
+        for (warning, n) in s.nonzero_warnings() {
+            w.set_item(warning.code(), n)?;
+        }
+        d.set_item("warnings", w)?;
+        Ok(d)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<nids.Capture {:?}{}>",
+            self.path,
+            if self.driver.is_none() { " closed" } else { "" }
+        )
+    }
+}

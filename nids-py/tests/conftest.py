@@ -1,0 +1,93 @@
+"""Shared fixtures: the bundled captures, the `nids` command for reference
+results, and a clean module state for every test."""
+
+import functools
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import nids
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+EXAMPLES = REPO / "nids-py" / "examples"
+CRAFTED = sorted((REPO / "tests" / "data" / "crafted").glob("*.pcap"))
+REAL = sorted(
+    p for p in (REPO / "tests" / "data" / "real").glob("*")
+    if p.suffix in (".pcap", ".pcapng")
+)
+CAPTURES = CRAFTED + REAL
+
+# libnids' defaults, restored before every test.
+DEFAULTS = {
+    "n_tcp_streams": 1040, "n_hosts": 256, "sk_buff_size": 168, "dev_addon": -1,
+    "syslog_level": 1, "scan_num_hosts": 256, "scan_num_ports": 10,
+    "scan_delay": 3000, "promisc": 1, "one_loop_less": 0, "pcap_timeout": 1024,
+    "tcp_flow_timeout": 3600, "tcp_workarounds": 0, "multiproc": 0,
+    "queue_limit": 20000, "device": None, "pcap_filter": None, "filename": None,
+}
+
+
+def capture_id(p):
+    return f"{p.parent.name}/{p.name}"
+
+
+@pytest.fixture(autouse=True)
+def clean_module():
+    """Each test starts with no callbacks, default parameters and no checksum rules."""
+    def reset():
+        for f in (nids.register_tcp, nids.register_udp, nids.register_ip,
+                  nids.register_ip_frag):
+            f(None)
+        for k, v in DEFAULTS.items():
+            nids.param(k, v)
+        nids.chksum_ctl([])
+        try:
+            nids.exit()
+        except nids.error:
+            pass
+    reset()
+    yield
+    reset()
+
+
+@functools.lru_cache(maxsize=None)
+def nids_bin():
+    """The `nids` command: $NIDS_BIN, else the workspace's release build (built
+    with cargo if missing)."""
+    if os.environ.get("NIDS_BIN"):
+        return os.environ["NIDS_BIN"]
+    exe = REPO / "target" / "release" / "nids"
+    if not exe.exists():
+        cargo = shutil.which("cargo")
+        if cargo is None:
+            pytest.fail("no target/release/nids and no cargo to build it (set NIDS_BIN)")
+        subprocess.run([cargo, "build", "-q", "--release", "-p", "nids-host"],
+                       cwd=REPO, check=True)
+    return str(exe)
+
+
+@functools.lru_cache(maxsize=None)
+def nids_streams_json(capture, udp=False):
+    """`nids streams --json [--udp] CAPTURE`, parsed: one dict per line."""
+    cmd = [nids_bin(), "streams", "--json"] + (["--udp"] if udp else []) + [str(capture)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return tuple(json.loads(line) for line in out.splitlines())
+
+
+def run_example(name, *args):
+    """Runs examples/NAME with this Python; returns its stdout."""
+    r = subprocess.run([sys.executable, str(EXAMPLES / name), *map(str, args)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def micros(ts):
+    """A timestamp (float seconds or the JSON's "s.micros" number) in µs."""
+    return round(float(ts) * 1e6)
