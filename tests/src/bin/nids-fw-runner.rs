@@ -446,7 +446,32 @@ fn feed(
     }
     let rd = sock.try_clone().map_err(|e| e.to_string())?;
     let reader = thread::spawn(move || read_frames(rd));
-    let mut w = BufWriter::with_capacity(64 * 1024, sock.try_clone().map_err(|e| e.to_string())?);
+    let ws = sock.try_clone().map_err(|e| e.to_string())?;
+    // Write from a thread, so a firmware that stops reading cannot hold the
+    // runner past the deadline: QEMU is killed then, and the write fails.
+    let sent = thread::scope(|sc| {
+        let writer = sc.spawn(move || send(a, plan, &mut BufWriter::with_capacity(64 * 1024, ws)));
+        while !writer.is_finished() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = sock.shutdown(std::net::Shutdown::Both);
+                let _ = writer.join();
+                return Err("timed out while sending frames: QEMU killed".to_string());
+            }
+            thread::sleep(Duration::from_millis(2));
+        }
+        match writer.join() {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(format!("sending to QEMU: {e}")),
+            Err(_) => Err("the writer thread panicked".into()),
+        }
+    });
+    sent?;
+    Ok((early, Conn { sock, reader }))
+}
+
+/// Write every frame of `plan` (4-byte big-endian length, then the frame).
+fn send(a: &Args, plan: &Plan, w: &mut impl Write) -> io::Result<()> {
     let start = Instant::now();
     let mut sent_data = 0u64;
     for f in &plan.frames {
@@ -454,20 +479,18 @@ fn feed(
             f.get(12..14) != Some(&CONTROL_TYPE[..]) || f.get(6..12) != Some(&CONTROL_SRC[..]);
         if is_data && a.max_fps > 0 {
             let due = start + Duration::from_secs_f64(sent_data as f64 / f64::from(a.max_fps));
-            w.flush().map_err(|e| format!("sending to QEMU: {e}"))?;
+            w.flush()?;
             if let Some(d) = due.checked_duration_since(Instant::now()) {
                 thread::sleep(d);
             }
         }
-        w.write_all(&(f.len() as u32).to_be_bytes())
-            .and_then(|()| w.write_all(f))
-            .map_err(|e| format!("sending to QEMU: {e}"))?;
+        w.write_all(&(f.len() as u32).to_be_bytes())?;
+        w.write_all(f)?;
         if is_data {
             sent_data += 1;
         }
     }
-    w.flush().map_err(|e| format!("sending to QEMU: {e}"))?;
-    Ok((early, Conn { sock, reader }))
+    w.flush()
 }
 
 /// Whether `f` is one of the RST segments of `kill()`: Ethernet, IPv4 or IPv6,
