@@ -128,7 +128,7 @@ impl StreamStart {
 
     fn __repr__(&self, py: Python<'_>) -> String {
         format!(
-            "StreamStart(addr={}, ts={})",
+            "StreamStart(addr={}, ts={:?})",
             repr_addr(py, &self.addr),
             self.ts
         )
@@ -144,7 +144,7 @@ impl StreamData {
 
     fn __repr__(&self, py: Python<'_>) -> String {
         format!(
-            "StreamData(addr={}, direction={:?}, data=<{} bytes>{}, ts={})",
+            "StreamData(addr={}, direction='{}', data=<{} bytes>{}, ts={:?})",
             repr_addr(py, &self.addr),
             self.direction,
             self.data.bind(py).as_bytes().len(),
@@ -163,7 +163,7 @@ impl StreamEnd {
 
     fn __repr__(&self, py: Python<'_>) -> String {
         format!(
-            "StreamEnd(addr={}, reason={:?}, c2s_bytes={}, s2c_bytes={}, first_ts={}, ts={})",
+            "StreamEnd(addr={}, reason='{}', c2s_bytes={}, s2c_bytes={}, first_ts={:?}, ts={:?})",
             repr_addr(py, &self.addr),
             self.reason,
             self.c2s_bytes,
@@ -183,7 +183,7 @@ impl Datagram {
 
     fn __repr__(&self, py: Python<'_>) -> String {
         format!(
-            "Datagram(addr={}, payload=<{} bytes>, ts={})",
+            "Datagram(addr={}, payload=<{} bytes>, ts={:?})",
             repr_addr(py, &self.addr),
             self.payload.bind(py).as_bytes().len(),
             self.ts
@@ -556,7 +556,7 @@ impl Capture {
 
     fn __repr__(&self) -> String {
         format!(
-            "<nids.Capture {:?}{}>",
+            "<nids.Capture '{}'{}>",
             self.path,
             if self.driver.is_none() { " closed" } else { "" }
         )

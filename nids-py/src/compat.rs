@@ -373,8 +373,22 @@ fn finish(py: Python<'_>, d: &mut Driver) -> PyResult<()> {
 /// Raises nids.error for an unknown name, TypeError for a value of the wrong
 /// type and ValueError for one out of range.
 #[pyfunction]
-#[pyo3(signature = (name, value = None))]
-pub fn param(py: Python<'_>, name: &str, value: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+#[pyo3(signature = (name, *value), text_signature = "(name, value=...)")]
+pub fn param(
+    py: Python<'_>,
+    name: &str,
+    value: &Bound<'_, pyo3::types::PyTuple>,
+) -> PyResult<Py<PyAny>> {
+    // `*value`, not a default of None: None is a value (of the string parameters).
+    let value = match value.len() {
+        0 => None,
+        1 => Some(value.get_item(0)?),
+        n => {
+            return Err(PyTypeError::new_err(format!(
+                "param() takes a name and at most one value ({n} values given)"
+            )))
+        }
+    };
     let spec = params::spec(name).ok_or_else(|| {
         let known: Vec<&str> = params::SPECS.iter().map(|s| s.name).collect();
         error::new_err(format!(
@@ -385,7 +399,7 @@ pub fn param(py: Python<'_>, name: &str, value: Option<&Bound<'_, PyAny>>) -> Py
     let old = match value {
         None => state().params.get(name).clone(),
         Some(v) => {
-            let v = convert(name, spec.kind, v)?;
+            let v = convert(name, spec.kind, &v)?;
             state().params.set(name, v)
         }
     };

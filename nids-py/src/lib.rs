@@ -95,5 +95,14 @@ fn nids(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<capture::StreamData>()?;
     m.add_class::<capture::StreamEnd>()?;
     m.add_class::<capture::Datagram>()?;
+    // maturin's package `__init__` re-exports with `import *`: list the dunders too.
+    let mut all: Vec<String> = vec!["__version__".into(), "__nids_version__".into()];
+    for name in m.dict().keys() {
+        let name: String = name.extract()?;
+        if !name.starts_with('_') {
+            all.push(name);
+        }
+    }
+    m.add("__all__", all)?;
     Ok(())
 }
