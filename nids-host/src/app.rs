@@ -3,6 +3,8 @@
 use std::error::Error;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant as WallClock;
 
 use nids_core::{Config, Handler, Stats, Storage};
@@ -27,6 +29,8 @@ pub enum Status {
     NoMatch,
     /// 2: an error, printed as one line (clap uses 2 for usage errors too).
     Error,
+    /// 130: Ctrl-C stopped a live capture (after its streams were reported).
+    Interrupted,
 }
 
 impl From<Status> for ExitCode {
@@ -35,6 +39,7 @@ impl From<Status> for ExitCode {
             Status::Success => 0,
             Status::NoMatch => 1,
             Status::Error => 2,
+            Status::Interrupted => 130,
         })
     }
 }
@@ -57,53 +62,149 @@ pub fn one_line(e: &dyn Error) -> String {
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
-/// Runs the engine over the input with `h`: the counters, and the read error
-/// if the capture could not be read to its end (the streams are reported anyway).
-fn drive<U, H: Handler<U>>(input: &Input, h: &mut H) -> Result<(Stats, Result<()>)> {
+/// What a run over the input gave.
+struct Outcome {
+    /// The engine's counters.
+    stats: Stats,
+    /// The read error, if the source could not be read to its end (the
+    /// streams are reported anyway).
+    read: Result<()>,
+    /// Whether Ctrl-C stopped a live capture.
+    interrupted: bool,
+}
+
+/// Where packets come from.
+enum Source {
+    File(CaptureFile),
+    #[cfg(feature = "libpcap")]
+    Live(String, nids_host::live::Options),
+}
+
+/// Runs the engine over the input with `h`.
+fn drive<U, H: Handler<U>>(input: &Input, h: &mut H) -> Result<Outcome> {
     let settings = config::settings(&input.common);
-    let file = CaptureFile::open(&input.source)?;
+    let source = source(input)?;
     let mut memory = vec![0u8; settings.tcp_storage + config::DEFRAG_STORAGE];
     let (tcp, defrag) = memory.split_at_mut(settings.tcp_storage);
     let storage = Storage::new(tcp, defrag);
     let c = settings.engine;
+    #[cfg(feature = "libpcap")]
+    let filter = input.live.filter.as_deref();
+    #[cfg(not(feature = "libpcap"))]
+    let filter = None;
     match settings.slots {
-        n if n <= STREAM_CLASSES[0] => sized::<U, H, { STREAM_CLASSES[0] }>(file, c, storage, h),
-        n if n <= STREAM_CLASSES[1] => sized::<U, H, { STREAM_CLASSES[1] }>(file, c, storage, h),
-        n if n <= STREAM_CLASSES[2] => sized::<U, H, { STREAM_CLASSES[2] }>(file, c, storage, h),
-        _ => sized::<U, H, { STREAM_CLASSES[3] }>(file, c, storage, h),
+        n if n <= STREAM_CLASSES[0] => {
+            sized::<U, H, { STREAM_CLASSES[0] }>(source, filter, c, storage, h)
+        }
+        n if n <= STREAM_CLASSES[1] => {
+            sized::<U, H, { STREAM_CLASSES[1] }>(source, filter, c, storage, h)
+        }
+        n if n <= STREAM_CLASSES[2] => {
+            sized::<U, H, { STREAM_CLASSES[2] }>(source, filter, c, storage, h)
+        }
+        _ => sized::<U, H, { STREAM_CLASSES[3] }>(source, filter, c, storage, h),
     }
+}
+
+/// Opens the capture file, or describes the interface to open.
+fn source(input: &Input) -> Result<Source> {
+    #[cfg(feature = "libpcap")]
+    if let Some(iface) = &input.live.interface {
+        let l = &input.live;
+        let opts = nids_host::live::Options {
+            promisc: !l.no_promisc,
+            snaplen: l.snaplen,
+            timeout_ms: l.timeout,
+        };
+        return Ok(Source::Live(iface.clone(), opts));
+    }
+    let path = input.source.as_deref().ok_or("no SOURCE given")?;
+    Ok(Source::File(CaptureFile::open(path)?))
 }
 
 /// [`drive`] with `S` stream slots.
 fn sized<'a, U, H: Handler<U>, const S: usize>(
-    file: CaptureFile,
+    source: Source,
+    filter: Option<&str>,
     config: Config<'a>,
     storage: Storage<'a>,
     h: &mut H,
-) -> Result<(Stats, Result<()>)> {
-    let mut session = Session::<U, S>::from_file(file, config, storage)?;
+) -> Result<Outcome> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut session = match source {
+        Source::File(file) => Session::<U, S>::from_file(file, config, storage)?,
+        #[cfg(feature = "libpcap")]
+        Source::Live(iface, opts) => {
+            let mut s = Session::<U, S>::live(&iface, &opts, config, storage)?;
+            if let Some(live) = s.live_source() {
+                on_ctrl_c(Arc::clone(&stop), live.breakloop_handle())?;
+            }
+            s
+        }
+    };
+    #[cfg(feature = "libpcap")]
+    if let Some(f) = filter {
+        session.set_filter(f)?;
+    }
+    #[cfg(not(feature = "libpcap"))]
+    let _: Option<&str> = filter;
     let bar = Progress::new(session.progress().map(|p| p.1));
-    let result = loop {
-        match session.dispatch(1024, h) {
-            Ok(0) => break Ok(()),
-            Ok(_) => bar.set(session.progress().map_or(0, |p| p.0)),
+    let mut n = 0u32;
+    let read = loop {
+        if stop.load(Ordering::Relaxed) {
+            break Ok(());
+        }
+        match session.next(h) {
+            Ok(true) => {}
+            Ok(false) => break Ok(()),
             Err(e) => break Err(e.into()),
+        }
+        n = n.wrapping_add(1);
+        if n.is_multiple_of(1024) {
+            bar.set(session.progress().map_or(0, |p| p.0));
         }
     };
     bar.finish();
     session.finish(h);
-    Ok((session.stats(), result))
+    Ok(Outcome {
+        stats: session.stats(),
+        read,
+        interrupted: stop.load(Ordering::Relaxed),
+    })
+}
+
+/// Ctrl-C (or SIGTERM) sets `stop` and breaks the capture's read, so the loop
+/// ends and reports the streams; a second one exits at once.
+#[cfg(feature = "libpcap")]
+fn on_ctrl_c(stop: Arc<AtomicBool>, breakloop: pcap::BreakLoop) -> Result<()> {
+    ctrlc::set_handler(move || {
+        if stop.swap(true, Ordering::Relaxed) {
+            std::process::exit(130);
+        }
+        breakloop.breakloop();
+    })?;
+    Ok(())
 }
 
 /// Ends a printing command: a write error other than a broken pipe is the
 /// error; then the read error, if any.
-fn finish<W: Write>(out: &mut Output<W>, read: Result<()>) -> Result<Status> {
+fn finish<W: Write>(out: &mut Output<W>, outcome: Outcome) -> Result<Status> {
     match out.finish() {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Status::Success),
         Err(e) => return Err(Box::new(WriteError(e))),
         Ok(()) => {}
     }
-    read.map(|()| Status::Success)
+    status(outcome)
+}
+
+/// The status of a run whose output went well.
+fn status(outcome: Outcome) -> Result<Status> {
+    outcome.read?;
+    Ok(if outcome.interrupted {
+        Status::Interrupted
+    } else {
+        Status::Success
+    })
 }
 
 /// Standard output could not be written.
@@ -119,18 +220,18 @@ pub fn run(opts: Opts) -> Result<Status> {
     match opts.command {
         Command::Streams { input, json, udp } => {
             let mut p = StreamPrinter::new(stdout(), json, udp);
-            let (_, read) = drive(&input, &mut p)?;
+            let outcome = drive(&input, &mut p)?;
             let mut out = Output {
                 w: p.out,
                 error: p.error,
             };
-            finish(&mut out, read)
+            finish(&mut out, outcome)
         }
         Command::Dump { input, output } => {
             let mut d = Dumper::create(&output)?;
-            let (_, read) = drive(&input, &mut d)?;
+            let outcome = drive(&input, &mut d)?;
             d.finish()?;
-            read.map(|()| Status::Success)
+            status(outcome)
         }
         Command::Grep {
             pattern,
@@ -141,8 +242,8 @@ pub fn run(opts: Opts) -> Result<Status> {
         } => {
             let re = grep::pattern(&pattern).map_err(|e| BadRegex(pattern.clone(), e))?;
             let mut g = Grepper::new(re, stdout(), json, window, max_count.unwrap_or(u64::MAX));
-            let (_, read) = drive(&input, &mut g)?;
-            let status = finish(&mut g.out, read)?;
+            let outcome = drive(&input, &mut g)?;
+            let status = finish(&mut g.out, outcome)?;
             Ok(if g.matches == 0 && status == Status::Success {
                 Status::NoMatch
             } else {
@@ -151,17 +252,17 @@ pub fn run(opts: Opts) -> Result<Status> {
         }
         Command::Scan { input, json } => {
             let mut p = scan::Printer::new(stdout(), json);
-            let (_, read) = drive::<(), _>(&input, &mut p)?;
-            finish(&mut p.out, read)
+            let outcome = drive::<(), _>(&input, &mut p)?;
+            finish(&mut p.out, outcome)
         }
         Command::Stats { input } => {
             let start = WallClock::now();
             let mut p = StreamPrinter::counting(io::sink());
-            let (st, read) = drive(&input, &mut p)?;
+            let outcome = drive(&input, &mut p)?;
             let secs = start.elapsed().as_secs_f64();
             let mut out = Output::new(stdout());
-            print_stats(&mut out, &st, p.streams, secs);
-            finish(&mut out, read)
+            print_stats(&mut out, &outcome.stats, p.streams, secs);
+            finish(&mut out, outcome)
         }
     }
 }

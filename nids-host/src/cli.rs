@@ -130,9 +130,48 @@ pub enum Command {
 pub struct Input {
     /// The capture file (pcap or pcapng; `-` for standard input).
     #[arg(value_name = "SOURCE")]
-    pub source: PathBuf,
+    #[cfg_attr(not(feature = "libpcap"), arg(required = true))]
+    #[cfg_attr(feature = "libpcap", arg(required_unless_present = "interface"))]
+    pub source: Option<PathBuf>,
+    #[cfg(feature = "libpcap")]
+    #[command(flatten)]
+    pub live: Live,
     #[command(flatten)]
     pub common: Common,
+}
+
+/// Live capture and filters (the `libpcap` feature).
+#[cfg(feature = "libpcap")]
+#[derive(Args)]
+#[command(next_help_heading = "Capture options")]
+pub struct Live {
+    /// Capture live on IFACE instead of reading a file (`any`: all interfaces;
+    /// needs root or CAP_NET_RAW). Ctrl-C stops: open streams end as `exiting`
+    /// and are reported, and the exit status is 130.
+    #[arg(short = 'i', long, value_name = "IFACE", conflicts_with = "source")]
+    pub interface: Option<String>,
+    /// Only packets matching this BPF expression (as tcpdump's), live or from a file.
+    #[arg(long, value_name = "BPF")]
+    pub filter: Option<String>,
+    /// Do not put the interface in promiscuous mode (on by default).
+    #[arg(long)]
+    pub no_promisc: bool,
+    /// Bytes kept of each packet (default 262144).
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value_t = 262_144,
+        hide_default_value = true
+    )]
+    pub snaplen: i32,
+    /// libpcap read timeout in milliseconds (default 500).
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 500,
+        hide_default_value = true
+    )]
+    pub timeout: i32,
 }
 
 /// Options of every command.

@@ -18,6 +18,8 @@
 pub mod capture;
 pub mod dump;
 pub mod grep;
+#[cfg(feature = "libpcap")]
+pub mod live;
 pub mod output;
 pub mod run;
 pub mod scan;

@@ -33,6 +33,26 @@ pub enum Error {
         /// The link type.
         link: LinkType,
     },
+    /// A live interface could not be opened or read.
+    #[cfg(feature = "libpcap")]
+    #[error("{iface}: cannot capture")]
+    Live {
+        /// The interface.
+        iface: String,
+        /// What libpcap said.
+        #[source]
+        source: pcap::Error,
+    },
+    /// A BPF filter could not be compiled or set.
+    #[cfg(feature = "libpcap")]
+    #[error("bad filter {filter:?}")]
+    Filter {
+        /// The expression.
+        filter: String,
+        /// What libpcap said.
+        #[source]
+        source: pcap::Error,
+    },
 }
 
 /// Run every packet of `file` through an engine with `config`, then end all

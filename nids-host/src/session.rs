@@ -95,6 +95,9 @@ pub struct Session<'a, U, const STREAMS_: usize = STREAMS> {
     storage: Option<Storage<'a>>,
     engine: Option<Box<Nids<'a, U, STREAMS_, HOSTS>>>,
     finished: bool,
+    /// A BPF filter for file packets.
+    #[cfg(feature = "libpcap")]
+    filter: Option<crate::live::Filter>,
 }
 
 impl<'a, U, const S: usize> Session<'a, U, S> {
@@ -106,6 +109,8 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
             storage: Some(storage),
             engine: None,
             finished: false,
+            #[cfg(feature = "libpcap")]
+            filter: None,
         }
     }
 
@@ -180,17 +185,54 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
         Ok(s)
     }
 
+    /// A session over a live interface (the `libpcap` feature): see
+    /// [`crate::live`]. [`run`](Self::run) then reads until the capture ends,
+    /// so a program usually calls [`next`](Self::next) in a loop it can stop.
+    ///
+    /// # Errors
+    /// The interface cannot be opened, or its link type is not supported.
     #[cfg(feature = "libpcap")]
-    pub(crate) fn from_live(
-        live: crate::live::Live,
+    pub fn live(
+        iface: &str,
+        options: &crate::live::Options,
         config: Config<'a>,
-        storage: Storage<'a>,
+        storage: impl Into<Storage<'a>>,
     ) -> Result<Self, Error> {
+        let live = crate::live::Live::open(iface, options)?;
         let link = live.link_type();
-        let name = live.name().to_owned();
-        let mut s = Self::with(Source::Live(live), config, storage);
-        s.build(link, &name)?;
+        let mut s = Self::with(Source::Live(live), config, storage.into());
+        s.build(link, iface)?;
         Ok(s)
+    }
+
+    /// Reads only the packets that match the BPF expression `filter` (the
+    /// `libpcap` feature). On a live source the kernel filters; on a file each
+    /// frame is checked in user space, for the file's first link type. Frames
+    /// given to [`feed`](Self::feed) are not filtered.
+    ///
+    /// # Errors
+    /// [`Error::Filter`] when libpcap cannot compile it (or the file has no
+    /// link type yet).
+    #[cfg(feature = "libpcap")]
+    pub fn set_filter(&mut self, filter: &str) -> Result<(), Error> {
+        match &mut self.source {
+            Source::Live(l) => l.set_filter(filter),
+            _ => {
+                let link = self.link.unwrap_or(LinkType::ETHERNET);
+                self.filter = Some(crate::live::Filter::compile(filter, link)?);
+                Ok(())
+            }
+        }
+    }
+
+    /// The live capture, to inject frames or to poll its descriptor
+    /// (`AsRawFd`) beside other work; `None` for other sources.
+    #[cfg(feature = "libpcap")]
+    pub fn live_source(&mut self) -> Option<&mut crate::live::Live> {
+        match &mut self.source {
+            Source::Live(l) => Some(l),
+            _ => None,
+        }
     }
 
     /// Builds the engine for `link` (once).
@@ -268,6 +310,8 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
             storage,
             config,
             link,
+            #[cfg(feature = "libpcap")]
+            filter,
             ..
         } = self;
         match source {
@@ -279,6 +323,10 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
                     Some(Err(e)) => return Err(e.into()),
                     Some(Ok(p)) => p,
                 };
+                #[cfg(feature = "libpcap")]
+                if filter.as_ref().is_some_and(|f| !f.matches(p.data)) {
+                    return Ok(true);
+                }
                 let plink = LinkType(p.link_type);
                 let e = match engine {
                     Some(e) if e.link_type() == plink => e,
