@@ -90,17 +90,14 @@ fn test_captures_match_host() {
     let Some(elf) = firmware("test_captures_match_host") else {
         return;
     };
-    let mut captures = vec![
+    let captures = [
         data("crafted/reorder.pcap"),
         data("crafted/urgent.pcap"),
         data("crafted/close-variants.pcap"),
+        data("real/http.pcap"),
         data("real/udp.pcap"),
+        data("real/nmap-syn.pcap"),
     ];
-    // Added when the real-traffic HTTP capture lands in tests/data/real.
-    let http = data("real/http.pcap");
-    if http.is_file() {
-        captures.push(http);
-    }
     for c in &captures {
         // QEMU's Stellaris MAC drops frames of 2,042 bytes or more (captures
         // taken with segmentation offload on): the firmware cannot match there.
@@ -120,6 +117,24 @@ fn test_captures_match_host() {
         );
         check_memory(&o.firmware);
     }
+}
+
+/// Datagrams over the firmware's 1,600-byte reassembly limit (real/frag.pcap
+/// has UDP datagrams of up to 65,000 bytes and 9 KB TCP segments, fragmented):
+/// their fragments are refused and counted, the TCP stream has a gap, the small
+/// datagrams still reassemble, and the run goes on.
+#[test]
+fn test_fragments_over_the_limit() {
+    let Some(elf) = firmware("test_fragments_over_the_limit") else {
+        return;
+    };
+    let c = data("real/frag.pcap");
+    let o = run(&elf, &[], &c);
+    assert!(o.ok, "{}", o.stderr);
+    assert_eq!(o.stats["frames"], 393);
+    assert!(o.stats["warnings"]["defrag.oversized"].as_u64().unwrap() > 0);
+    assert!(o.stats["reassembled"].as_u64().unwrap() > 0);
+    assert_eq!(o.streams.len(), 1);
 }
 
 /// Receive by interrupt (WFI until the MAC's RX interrupt) gives the same.
