@@ -2,96 +2,95 @@
 
 use crate::event::Warning;
 
-/// Counters kept by the engine. Every [`Warning`] has its own counter
-/// ([`Stats::warnings`]); the other fields count traffic. All counters are `u64`
-/// and saturate rather than wrap. Size: about 8 bytes per field plus 8 per warning.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Stats {
+/// Declares [`Stats`] from one list of counters, so the struct, `new()` and
+/// [`Stats::counters`] cannot drift apart.
+macro_rules! counters {
+    ($($(#[$doc:meta])* $name:ident,)*) => {
+        /// Counters kept by the engine. Every [`Warning`] has its own counter
+        /// ([`Stats::warnings`]); the other fields count traffic. All counters are
+        /// `u64` and saturate rather than wrap. Size: 8 bytes per field plus 8 per
+        /// warning.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        pub struct Stats {
+            $($(#[$doc])* pub $name: u64,)*
+            /// One counter per [`Warning`], indexed by `warning as usize`; see
+            /// [`Stats::warning`].
+            pub warnings: [u64; Warning::COUNT],
+        }
+
+        impl Stats {
+            /// All counters at zero.
+            pub const fn new() -> Stats {
+                Stats { $($name: 0,)* warnings: [0; Warning::COUNT] }
+            }
+
+            /// Names of the traffic counters, in declaration order.
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($name),)*];
+
+            /// Every counter by name: the traffic counters in declaration order
+            /// (as in [`Stats::NAMES`]), then every warning by its code.
+            pub fn counters(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+                [$((stringify!($name), self.$name),)*]
+                    .into_iter()
+                    .chain(Warning::ALL.iter().map(|w| (w.code(), self.warning(*w))))
+            }
+        }
+    };
+}
+
+counters! {
     /// Frames given to [`crate::Nids::process`].
-    pub frames: u64,
+    frames,
     /// Captured bytes of those frames.
-    pub bytes: u64,
+    bytes,
     /// Frames that carried neither IPv4 nor IPv6 (ARP, LLDP, …): counted, not warned.
-    pub non_ip: u64,
+    non_ip,
     /// L3 packets refused by the handler's [`crate::Handler::ip_filter`].
-    pub filtered: u64,
+    filtered,
     /// IPv4 packets that passed validation (fragments included).
-    pub ipv4: u64,
+    ipv4,
     /// IPv6 packets that passed validation (fragments included).
-    pub ipv6: u64,
+    ipv6,
     /// Valid fragments handed to defragmentation.
-    pub fragments: u64,
+    fragments,
     /// Datagrams rebuilt from fragments.
-    pub reassembled: u64,
+    reassembled,
     /// Whole datagrams given to [`crate::Handler::ip`] (unfragmented and rebuilt).
-    pub datagrams: u64,
+    datagrams,
     /// UDP datagrams given to [`crate::Handler::udp`].
-    pub udp: u64,
+    udp,
     /// TCP segments that passed header and checksum checks.
-    pub tcp_segments: u64,
+    tcp_segments,
     /// ICMP and ICMPv6 messages seen.
-    pub icmp: u64,
+    icmp,
     /// Datagrams of other protocols (given to [`crate::Handler::ip`] only).
-    pub other_protocol: u64,
+    other_protocol,
     /// Packets whose checksums were accepted without verification because the
     /// automatic checksum policy judged their sender to use checksum offload.
-    pub checksum_offload_accepted: u64,
+    checksum_offload_accepted,
     /// TCP streams created (a client SYN seen).
-    pub tcp_streams: u64,
+    tcp_streams,
     /// TCP streams that completed the handshake (`JustEstablished`).
-    pub tcp_established: u64,
+    tcp_established,
     /// TCP payload bytes delivered in order (collected or only counted).
-    pub tcp_bytes: u64,
+    tcp_bytes,
     /// TCP segments of a known stream dropped by the window check (libnids
     /// drops them silently; most are retransmissions of old data).
-    pub tcp_out_of_window: u64,
+    tcp_out_of_window,
     /// TCP segments dropped by PAWS (an older timestamp than the last one).
-    pub tcp_paws: u64,
+    tcp_paws,
     /// TCP segments for which no stream exists and that do not open one.
-    pub tcp_no_stream: u64,
+    tcp_no_stream,
     /// Streams picked up mid-stream (`Config::tcp.midstream`).
-    pub tcp_midstream: u64,
+    tcp_midstream,
     /// Pending streams ended by an ICMP destination unreachable.
-    pub tcp_icmp_refused: u64,
+    tcp_icmp_refused,
     /// Port scans reported.
-    pub scans: u64,
-    /// One counter per [`Warning`], indexed by `warning as usize`; see
-    /// [`Stats::warning`].
-    pub warnings: [u64; Warning::COUNT],
+    scans,
 }
 
 impl Stats {
-    /// All counters at zero.
-    pub const fn new() -> Stats {
-        Stats {
-            frames: 0,
-            bytes: 0,
-            non_ip: 0,
-            filtered: 0,
-            ipv4: 0,
-            ipv6: 0,
-            fragments: 0,
-            reassembled: 0,
-            datagrams: 0,
-            udp: 0,
-            tcp_segments: 0,
-            icmp: 0,
-            other_protocol: 0,
-            checksum_offload_accepted: 0,
-            tcp_streams: 0,
-            tcp_established: 0,
-            tcp_bytes: 0,
-            tcp_out_of_window: 0,
-            tcp_paws: 0,
-            tcp_no_stream: 0,
-            tcp_midstream: 0,
-            tcp_icmp_refused: 0,
-            scans: 0,
-            warnings: [0; Warning::COUNT],
-        }
-    }
-
     /// How many times `w` was raised.
     pub const fn warning(&self, w: Warning) -> u64 {
         self.warnings[w as usize]
@@ -130,4 +129,25 @@ pub(crate) fn bump(c: &mut u64) {
 /// Saturating add, for byte counters.
 pub(crate) fn add(c: &mut u64, n: usize) {
     *c = c.saturating_add(n as u64);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_counters_cover_every_field_and_warning() {
+        let mut s = Stats::new();
+        s.frames = 3;
+        s.count(Warning::TcpGap);
+        let all: std::vec::Vec<(&str, u64)> = s.counters().collect();
+        assert_eq!(all.len(), Stats::NAMES.len() + Warning::COUNT);
+        assert_eq!(all[0], ("frames", 3));
+        assert!(all.contains(&("tcp.gap", 1)));
+        // every field is listed: the struct is the list plus the warning array
+        assert_eq!(
+            core::mem::size_of::<Stats>(),
+            8 * (Stats::NAMES.len() + Warning::COUNT)
+        );
+    }
 }
