@@ -3,18 +3,27 @@
 #
 #   fuzz/run.sh SECONDS [TARGET...]
 #
-# Needs the nightly toolchain (`cargo +nightly`) and cargo-fuzz (installed here
-# if missing). The seed corpus is built from the test captures first
-# (make-corpus.py); new inputs found are kept in fuzz/corpus/TARGET. Each run's
-# libFuzzer output goes to fuzz/artifacts/logs/TARGET.log and its last status line (cov,
-# ft, exec/s) is printed. A crash, leak or timeout stops the script with the
-# input saved under fuzz/artifacts/TARGET/.
+# Needs cargo-fuzz (installed here if missing) and the nightly toolchain
+# (`cargo +nightly`); without nightly, the stable toolchain is used with
+# RUSTC_BOOTSTRAP=1 (cargo-fuzz passes -Z flags for the sanitizer). The seed
+# corpus is built from the test captures first (make-corpus.py); new inputs
+# found are kept in fuzz/corpus/TARGET. Each run's libFuzzer output goes to
+# fuzz/artifacts/logs/TARGET.log and its last status line (cov, ft, exec/s) is
+# printed. A crash, leak or timeout stops the script with the input saved
+# under fuzz/artifacts/TARGET/.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 secs=${1:?usage: fuzz/run.sh SECONDS [TARGET...]}
 shift
-if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+if cargo +nightly --version >/dev/null 2>&1; then
+    fuzz() { cargo +nightly fuzz "$@"; }
+else
+    echo "no nightly toolchain: using $(rustc --version) with RUSTC_BOOTSTRAP=1" >&2
+    export RUSTC_BOOTSTRAP=1
+    fuzz() { cargo fuzz "$@"; }
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 if command -v python3 >/dev/null; then
@@ -24,15 +33,15 @@ else
 fi
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    mapfile -t targets < <(cargo +nightly fuzz list)
+    mapfile -t targets < <(fuzz list)
 fi
-cargo +nightly fuzz build
+fuzz build
 mkdir -p artifacts/logs
 for t in "${targets[@]}"; do
     mkdir -p "corpus/$t"
     echo "== $t: ${secs}s"
     # -timeout: one input taking longer than 10 s counts as a hang.
-    if ! cargo +nightly fuzz run "$t" "corpus/$t" -- \
+    if ! fuzz run "$t" "corpus/$t" -- \
         -max_total_time="$secs" -timeout=10 -print_final_stats=1 >"artifacts/logs/$t.log" 2>&1; then
         tail -n 60 "artifacts/logs/$t.log" >&2
         echo "fuzz target $t failed (log: fuzz/artifacts/logs/$t.log)" >&2

@@ -160,7 +160,7 @@ impl Run<'_> {
         let g = &mut self.gens[fk];
         g.ip_id = g.ip_id.wrapping_add(1);
         let id = u32::from(g.ip_id) | (fk as u32) << 16;
-        let step = usize::from(frag & 0x0f + 1) * 8;
+        let step = (usize::from(frag & 0x0f) + 1) * 8;
         let cuts: Vec<usize> = (1..)
             .map(|i| i * step)
             .take_while(|c| *c < l4.len())
@@ -190,6 +190,9 @@ impl Run<'_> {
 
 fuzz_target!(|input: (Params, Vec<Op>)| {
     let (p, ops) = input;
+    if std::env::var_os("NIDS_FUZZ_DEBUG").is_some() {
+        eprintln!("{p:?}\n{ops:#?}");
+    }
     let link = LINKS[usize::from(p.link) % LINKS.len()];
     let checksums = match p.checksums % 3 {
         0 => Policy::Verify,

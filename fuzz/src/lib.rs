@@ -37,6 +37,24 @@ fn salt(port: u16) -> u8 {
     (port as u8).wrapping_mul(7) ^ ((port >> 8) as u8)
 }
 
+/// Whether the known, not yet fixed bug `name` is to be tolerated: it is
+/// listed in the environment variable `NIDS_FUZZ_KNOWN_BUGS` (comma-separated),
+/// so fuzzing can go on past it. Each name is an ignored regression test in
+/// tests/tests/fuzz_regressions.rs; drop it from the list once fixed.
+pub fn known_bug(name: &str) -> bool {
+    static LIST: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    LIST.get_or_init(|| {
+        std::env::var("NIDS_FUZZ_KNOWN_BUGS")
+            .unwrap_or_default()
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    })
+    .iter()
+    .any(|n| n == name)
+}
+
 /// The L3 packet filter the checker's handler applies (`ip_filter`), when on:
 /// a deterministic function of the bytes, mirrored by the oracle.
 fn filtered(mode: u8, raw: &[u8]) -> bool {
@@ -532,7 +550,9 @@ impl<'a> Checker<'a> {
         assert_eq!(self.nids.streams(), 0, "streams open after finish()");
         assert!(self.obs.open.is_empty(), "streams without an end event");
         let (used, _) = self.nids.tcp_storage();
-        assert_eq!(used, 0, "TCP storage blocks in use after finish()");
+        if !known_bug("tcp_fin_requeue_leak") {
+            assert_eq!(used, 0, "TCP storage blocks in use after finish()");
+        }
         let st = self.nids.stats();
         if std::env::var_os("NIDS_FUZZ_DEBUG").is_some() {
             // For judging what a corpus reaches: `NIDS_FUZZ_DEBUG=1 cargo fuzz run T corpus/T -- -runs=0`
