@@ -11,7 +11,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 
-use crate::driver::{pump, Driver, Kept, PacketHandler};
+use crate::driver::{pump, Driver, Kept, PacketHandler, Source};
 use crate::error;
 use crate::params::{self, Checksums, Settings};
 use crate::stream::addr_tuple;
@@ -355,7 +355,9 @@ impl PacketHandler for Events {
 /// GIL released.
 #[pyclass(module = "nids")]
 pub struct Capture {
-    driver: Option<Box<Driver>>,
+    /// In a mutex only to make `Capture` `Sync` (a live pcap handle is not);
+    /// reached through `&mut self`, so it is never locked.
+    driver: std::sync::Mutex<Option<Box<Driver>>>,
     events: Events,
     /// A read error to raise once the queued events are out.
     pending: Option<String>,
@@ -386,6 +388,19 @@ fn checksums(v: &Bound<'_, PyAny>) -> PyResult<Checksums> {
         });
     }
     Ok(Checksums::List(rules))
+}
+
+impl Capture {
+    fn is_closed(&self) -> bool {
+        self.driver.lock().map_or(true, |d| d.is_none())
+    }
+}
+
+fn source_name(d: &Driver) -> String {
+    match d.source() {
+        Source::File(p) => p.display().to_string(),
+        Source::Live { iface, .. } => iface.clone(),
+    }
 }
 
 #[pymethods]
@@ -439,11 +454,11 @@ impl Capture {
         s.flow_timeout = Duration::from_secs(flow_timeout);
         s.midstream = midstream;
         let driver = py
-            .allow_threads(|| Driver::open(&path, s))
+            .allow_threads(|| Driver::open(Source::File(path), s, None))
             .map_err(error::new_err)?;
         Ok(Capture {
-            path: driver.path().display().to_string(),
-            driver: Some(Box::new(driver)),
+            path: source_name(&driver),
+            driver: std::sync::Mutex::new(Some(Box::new(driver))),
             events: Events {
                 queue: VecDeque::new(),
                 udp,
@@ -468,7 +483,8 @@ impl Capture {
             if let Some(e) = self.pending.take() {
                 return Err(error::new_err(e));
             }
-            let Some(d) = self.driver.as_mut() else {
+            let slot = self.driver.get_mut().unwrap_or_else(|e| e.into_inner());
+            let Some(d) = slot.as_mut() else {
                 return Ok(None);
             };
             if d.is_finished() {
@@ -476,7 +492,7 @@ impl Capture {
             }
             let ev = &mut self.events;
             let read_error = py.allow_threads(|| {
-                let (_, e) = pump(d, ev, |_, h| h.queue.is_empty());
+                let (_, e) = pump(d, ev, true, |_, h| h.queue.is_empty());
                 if ev.error.is_none() && d.is_done() {
                     d.finish(ev);
                 }
@@ -503,7 +519,8 @@ impl Capture {
     /// Releases the file and the engine; iteration then ends. Streams still
     /// open get no event.
     fn close(&mut self) {
-        if let Some(d) = self.driver.take() {
+        let slot = self.driver.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some(d) = slot.take() {
             self.stats = d.stats();
         }
         self.events.queue.clear();
@@ -519,7 +536,7 @@ impl Capture {
     /// Whether `close()` was called (or the context manager exited).
     #[getter]
     fn closed(&self) -> bool {
-        self.driver.is_none()
+        self.is_closed()
     }
 
     /// The engine's counters so far: packets, bytes, streams, drops by reason.
@@ -558,7 +575,7 @@ impl Capture {
         format!(
             "<nids.Capture '{}'{}>",
             self.path,
-            if self.driver.is_none() { " closed" } else { "" }
+            if self.is_closed() { " closed" } else { "" }
         )
     }
 }

@@ -14,12 +14,12 @@ use std::sync::{LazyLock, Mutex, MutexGuard};
 
 use nids_core::ip::checksum::Rule;
 use nids_core::ip::Packet as IpPacket;
-use nids_core::{udp, Handler, Instant, Side, Stream, TcpEvent};
+use nids_core::{udp, Handler, Instant, LinkType, Side, Stream, TcpEvent};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
-use crate::driver::{pump, Driver, Kept, PacketHandler};
+use crate::driver::{pump, Driver, Kept, PacketHandler, Source};
 use crate::error;
 use crate::params::{self, Kind, Params, Settings, Value};
 use crate::stream::{addr_tuple, HalfStream, TcpStream};
@@ -93,6 +93,8 @@ fn callback(py: Python<'_>, kind: Cb) -> Option<Py<PyAny>> {
 pub struct Compat {
     /// The first exception a callback raised; processing stops at it.
     pub error: Option<PyErr>,
+    /// RST frames of `kill()`, to send on a live interface.
+    frames: Vec<(LinkType, Vec<u8>)>,
     one_loop_less: bool,
     tcp: bool,
 }
@@ -101,6 +103,7 @@ impl Compat {
     fn new(s: &Settings) -> Compat {
         Compat {
             error: None,
+            frames: Vec::new(),
             one_loop_less: s.one_loop_less,
             tcp: s.streams > 0,
         }
@@ -214,20 +217,28 @@ fn buffer(k: &mut Kept, side: Side) -> &mut Vec<u8> {
     }
 }
 
+/// The time of the event being reported, for `get_pkt_ts()`.
+fn stamp(ts: Instant) {
+    LAST_TS.store(ts.micros(), Ordering::Relaxed);
+}
+
 impl Handler<Kept> for Compat {
-    fn ip_frag(&mut self, _ts: Instant, packet: &[u8]) {
+    fn ip_frag(&mut self, ts: Instant, packet: &[u8]) {
+        stamp(ts);
         self.call(Cb::IpFrag, |py| {
             (PyBytes::new(py, packet),).into_pyobject(py)
         });
     }
 
-    fn ip(&mut self, _ts: Instant, datagram: &IpPacket<'_>) {
+    fn ip(&mut self, ts: Instant, datagram: &IpPacket<'_>) {
+        stamp(ts);
         self.call(Cb::Ip, |py| {
             (PyBytes::new(py, datagram.bytes),).into_pyobject(py)
         });
     }
 
     fn udp(&mut self, d: &udp::Datagram<'_>) {
+        stamp(d.ts);
         self.call(Cb::Udp, |py| {
             let t = d.tuple;
             (
@@ -239,7 +250,12 @@ impl Handler<Kept> for Compat {
         });
     }
 
+    fn transmit(&mut self, link: LinkType, frame: &[u8]) {
+        self.frames.push((link, frame.to_vec()));
+    }
+
     fn tcp(&mut self, s: &mut Stream<'_, '_, Kept>) {
+        stamp(s.ts());
         if !self.tcp
             || self.error.is_some()
             || !REGISTERED[Cb::Tcp as usize].load(Ordering::Relaxed)
@@ -258,9 +274,12 @@ impl Handler<Kept> for Compat {
 }
 
 impl PacketHandler for Compat {
-    fn packet(&mut self, ts: Instant) {
-        LAST_TS.store(ts.micros(), Ordering::Relaxed);
-        PACKETS.fetch_add(1, Ordering::Relaxed);
+    fn stepped(&mut self, packets: u64) {
+        PACKETS.store(packets, Ordering::Relaxed);
+    }
+
+    fn take_frames(&mut self) -> Vec<(LinkType, Vec<u8>)> {
+        std::mem::take(&mut self.frames)
     }
 
     fn stopped(&self) -> bool {
@@ -334,8 +353,9 @@ enum Limit {
 /// callback's exception, or `nids.error` for a read error.
 fn drive(py: Python<'_>, d: &mut Driver, limit: Limit, finish: bool) -> PyResult<usize> {
     let mut h = Compat::new(d.settings());
+    // run() waits through live read timeouts; next() and dispatch() return.
     let (n, read_error) = py.allow_threads(|| {
-        let (n, e) = pump(d, &mut h, |n, _| match limit {
+        let (n, e) = pump(d, &mut h, finish, |n, _| match limit {
             Limit::All => true,
             Limit::Count(max) => n < max,
         });
@@ -476,27 +496,31 @@ pub fn init(py: Python<'_>) -> PyResult<i32> {
         drop(d);
         r?;
     }
-    let (path, settings) = {
+    let (source, settings, filter) = {
         let st = state();
-        if let Some(f) = st.params.str("pcap_filter") {
-            return Err(error::new_err(format!(
-                "init: pcap_filter {f:?} is not supported (nids-rs has no BPF compiler): \
-                 set it to None and filter in the callbacks"
-            )));
-        }
-        let Some(path) = st.params.str("filename") else {
-            let dev = st.params.str("device").unwrap_or("the default device");
-            return Err(error::new_err(format!(
-                "init: live capture (on {dev}) is not available in this build: read a \
-                 capture file with nids.param(\"filename\", path)"
-            )));
+        let source = match (st.params.str("filename"), st.params.str("device")) {
+            (Some(path), _) => Source::File(PathBuf::from(path)),
+            // libnids: "all" is every interface (pcap's "any"), and no device
+            // its pcap_lookupdev() choice; here that is "any" too.
+            (None, dev) => Source::Live {
+                iface: match dev {
+                    None | Some("all") => "any".to_owned(),
+                    Some(d) => d.to_owned(),
+                },
+                promisc: st.params.int("promisc") != 0,
+                timeout_ms: st.params.int("pcap_timeout").clamp(1, i32::MAX.into()) as i32,
+            },
         };
-        (PathBuf::from(path), st.params.settings(&st.rules))
+        let filter = st.params.str("pcap_filter").map(str::to_owned);
+        (source, st.params.settings(&st.rules), filter)
+    };
+    let fd_file = match &source {
+        Source::File(path) => File::open(path).ok(),
+        Source::Live { .. } => None,
     };
     let driver = py
-        .allow_threads(|| Driver::open(&path, settings))
+        .allow_threads(|| Driver::open(source, settings, filter.as_deref()))
         .map_err(|e| error::new_err(format!("init: {e}")))?;
-    let fd_file = File::open(&path).ok();
     LAST_TS.store(u64::MAX, Ordering::Relaxed);
     PACKETS.store(0, Ordering::Relaxed);
     let old = {
@@ -601,20 +625,25 @@ pub fn exit(py: Python<'_>) -> PyResult<()> {
 /// next(). Raises nids.error when not initialised.
 #[pyfunction]
 pub fn getfd() -> PyResult<i64> {
-    let st = state();
-    match (&st.fd_file, st.initialised) {
-        #[cfg(unix)]
-        (Some(f), true) => {
-            use std::os::fd::AsRawFd;
-            Ok(f.as_raw_fd().into())
-        }
-        (_, true) => Err(error::new_err(
-            "getfd: the capture has no file descriptor (standard input, or not Unix)",
-        )),
-        (_, false) => Err(error::new_err(
+    #[allow(unused_mut)]
+    let mut st = state();
+    if !st.initialised {
+        return Err(error::new_err(
             "getfd: libnids not initialized: call nids.init() first",
-        )),
+        ));
     }
+    #[cfg(feature = "libpcap")]
+    if let Some(fd) = st.driver.as_mut().and_then(|d| d.live_fd()) {
+        return Ok(fd.into());
+    }
+    #[cfg(unix)]
+    if let Some(f) = &st.fd_file {
+        use std::os::fd::AsRawFd;
+        return Ok(f.as_raw_fd().into());
+    }
+    Err(error::new_err(
+        "getfd: no file descriptor (standard input, or a loop is running)",
+    ))
 }
 
 /// `chksum_ctl([(network, verify), ...])`: which checksums to verify, by
@@ -645,17 +674,18 @@ pub fn chksum_ctl(py: Python<'_>, rules: &Bound<'_, PyAny>) -> PyResult<()> {
         let mut st = state();
         st.rules = parsed;
         match &st.driver {
-            Some(d) if d.packets() == 0 && !st.busy => {
+            Some(d) if d.packets() == 0 && !st.busy && matches!(d.source(), Source::File(_)) => {
                 let mut s = d.settings().clone();
                 s.checksums = params::Checksums::List(st.rules.clone());
-                Some((d.path().to_owned(), s))
+                let filter = st.params.str("pcap_filter").map(str::to_owned);
+                Some((d.source().clone(), s, filter))
             }
             _ => None,
         }
     };
-    if let Some((path, settings)) = reopen {
+    if let Some((source, settings, filter)) = reopen {
         let d = py
-            .allow_threads(|| Driver::open(&path, settings))
+            .allow_threads(|| Driver::open(source, settings, filter.as_deref()))
             .map_err(error::new_err)?;
         let old = state().driver.replace(Box::new(d));
         drop(old);

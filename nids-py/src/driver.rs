@@ -1,23 +1,20 @@
-//! [`Driver`]: a capture file and the engine run over it, one packet at a time.
+//! [`Driver`]: a packet source (a capture file, or a live interface with the
+//! `libpcap` feature) and the engine run over it: nids-host's
+//! [`Session`], in one of a few sizes of stream table.
 //!
-//! The engine borrows its configuration (the checksum rules) and the packet
-//! iterator borrows the file, so both live beside what they borrow in one
-//! self-referential value ([`self_cell`], no `unsafe` here). The engine is built
-//! when the first packet arrives: its link type picks the decoder.
-
-use std::path::Path;
+//! The engine borrows its configuration (the checksum rules), so the rules
+//! live beside the session in one self-referential value ([`self_cell`], no
+//! `unsafe` here).
 
 use managed::ManagedSlice;
 use nids_core::ip::checksum::{Policy, Rule};
 use nids_core::storage::Storage;
-use nids_core::{Config, Handler, Instant, LinkType, Nids, Stats};
-use nids_host::capture::{CaptureFile, Packets};
+use nids_core::{Config, Handler, LinkType, Stats};
+use nids_host::session::Session;
 use self_cell::self_cell;
 
 use crate::params::{Checksums, Settings};
 
-/// Defragmentation host slots (libnids' default).
-const HOSTS: usize = 256;
 /// TCP storage (out-of-order segments; kept bytes live in Python-side buffers):
 /// 48 MiB, as the `nids` command's 64 MiB split three quarters to one.
 const TCP_STORAGE: usize = 48 << 20;
@@ -34,50 +31,100 @@ pub struct Kept {
     pub server: Vec<u8>,
 }
 
-macro_rules! engines {
+/// Where packets come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A capture file (pcap or pcapng).
+    File(std::path::PathBuf),
+    /// A live interface (the `libpcap` feature).
+    #[cfg_attr(not(feature = "libpcap"), allow(dead_code))]
+    Live {
+        iface: String,
+        promisc: bool,
+        timeout_ms: i32,
+    },
+}
+
+macro_rules! sessions {
     ($($variant:ident = $slots:expr),* $(,)?) => {
-        /// The engine, in one of a few sizes of stream table.
-        enum Engine<'a> {
-            $($variant(Box<Nids<'a, Kept, $slots, HOSTS>>),)*
+        /// The session, in one of a few sizes of stream table.
+        enum AnySession<'a> {
+            $($variant(Session<'a, Kept, $slots>),)*
         }
 
         /// The stream-slot counts built in; `n_tcp_streams` picks the smallest
         /// that holds it.
         const CLASSES: &[usize] = &[$($slots),*];
 
-        impl<'a> Engine<'a> {
-            fn build(
+        impl<'a> AnySession<'a> {
+            fn open(
                 slots: usize,
-                link: LinkType,
+                source: &Source,
                 config: Config<'a>,
                 storage: Storage<'a>,
-            ) -> Result<Engine<'a>, nids_core::engine::Error> {
+            ) -> Result<AnySession<'a>, nids_host::run::Error> {
                 $(if slots == $slots {
-                    return Nids::boxed(link, config, storage).map(Engine::$variant);
+                    return match source {
+                        Source::File(path) => Session::open(path, config, storage),
+                        #[cfg(feature = "libpcap")]
+                        Source::Live { iface, promisc, timeout_ms } => {
+                            let opts = nids_host::live::Options {
+                                promisc: *promisc,
+                                timeout_ms: *timeout_ms,
+                                ..Default::default()
+                            };
+                            Session::live(iface, &opts, config, storage)
+                        }
+                        #[cfg(not(feature = "libpcap"))]
+                        Source::Live { .. } => unreachable!("refused by Driver::open"),
+                    }
+                    .map(AnySession::$variant);
                 })*
                 unreachable!("{slots} is one of CLASSES")
             }
 
-            fn process<H: Handler<Kept>>(&mut self, ts: Instant, frame: &[u8], h: &mut H) {
-                match self { $(Engine::$variant(e) => e.process(ts, frame, h),)* }
+            fn next<H: Handler<Kept>>(&mut self, h: &mut H) -> Result<bool, nids_host::run::Error> {
+                match self { $(AnySession::$variant(s) => s.next(h),)* }
             }
 
             fn finish<H: Handler<Kept>>(&mut self, h: &mut H) {
-                match self { $(Engine::$variant(e) => e.finish(h),)* }
+                match self { $(AnySession::$variant(s) => s.finish(h),)* }
             }
 
-            fn stats(&self) -> &Stats {
-                match self { $(Engine::$variant(e) => e.stats(),)* }
+            fn stats(&self) -> Stats {
+                match self { $(AnySession::$variant(s) => s.stats(),)* }
             }
 
-            fn link_type(&self) -> LinkType {
-                match self { $(Engine::$variant(e) => e.link_type(),)* }
+            fn packets_read(&self) -> u64 {
+                match self { $(AnySession::$variant(s) => s.packets_read(),)* }
+            }
+
+            #[cfg(feature = "libpcap")]
+            fn set_filter(&mut self, f: &str) -> Result<(), nids_host::run::Error> {
+                match self { $(AnySession::$variant(s) => s.set_filter(f),)* }
+            }
+
+            #[cfg(feature = "libpcap")]
+            fn live_fd(&mut self) -> Option<i32> {
+                use std::os::fd::AsRawFd;
+                match self { $(AnySession::$variant(s) => s.live_source().map(|l| l.as_raw_fd()),)* }
+            }
+
+            /// Sends `frame` (of link type `link`) on a live interface of that
+            /// link type; false if there is none.
+            #[cfg(feature = "libpcap")]
+            fn inject(&mut self, link: LinkType, frame: &[u8]) -> Result<bool, nids_host::run::Error> {
+                let live = match self { $(AnySession::$variant(s) => s.live_source(),)* };
+                match live {
+                    Some(l) if l.link_type() == link => l.inject(frame).map(|()| true),
+                    _ => Ok(false),
+                }
             }
         }
     };
 }
 
-engines!(S1k = 1040, S16k = 16_384, S256k = 262_144, S1m = 1_048_576);
+sessions!(S1k = 1040, S16k = 16_384, S256k = 262_144, S1m = 1_048_576);
 
 /// The smallest class with at least `n` slots.
 fn class(n: usize) -> usize {
@@ -88,36 +135,35 @@ fn class(n: usize) -> usize {
         .unwrap_or(CLASSES[CLASSES.len() - 1])
 }
 
-/// What stays put while packets are read: the file and the settings.
+/// What stays put while packets are read: the settings and the checksum rules
+/// the engine borrows.
 struct Owner {
-    file: CaptureFile,
+    source: Source,
     settings: Settings,
     rules: Vec<Rule>,
-}
-
-/// What borrows from the [`Owner`].
-struct Running<'a> {
-    packets: Packets<'a>,
-    engine: Option<Engine<'a>>,
 }
 
 self_cell!(
     struct Cell {
         owner: Owner,
         #[not_covariant]
-        dependent: Running,
+        dependent: AnySession,
     }
 );
 
-/// A handler the driver can feed: the engine's callbacks, plus a word before
-/// each packet and a way to stop the loop.
+/// A handler the driver can feed: the engine's callbacks, plus a way to stop
+/// the loop and frames to send.
 pub trait PacketHandler: Handler<Kept> {
-    /// A packet taken at `ts` is about to be processed.
-    fn packet(&mut self, _ts: Instant) {}
     /// Whether the loop must stop (a callback raised).
     fn stopped(&self) -> bool;
     /// Stop the loop with `e` (unless an error is already pending).
     fn set_error(&mut self, e: pyo3::PyErr);
+    /// After each step, with the packets read so far.
+    fn stepped(&mut self, _packets: u64) {}
+    /// Frames `kill()` asked to send since the last call (`Handler::transmit`).
+    fn take_frames(&mut self) -> Vec<(LinkType, Vec<u8>)> {
+        Vec::new()
+    }
 }
 
 /// The outcome of [`Driver::step`].
@@ -125,6 +171,8 @@ pub trait PacketHandler: Handler<Kept> {
 pub enum Step {
     /// One packet was processed.
     Packet,
+    /// A live read timed out without a packet.
+    Idle,
     /// The capture has no more packets.
     End,
     /// The capture could not be read further (the message says why); the
@@ -132,36 +180,63 @@ pub enum Step {
     Error(String),
 }
 
-/// A capture file and the engine over it.
+/// A packet source and the engine over it.
 pub struct Driver {
     cell: Cell,
     done: bool,
     finished: bool,
-    packets: u64,
 }
 
 impl Driver {
-    /// Opens `path` (pcap or pcapng) to run with `settings`.
-    pub fn open(path: &Path, settings: Settings) -> Result<Driver, String> {
-        let file = CaptureFile::open(path).map_err(|e| error_chain(&e))?;
+    /// Opens `source` to run with `settings`; `filter` is a BPF expression (the
+    /// `libpcap` feature).
+    pub fn open(
+        source: Source,
+        settings: Settings,
+        filter: Option<&str>,
+    ) -> Result<Driver, String> {
+        #[cfg(not(feature = "libpcap"))]
+        {
+            if let Source::Live { iface, .. } = &source {
+                return Err(format!(
+                    "live capture (on {iface}) is not available: this nids module was built \
+                     without the libpcap feature; read a capture file with \
+                     nids.param(\"filename\", path)"
+                ));
+            }
+            if let Some(f) = filter {
+                return Err(format!(
+                    "pcap_filter {f:?} needs libpcap: this nids module was built without the \
+                     libpcap feature; set it to None and filter in the callbacks"
+                ));
+            }
+        }
         let rules = match &settings.checksums {
             Checksums::List(r) => r.clone(),
             Checksums::Off => Vec::new(),
         };
         let owner = Owner {
-            file,
+            source,
             settings,
             rules,
         };
-        Ok(Driver {
-            cell: Cell::new(owner, |o| Running {
-                packets: o.file.packets(),
-                engine: None,
-            }),
+        let cell = Cell::try_new(owner, |o| {
+            AnySession::open(class(o.settings.streams), &o.source, config(o), storage())
+                .map_err(|e| error_chain(&e))
+        })?;
+        #[allow(unused_mut)]
+        let mut d = Driver {
+            cell,
             done: false,
             finished: false,
-            packets: 0,
-        })
+        };
+        #[cfg(feature = "libpcap")]
+        if let Some(f) = filter {
+            d.cell
+                .with_dependent_mut(|_, s| s.set_filter(f))
+                .map_err(|e| error_chain(&e))?;
+        }
+        Ok(d)
     }
 
     /// The settings it runs with.
@@ -169,14 +244,20 @@ impl Driver {
         &self.cell.borrow_owner().settings
     }
 
-    /// The capture's name.
-    pub fn path(&self) -> &Path {
-        self.cell.borrow_owner().file.path()
+    /// A descriptor of the live capture to poll (the `libpcap` feature).
+    #[cfg(feature = "libpcap")]
+    pub fn live_fd(&mut self) -> Option<i32> {
+        self.cell.with_dependent_mut(|_, s| s.live_fd())
+    }
+
+    /// Where its packets come from.
+    pub fn source(&self) -> &Source {
+        &self.cell.borrow_owner().source
     }
 
     /// Packets read so far.
     pub fn packets(&self) -> u64 {
-        self.packets
+        self.cell.with_dependent(|_, s| s.packets_read())
     }
 
     /// Whether the end of the capture (or a read error) was reached.
@@ -191,62 +272,38 @@ impl Driver {
 
     /// The engine's counters (all zero before the first packet).
     pub fn stats(&self) -> Stats {
-        self.cell.with_dependent(|_, r| {
-            r.engine
-                .as_ref()
-                .map_or_else(Stats::new, |e| e.stats().clone())
-        })
+        self.cell.with_dependent(|_, s| s.stats())
     }
 
-    /// Reads and processes one packet.
+    /// Reads and processes one packet, then sends the frames `kill()` asked for
+    /// (on a live interface; reading a file they go nowhere, as with libnids).
     pub fn step<H: PacketHandler>(&mut self, h: &mut H) -> Step {
         if self.done || self.finished {
             return Step::End;
         }
-        let step = self.cell.with_dependent_mut(|owner, r| {
-            let p = match r.packets.next() {
-                None => return Ok(None),
-                Some(Err(e)) => return Err(error_chain(&e)),
-                Some(Ok(p)) => p,
-            };
-            let link = LinkType(p.link_type);
-            if r.engine.is_none() {
-                let engine = Engine::build(
-                    class(owner.settings.streams),
-                    link,
-                    config(owner),
-                    storage(),
-                )
-                .map_err(|_| unsupported(&owner.file, link))?;
-                r.engine = Some(engine);
+        let before = self.packets();
+        let r = self.cell.with_dependent_mut(|_, s| {
+            let r = s.next(h);
+            #[cfg(feature = "libpcap")]
+            for (link, frame) in h.take_frames() {
+                if let Err(e) = s.inject(link, &frame) {
+                    return Err(e);
+                }
             }
-            let Some(engine) = r.engine.as_mut() else {
-                unreachable!("built above")
-            };
-            if engine.link_type() != link {
-                return Err(format!(
-                    "{}: link type changes from {} to {link} (one link type per capture)",
-                    owner.file.path().display(),
-                    engine.link_type()
-                ));
-            }
-            let ts = Instant::from_micros(p.ts_us);
-            h.packet(ts);
-            engine.process(ts, p.data, h);
-            Ok(Some(()))
+            #[cfg(not(feature = "libpcap"))]
+            drop(h.take_frames());
+            r
         });
-        match step {
-            Ok(Some(())) => {
-                self.packets += 1;
-                Step::Packet
-            }
-            Ok(None) => {
+        match r {
+            Ok(true) if self.packets() == before => Step::Idle,
+            Ok(true) => Step::Packet,
+            Ok(false) => {
                 self.done = true;
                 Step::End
             }
             Err(e) => {
                 self.done = true;
-                Step::Error(e)
+                Step::Error(error_chain(&e))
             }
         }
     }
@@ -258,11 +315,7 @@ impl Driver {
         }
         self.finished = true;
         self.done = true;
-        self.cell.with_dependent_mut(|_, r| {
-            if let Some(e) = r.engine.as_mut() {
-                e.finish(h);
-            }
-        });
+        self.cell.with_dependent_mut(|_, s| s.finish(h));
     }
 }
 
@@ -282,18 +335,10 @@ fn config(owner: &Owner) -> Config<'_> {
     c
 }
 
-fn storage() -> Storage<'static> {
+fn storage<'a>() -> Storage<'a> {
     Storage::new(
         ManagedSlice::Owned(vec![0u8; TCP_STORAGE]),
         ManagedSlice::Owned(vec![0u8; DEFRAG_STORAGE]),
-    )
-}
-
-fn unsupported(file: &CaptureFile, link: LinkType) -> String {
-    format!(
-        "{}: unsupported link type {link} (supported: Ethernet, raw IP, Linux SLL and SLL2, \
-         BSD loopback)",
-        file.path().display()
     )
 }
 
@@ -310,23 +355,35 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 /// Reads packets while `more(packets read so far, handler)` holds and no
-/// callback raised, checking for signals (Ctrl-C) every 1024 packets. Returns
+/// callback raised, checking for signals (Ctrl-C) every 1024 packets and at
+/// every live read timeout (which ends the loop unless `idle_continues`). Returns
 /// the packets read and the read error that ended the capture, if any. Call it
 /// without the GIL: callbacks take it back.
 pub fn pump<H: PacketHandler>(
     d: &mut Driver,
     h: &mut H,
+    idle_continues: bool,
     mut more: impl FnMut(usize, &H) -> bool,
 ) -> (usize, Option<String>) {
     let mut n = 0;
     while !h.stopped() && more(n, h) {
-        match d.step(h) {
+        let step = d.step(h);
+        h.stepped(d.packets());
+        match step {
             Step::Packet => {
                 n += 1;
                 if n % 1024 == 0 {
                     if let Err(e) = pyo3::Python::with_gil(|py| py.check_signals()) {
                         h.set_error(e);
                     }
+                }
+            }
+            Step::Idle => {
+                if let Err(e) = pyo3::Python::with_gil(|py| py.check_signals()) {
+                    h.set_error(e);
+                }
+                if !idle_continues {
+                    break;
                 }
             }
             Step::End => break,
