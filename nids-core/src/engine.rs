@@ -195,23 +195,40 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
         &self.upper.stats
     }
 
-    /// Process one captured frame (its captured bytes) taken at `ts`. Never
-    /// panics, whatever the bytes.
+    /// Process one captured frame (its captured bytes) taken at `ts`, of the
+    /// engine's link type. Never panics, whatever the bytes.
     pub fn process<H: Handler<U>>(&mut self, ts: Instant, frame: &[u8], h: &mut H) {
+        self.process_as(ts, self.link, frame, h);
+    }
+
+    /// Process a frame of another link type than the engine's (a pcapng file
+    /// whose interfaces differ). An unsupported `link` drops the frame with
+    /// [`Warning::LinkUnsupported`]. `kill()` frames keep the engine's own link
+    /// type.
+    pub fn process_as<H: Handler<U>>(
+        &mut self,
+        ts: Instant,
+        link: LinkType,
+        frame: &[u8],
+        h: &mut H,
+    ) {
         let up = &mut self.upper;
         up.tick(ts, h);
         let stats = &mut up.stats;
         self.defrag.expire(ts, &mut |w| warn(stats, h, ts, w, &[]));
         stats::bump(&mut up.stats.frames);
         stats::add(&mut up.stats.bytes, frame.len());
-        if self.link == LinkType::ETHERNET {
+        if !link.is_supported() {
+            return warn(&mut up.stats, h, ts, Warning::LinkUnsupported, &[]);
+        }
+        if link == LinkType::ETHERNET {
             if let Some(l2) = frame.get(..12) {
                 let mut a = [0u8; 12];
                 a.copy_from_slice(l2);
                 up.tcp.set_frame_l2(a);
             }
         }
-        let l3 = match link::decode(self.link, frame) {
+        let l3 = match link::decode(link, frame) {
             Ok(l3) => l3,
             Err(link::Drop::NotIp) => return stats::bump(&mut up.stats.non_ip),
             Err(link::Drop::Bad(w)) => return warn(&mut up.stats, h, ts, w, &[]),

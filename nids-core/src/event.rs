@@ -48,6 +48,9 @@ macro_rules! warnings {
 warnings! {
     /// The frame is shorter than its link-layer header. Dropped.
     LinkTruncated = "link.truncated", None, "frame shorter than its link-layer header";
+    /// A frame of a link type the engine cannot decode (only through
+    /// [`crate::Nids::process_as`]). Dropped.
+    LinkUnsupported = "link.unsupported", None, "frame of an unsupported link type";
     /// More stacked 802.1Q/802.1ad tags than [`crate::link::MAX_VLAN_TAGS`]. Dropped.
     LinkTooManyTags = "link.too_many_tags", None, "too many stacked VLAN tags";
 

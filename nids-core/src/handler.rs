@@ -54,6 +54,34 @@ pub trait Handler<U = ()> {
     fn warning(&mut self, ts: Instant, warning: Warning, packet: &[u8]) {}
 }
 
+/// A handler behind a mutable reference is a handler (to lend one to a pair).
+impl<U, H: Handler<U> + ?Sized> Handler<U> for &mut H {
+    fn ip_frag(&mut self, ts: Instant, packet: &[u8]) {
+        (**self).ip_frag(ts, packet);
+    }
+    fn ip_filter(&mut self, ts: Instant, packet: &[u8]) -> bool {
+        (**self).ip_filter(ts, packet)
+    }
+    fn ip(&mut self, ts: Instant, datagram: &Packet<'_>) {
+        (**self).ip(ts, datagram);
+    }
+    fn udp(&mut self, datagram: &udp::Datagram<'_>) {
+        (**self).udp(datagram);
+    }
+    fn tcp(&mut self, stream: &mut Stream<'_, '_, U>) {
+        (**self).tcp(stream);
+    }
+    fn scan(&mut self, ts: Instant, report: &crate::scan::Report<'_>) {
+        (**self).scan(ts, report);
+    }
+    fn transmit(&mut self, link: crate::LinkType, frame: &[u8]) {
+        (**self).transmit(link, frame);
+    }
+    fn warning(&mut self, ts: Instant, warning: Warning, packet: &[u8]) {
+        (**self).warning(ts, warning, packet);
+    }
+}
+
 /// Two handlers as one: every callback goes to the first, then the second —
 /// libnids' several callbacks per kind (nest pairs for more). `ip_filter`
 /// passes a packet only if both do.

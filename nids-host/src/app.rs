@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant as WallClock;
 
-use nids_core::{Config, Handler, Stats, Storage};
+use nids_core::{Config, Handler, LinkType, Stats, Storage};
 use nids_host::capture::CaptureFile;
 use nids_host::dump::Dumper;
 use nids_host::grep::{self, Grepper};
@@ -149,12 +149,16 @@ fn sized<'a, U, H: Handler<U>, const S: usize>(
     #[cfg(not(feature = "libpcap"))]
     let _: Option<&str> = filter;
     let bar = Progress::new(session.progress().map(|p| p.1));
+    let mut outbox = Outbox::default();
     let mut n = 0u32;
     let read = loop {
         if stop.load(Ordering::Relaxed) {
             break Ok(());
         }
-        match session.next(h) {
+        let mut both = (&mut *h, &mut outbox);
+        let more = session.next(&mut both);
+        outbox.send(&mut session);
+        match more {
             Ok(true) => {}
             Ok(false) => break Ok(()),
             Err(e) => break Err(e.into()),
@@ -171,6 +175,35 @@ fn sized<'a, U, H: Handler<U>, const S: usize>(
         read,
         interrupted: stop.load(Ordering::Relaxed),
     })
+}
+
+/// Frames the engine wants sent (`kill()` RSTs), sent after each packet on a
+/// live source whose link type they are framed for; dropped on files.
+#[derive(Default)]
+struct Outbox(Vec<(LinkType, Vec<u8>)>);
+
+impl<U> Handler<U> for Outbox {
+    fn transmit(&mut self, link: LinkType, frame: &[u8]) {
+        self.0.push((link, frame.to_vec()));
+    }
+}
+
+impl Outbox {
+    fn send<U, const S: usize>(&mut self, session: &mut Session<'_, U, S>) {
+        #[cfg(feature = "libpcap")]
+        if let Some(live) = session.live_source() {
+            for (link, frame) in self.0.drain(..) {
+                if link == live.link_type() {
+                    if let Err(e) = live.inject(&frame) {
+                        eprintln!("nids: {}", one_line(&e));
+                    }
+                }
+            }
+        }
+        #[cfg(not(feature = "libpcap"))]
+        let _ = session;
+        self.0.clear();
+    }
 }
 
 /// Ctrl-C (or SIGTERM) sets `stop` and breaks the capture's read, so the loop
@@ -239,9 +272,11 @@ pub fn run(opts: Opts) -> Result<Status> {
             json,
             max_count,
             window,
+            kill,
         } => {
             let re = grep::pattern(&pattern).map_err(|e| BadRegex(pattern.clone(), e))?;
             let mut g = Grepper::new(re, stdout(), json, window, max_count.unwrap_or(u64::MAX));
+            g.kill = kill;
             let outcome = drive(&input, &mut g)?;
             let status = finish(&mut g.out, outcome)?;
             Ok(if g.matches == 0 && status == Status::Success {

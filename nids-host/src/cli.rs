@@ -96,6 +96,11 @@ pub enum Command {
         /// (default 65536; longer matches may be missed).
         #[arg(long, value_name = "BYTES", default_value_t = WINDOW, hide_default_value = true)]
         window: usize,
+        /// Reset streams that match, as libnids' killtcp: four RST segments are
+        /// injected on the live interface (`-i`, with the `libpcap` feature). On a
+        /// capture file nothing is sent.
+        #[arg(long)]
+        kill: bool,
     },
     /// Port-scan reports: sources that probe many targets in a short time.
     ///
@@ -206,6 +211,53 @@ pub struct Common {
         value_parser = clap::value_parser!(u64).range(1..=1 << 20)
     )]
     pub tcp_storage: u64,
+    /// Which bytes win when TCP segments overlap before delivery: `libnids`
+    /// (the default: lower sequence first, like BSD), or the target-based
+    /// policies of Novak/Sturges. Delivered bytes are never replaced.
+    #[arg(long, value_enum, default_value_t = TcpPolicy::Libnids)]
+    pub tcp_policy: TcpPolicy,
+    /// Which bytes win when IP fragments overlap: `linux20` (the default,
+    /// libnids' rule) or a target-based policy.
+    #[arg(long, value_enum, default_value_t = FragPolicy::Linux20)]
+    pub frag_policy: FragPolicy,
+    /// Also follow TCP streams whose handshake is not in the capture (the lower
+    /// port is taken as the server). Off by default, as in libnids.
+    #[arg(long)]
+    pub midstream: bool,
+    /// When a receiver acknowledges bytes the capture missed, skip the hole and
+    /// go on (libnids waits for it forever; the hole is warned either way).
+    #[arg(long)]
+    pub skip_gaps: bool,
+    /// Report UDP port scans too (many distinct ports from one source).
+    #[arg(long)]
+    pub udp_scans: bool,
+}
+
+/// `--tcp-policy`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum TcpPolicy {
+    Libnids,
+    First,
+    Last,
+    Bsd,
+    Linux,
+    OldLinux,
+    Windows,
+    Vista,
+    Solaris,
+}
+
+/// `--frag-policy`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum FragPolicy {
+    Linux20,
+    First,
+    Last,
+    Bsd,
+    BsdRight,
+    Linux,
+    Windows,
+    Solaris,
 }
 
 /// `--checksum`.

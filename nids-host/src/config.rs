@@ -1,11 +1,13 @@
 //! From the parsed command line to the engine's settings (validated once, here;
 //! clap has already checked each value's range).
 
+use nids_core::defrag::policy as frag;
 use nids_core::ip::checksum::Policy;
+use nids_core::tcp::policy as tcp;
 use nids_core::{Config, Duration};
 use nids_host::session::{stream_class, STREAM_CLASSES};
 
-use crate::cli::{Checksum, Common};
+use crate::cli::{Checksum, Common, FragPolicy, TcpPolicy};
 
 /// Bytes of storage for IP fragments waiting for their datagram: 16 MiB.
 pub const DEFRAG_STORAGE: usize = 16 << 20;
@@ -35,6 +37,30 @@ pub fn settings(common: &Common) -> Settings {
         slots = stream_class(n).unwrap_or(STREAM_CLASSES[3]);
         c.tcp.max_streams = Some(n);
     }
+    c.tcp.policy = match common.tcp_policy {
+        TcpPolicy::Libnids => tcp::Policy::Libnids,
+        TcpPolicy::First => tcp::Policy::First,
+        TcpPolicy::Last => tcp::Policy::Last,
+        TcpPolicy::Bsd => tcp::Policy::Bsd,
+        TcpPolicy::Linux => tcp::Policy::Linux,
+        TcpPolicy::OldLinux => tcp::Policy::OldLinux,
+        TcpPolicy::Windows => tcp::Policy::Windows,
+        TcpPolicy::Vista => tcp::Policy::Vista,
+        TcpPolicy::Solaris => tcp::Policy::Solaris,
+    };
+    c.defrag.policy = match common.frag_policy {
+        FragPolicy::Linux20 => frag::Policy::Linux20,
+        FragPolicy::First => frag::Policy::First,
+        FragPolicy::Last => frag::Policy::Last,
+        FragPolicy::Bsd => frag::Policy::Bsd,
+        FragPolicy::BsdRight => frag::Policy::BsdRight,
+        FragPolicy::Linux => frag::Policy::Linux,
+        FragPolicy::Windows => frag::Policy::Windows,
+        FragPolicy::Solaris => frag::Policy::Solaris,
+    };
+    c.tcp.midstream = common.midstream;
+    c.tcp.skip_gaps = common.skip_gaps;
+    c.scan.udp = common.udp_scans;
     c.tcp.idle_timeout = Duration::from_secs(common.idle_timeout);
     c.tcp.flow_timeout = Duration::from_secs(common.flow_timeout);
     Settings {

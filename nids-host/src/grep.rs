@@ -82,6 +82,9 @@ pub struct Grepper<W: Write> {
     pub matches: u64,
     /// Streams with at least one match.
     pub streams: u64,
+    /// Reset streams that match (`--kill`): the engine builds libnids' four RST
+    /// segments and hands them to `Handler::transmit`.
+    pub kill: bool,
 }
 
 impl<W: Write> Grepper<W> {
@@ -96,6 +99,7 @@ impl<W: Write> Grepper<W> {
             max_count,
             matches: 0,
             streams: 0,
+            kill: false,
         }
     }
 
@@ -175,7 +179,11 @@ impl<W: Write> Handler<Dirs> for Grepper<W> {
                     w.fresh += new.len();
                     if w.fresh >= self.window / 4 {
                         let t = *s.tuple();
+                        let before = d.matches;
                         self.search(&t, dir, w, &mut d.matches, s.ts());
+                        if self.kill && d.matches > before {
+                            s.kill();
+                        }
                     }
                 }
                 *s.user() = Some(d);

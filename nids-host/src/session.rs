@@ -241,7 +241,8 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
             if e.link_type() == link {
                 return Ok(());
             }
-            // pcapng mixing link types: one engine per type is not supported.
+            // Frames fed or read live have the session's one link type (files
+            // mixing link types go through `Nids::process_as` instead).
             return Err(Error::LinkType {
                 path: name.to_owned(),
                 link,
@@ -329,17 +330,14 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
                 }
                 let plink = LinkType(p.link_type);
                 let e = match engine {
-                    Some(e) if e.link_type() == plink => e,
-                    _ => {
-                        // Build it (first packet), or refuse a second link type.
+                    // A pcapng interface of another link type than the first:
+                    // the engine decodes it as such (or counts it unsupported).
+                    Some(e) => e,
+                    None => {
                         let bad = Error::LinkType {
                             path: f.path().display().to_string(),
                             link: plink,
                         };
-                        if engine.is_some() {
-                            *cursor = Cursor::exhausted(cursor);
-                            return Err(bad);
-                        }
                         let Some(st) = storage.take() else {
                             return Err(bad);
                         };
@@ -355,7 +353,7 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
                         }
                     }
                 };
-                e.process(Instant::from_micros(p.ts_us), p.data, h);
+                e.process_as(Instant::from_micros(p.ts_us), plink, p.data, h);
                 Ok(true)
             }
             #[cfg(feature = "libpcap")]

@@ -238,3 +238,27 @@ fn test_broken_pipe_head() {
     assert!(out.starts_with("{\"kind\":\"tcp\""), "{out}");
     assert!(stderr(&o).is_empty(), "{}", stderr(&o));
 }
+
+/// `--tcp-policy` picks the overlap policy: on the Novak/Sturges stream of
+/// overlap.pcap, libnids' default gives the BSD bytes and `last` its own.
+#[test]
+fn test_tcp_policy_option() {
+    use sha2::{Digest, Sha256};
+    let hex = |s: &str| -> String {
+        Sha256::digest(s.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let overlap = crafted("overlap.pcap");
+    let path = overlap.to_str().unwrap();
+    for (policy, bytes) in [
+        ("libnids", "0AAAJJBCCCLLLMMMFFFGGHHIQ"),
+        ("last", "0AJJJJBKKKLLLMMMFNFGOPHQQ"),
+        ("solaris", "0AJJJBBKKKLLLMMMFFFGGHHQQ"),
+    ] {
+        let o = run(&["streams", "--json", "--tcp-policy", policy, path]);
+        assert!(o.status.success());
+        assert!(stdout(&o).contains(&hex(bytes)), "{policy}: {}", stdout(&o));
+    }
+}

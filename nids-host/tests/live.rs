@@ -289,3 +289,103 @@ fn test_live_capture_between_namespaces() {
     assert_eq!(s["s2c_sha256"], sha(&[b'S'; 6000]));
     assert_eq!(s["end"], "close", "{s}");
 }
+
+const RESET_SERVER: &str = r#"
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.213.0.2", 8001))
+s.listen(1)
+s.settimeout(20)
+c, _ = s.accept()
+c.settimeout(10)
+try:
+    while True:
+        if not c.recv(65536):
+            print("EOF"); sys.exit(1)
+except ConnectionResetError:
+    print("RESET"); sys.exit(0)
+except socket.timeout:
+    print("TIMEOUT"); sys.exit(1)
+"#;
+
+const RESET_CLIENT: &str = r#"
+import socket, time
+for i in range(50):
+    try:
+        c = socket.create_connection(("10.213.0.2", 8001), timeout=5)
+        break
+    except OSError:
+        time.sleep(0.1)
+c.sendall(b"hello SECRET-42 there")
+time.sleep(4)
+c.close()
+"#;
+
+/// `nids grep --kill` on a live interface resets a matching connection: the
+/// server in the other namespace sees its connection reset by the injected RST.
+#[test]
+#[ignore = "needs root: creates network namespaces and a veth pair"]
+fn test_grep_kill_resets_live_connection() {
+    if !is_root() {
+        eprintln!("not root: skipped");
+        return;
+    }
+    let python = if Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    };
+    let ns = Netns::new();
+    let grep = ns
+        .exec(&ns.a, env!("CARGO_BIN_EXE_nids"))
+        .args([
+            "grep",
+            "--kill",
+            "--window",
+            "64",
+            "--checksum",
+            "auto",
+            "--timeout",
+            "100",
+            "SECRET-[0-9]+",
+            "-i",
+            &ns.veth_a(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut grep = Reaper(Some(grep));
+    std::thread::sleep(Duration::from_millis(1000));
+    let server = ns
+        .exec(&ns.b, python)
+        .args(["-c", RESET_SERVER])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut server = Reaper(Some(server));
+    let _client = Reaper(Some(
+        ns.exec(&ns.a, python)
+            .args(["-c", RESET_CLIENT])
+            .spawn()
+            .unwrap(),
+    ));
+    let out = server.0.take().unwrap().wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let mut g = grep.0.take().unwrap();
+    let _ = Command::new("kill")
+        .args(["-INT", &g.id().to_string()])
+        .status();
+    std::thread::sleep(Duration::from_millis(500));
+    let _ = g.kill();
+    let o = g.wait_with_output().unwrap();
+    let printed = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        said,
+        "RESET",
+        "server: {said}; nids printed: {printed} {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(printed.contains("SECRET-42"), "{printed}");
+}
