@@ -202,6 +202,9 @@ impl Handler<u32> for Obs {
     fn tcp(&mut self, s: &mut Stream<'_, '_, u32>) {
         let tuple = *s.tuple();
         let ev = s.event();
+        if std::env::var_os("NIDS_FUZZ_DEBUG").is_some() && ev != Event::Data {
+            eprintln!("{ev:?} {tuple}");
+        }
         if ev == Event::JustEstablished {
             self.established_events += 1;
             assert!(
@@ -260,6 +263,13 @@ impl Handler<u32> for Obs {
                     Side::Server => Side::Client,
                 };
                 let h = *half(s, side);
+                if std::env::var_os("NIDS_FUZZ_DEBUG").is_some() {
+                    eprintln!(
+                        "data {tuple} {side:?} count={} offset={} new={} urg={} missing={} bytes={:?}",
+                        h.count(), h.offset(), h.count_new(), h.count_new_urg(), h.missing(),
+                        &s.new_data()[..s.new_data().len().min(12)]
+                    );
+                }
                 let (hr, or) = match side {
                     Side::Client => (&mut rec.client, &rec.server),
                     Side::Server => (&mut rec.server, &rec.client),
