@@ -121,7 +121,7 @@ fn client_segments(
 /// Found by the `engine` target (minimized; first seen with mid-stream pickup
 /// and IPv6 fragments, neither needed).
 ///
-/// **Bug (not fixed yet): `tcp_fin_requeue_leak`.** In `Tcp::enqueue_resolved`
+/// **Bug `tcp_fin_requeue_leak` (fixed: the FIN is re-queued after the walk).** In `Tcp::enqueue_resolved`
 /// (nids-core/src/tcp/mod.rs, every policy but `Libnids`, `First` and `Vista`),
 /// phase 1 walks the out-of-order queue with `prev`/`cur`. When the new segment
 /// wholly replaces a queued entry that carries a FIN (case `(true, true)`), the
@@ -135,7 +135,6 @@ fn client_segments(
 /// both overlaps. Every stream that does this leaks one storage block for
 /// good, so a sender can exhaust TCP storage for all streams.
 #[test]
-#[ignore = "bug tcp_fin_requeue_leak: nids-core Tcp::enqueue_resolved loses a re-queued FIN block"]
 fn tcp_fin_requeue_leak() {
     use tcp::policy::Policy as P;
     for policy in [

@@ -757,6 +757,9 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         let policy = self.config.policy;
         let mut ok = true;
         let mut inconsistent = false;
+        // A FIN of an entry that loses its end is queued again on its own, after
+        // the walk (inserting during it would break the walk's `prev` link).
+        let mut fin_at = None;
         // Phase 1: give the new segment the overlaps it wins.
         let Some(head) = self.half_mut(idx, side).map(|h| h.queue) else {
             return (false, false);
@@ -801,8 +804,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
                     }
                     self.pool.release(cur);
                     if o_fin {
-                        ok &=
-                            self.enqueue(idx, side, os.wrapping_add(olen as u32), &[], true, None);
+                        fin_at = Some(os.wrapping_add(olen as u32));
                     }
                     cur = next;
                     continue;
@@ -820,8 +822,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
                     self.set_entry(cur, os, (a - o0) as usize);
                     if o_fin {
                         self.set_flags(cur, ofl & !Q_FIN);
-                        ok &=
-                            self.enqueue(idx, side, os.wrapping_add(olen as u32), &[], true, None);
+                        fin_at = Some(os.wrapping_add(olen as u32));
                     }
                 }
                 (false, false) => {
@@ -863,6 +864,9 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             }
             prev = cur;
             cur = self.pool.next(cur);
+        }
+        if let Some(at) = fin_at {
+            ok &= self.enqueue(idx, side, at, &[], true, None);
         }
         // Phase 2: the new bytes fill what no queued entry covers. Gaps are found
         // a few at a time (the queue changes as pieces are inserted).
