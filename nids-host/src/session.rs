@@ -81,6 +81,10 @@ enum Source<'a> {
     Live(crate::live::Live),
 }
 
+/// How many bytes of a mapped capture are walked between two releases of their
+/// pages ([`CaptureFile::release`]).
+const RELEASE_EVERY: usize = 1 << 20;
+
 /// A packet source and the engine run over it. See the [module docs](self).
 ///
 /// `U` is the handler's per-stream data, `STREAMS` the engine's stream slots.
@@ -95,6 +99,8 @@ pub struct Session<'a, U, const STREAMS_: usize = STREAMS> {
     storage: Option<Storage<'a>>,
     engine: Option<Box<Nids<'a, U, STREAMS_, HOSTS>>>,
     finished: bool,
+    /// File offset up to which the mapped pages were given back.
+    released: usize,
     /// A BPF filter for file packets.
     #[cfg(feature = "libpcap")]
     filter: Option<crate::live::Filter>,
@@ -109,6 +115,7 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
             storage: Some(storage),
             engine: None,
             finished: false,
+            released: 0,
             #[cfg(feature = "libpcap")]
             filter: None,
         }
@@ -311,6 +318,7 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
             storage,
             config,
             link,
+            released,
             #[cfg(feature = "libpcap")]
             filter,
             ..
@@ -354,6 +362,13 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
                     }
                 };
                 e.process_as(Instant::from_micros(p.ts_us), plink, p.data, h);
+                // Packets are done with once processed: give their pages back so
+                // memory stays flat whatever the file's size.
+                let at = cursor.offset();
+                if at - *released >= RELEASE_EVERY {
+                    f.release(*released, at);
+                    *released = at;
+                }
                 Ok(true)
             }
             #[cfg(feature = "libpcap")]

@@ -642,8 +642,8 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             // In order, but queued data lies ahead: the policy decides overlaps
             // with it, so the segment joins the queue (a copy) and drains from there.
             if after(seg.seq.wrapping_add(len).wrapping_add(fin), exp) {
-                if let Some(tsv) = seg.timestamp() {
-                    snd.curr_ts = tsv;
+                if snd.ts_on {
+                    snd.curr_ts = seg.timestamp().unwrap_or(snd.curr_ts);
                 }
                 let lost = exp.wrapping_sub(seg.seq).min(len) as usize;
                 self.enqueue_checked(
@@ -665,12 +665,11 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         }
         if established && !after(seg.seq, exp) {
             if after(seg.seq.wrapping_add(len).wrapping_add(fin), exp) {
-                if let Some(tsv) = seg.timestamp() {
-                    snd.curr_ts = tsv;
+                // Only the timestamps of in-order segments advance PAWS' clock;
+                // the option is parsed only when both sides negotiated it.
+                if snd.ts_on {
+                    snd.curr_ts = seg.timestamp().unwrap_or(snd.curr_ts);
                 }
-                let urg = seg
-                    .has(flags::URG)
-                    .then(|| seg.seq.wrapping_add(u32::from(seg.urgent)).wrapping_sub(1));
                 self.add(
                     idx,
                     rcv_side,

@@ -28,28 +28,27 @@ pub struct Pool<'a> {
     blocks: u32,
     free: u32,
     in_use: u32,
+    /// Blocks at and above this index were never handed out: free, unlinked.
+    fresh: u32,
 }
 
 impl<'a> Pool<'a> {
     /// Split `mem` into blocks of `block_size` bytes (at least [`MIN_BLOCK`]); a
-    /// tail shorter than a block is unused. Costs O(number of blocks), once.
+    /// tail shorter than a block is unused. O(1): blocks never handed out are
+    /// free without being linked, so the memory is not touched until used.
     pub fn new(mem: impl Into<ManagedSlice<'a, u8>>, block_size: usize) -> Pool<'a> {
-        let mut mem = mem.into();
+        let mem = mem.into();
         let block = block_size.max(MIN_BLOCK);
         let blocks = u32::try_from(mem.len() / block)
             .unwrap_or(NONE - 1)
             .min(NONE - 1);
-        for i in 0..blocks {
-            let next = if i + 1 < blocks { i + 1 } else { NONE };
-            let at = i as usize * block;
-            mem[at..at + LINK].copy_from_slice(&next.to_le_bytes());
-        }
         Pool {
             mem,
             block,
             blocks,
-            free: if blocks > 0 { 0 } else { NONE },
+            free: NONE,
             in_use: 0,
+            fresh: 0,
         }
     }
 
@@ -75,11 +74,16 @@ impl<'a> Pool<'a> {
 
     /// Take a free block (its link set to [`NONE`]), or `None` if none is left.
     pub fn alloc(&mut self) -> Option<u32> {
-        if self.free == NONE {
+        let b = if self.free != NONE {
+            let b = self.free;
+            self.free = self.next(b);
+            b
+        } else if self.fresh < self.blocks {
+            self.fresh += 1;
+            self.fresh - 1
+        } else {
             return None;
-        }
-        let b = self.free;
-        self.free = self.next(b);
+        };
         self.set_next(b, NONE);
         self.in_use += 1;
         Some(b)

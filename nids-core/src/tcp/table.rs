@@ -119,6 +119,18 @@ impl<T, const N: usize> Table<T, N> {
         if N == 0 {
             return 0;
         }
+        if let (IpAddr::V4(s), IpAddr::V4(d)) = (t.src, t.dst) {
+            // IPv4: the canonical (lower endpoint first) tuple in two words,
+            // keyed multiply-fold (as foldhash/wyhash), one probe.
+            let a = (u64::from(u32::from(s)) << 16) | u64::from(t.sport);
+            let b = (u64::from(u32::from(d)) << 16) | u64::from(t.dport);
+            let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+            let m = u128::from(lo ^ self.key.0) * u128::from(hi ^ self.key.1);
+            let h = (m as u64) ^ ((m >> 64) as u64);
+            let m = u128::from(h ^ self.key.1) * u128::from(0x9e37_79b9_7f4a_7c15u64);
+            let h = (m as u64) ^ ((m >> 64) as u64);
+            return (h % N as u64) as usize;
+        }
         let mut h = SipHasher13::new_with_keys(self.key.0, self.key.1);
         let a = (t.src, t.sport);
         let b = (t.dst, t.dport);

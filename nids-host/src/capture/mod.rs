@@ -208,10 +208,44 @@ fn map(file: &File) -> io::Result<Mmap> {
     // them, and document that a capture must not be truncated while it is being
     // read (the same trade-off ripgrep makes); changed bytes are only ever parsed
     // with bounds checks, never trusted.
-    unsafe { Mmap::map(file) }
+    let map = unsafe { Mmap::map(file) }?;
+    // Read ahead: packets are walked in order.
+    let _ = map.advise(memmap2::Advice::Sequential);
+    Ok(map)
+}
+
+/// Drops the pages of `range` of a read-only file mapping from this process's
+/// resident set.
+#[allow(unsafe_code)]
+fn drop_pages(map: &Mmap, range: std::ops::Range<usize>) {
+    // SAFETY: `madvise(MADV_DONTNEED)` on a *shared, read-only file* mapping
+    // (what `Mmap::map` creates) only unmaps the pages: a later read faults them
+    // in again from the file, with the same bytes (the file must not change while
+    // mapped, as for `map` above). memmap2 marks the call unsafe because on private
+    // or anonymous mappings the bytes would become zeros; that cannot happen here,
+    // so a `&[u8]` into the range, if any were alive, would still read the same
+    // bytes. The range is within the map (checked by the caller).
+    let _ = unsafe {
+        map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, range.start, range.len())
+    };
 }
 
 impl CaptureFile {
+    /// Tells the system that bytes `from..to` will not be read again: for a
+    /// mapped file their pages leave the process's resident set (they would be
+    /// read again from the file if touched), so reading a capture of any size
+    /// keeps memory flat. Whole pages only; no-op for bytes held in memory.
+    pub fn release(&self, from: usize, to: usize) {
+        const PAGE: usize = 4096;
+        if let Bytes::Map(m) = &self.bytes {
+            let start = from.div_ceil(PAGE) * PAGE;
+            let end = (to.min(m.len()) / PAGE) * PAGE;
+            if start < end {
+                drop_pages(m, start..end);
+            }
+        }
+    }
+
     /// Opens a capture file and checks its header; `-` means stdin.
     ///
     /// A regular, non-empty file is memory-mapped (O(1)); stdin, pipes and other
