@@ -327,6 +327,7 @@ impl Checkout {
         let mut st = state();
         st.initialised = false;
         st.fd_file = None;
+        LAST_TS.store(u64::MAX, Ordering::Relaxed);
         d
     }
 }
@@ -473,8 +474,10 @@ fn out_of_range(name: &str, min: i64, max: i64) -> PyErr {
 /// `init()`: open the capture named by `param("filename")` and get ready to
 /// read it. Streams still open from a previous init() first end with
 /// NIDS_EXITING. Returns 1 (libnids' success value); raises nids.error when the
-/// capture cannot be opened, for live capture (not available yet) and for a
-/// `pcap_filter` (no BPF compiler yet).
+/// capture cannot be opened. Without a filename it captures live on
+/// `param("device")` (None or "all": every interface), and `pcap_filter` is a
+/// BPF filter: both need a build with the libpcap feature, and raise
+/// nids.error without it.
 #[pyfunction]
 pub fn init(py: Python<'_>) -> PyResult<i32> {
     // libnids' nids_init() starts with nids_exit().

@@ -286,8 +286,17 @@ impl Driver {
             let r = s.next(h);
             #[cfg(feature = "libpcap")]
             for (link, frame) in h.take_frames() {
+                // As libnids ignores libnet's errors, a failed send does not end
+                // the capture: it is a RuntimeWarning.
                 if let Err(e) = s.inject(link, &frame) {
-                    return Err(e);
+                    let msg = format!("kill(): cannot send a RST frame: {}", error_chain(&e));
+                    pyo3::Python::with_gil(|py| {
+                        let category = py.get_type::<pyo3::exceptions::PyRuntimeWarning>();
+                        let msg = std::ffi::CString::new(msg).unwrap_or_default();
+                        if let Err(w) = pyo3::PyErr::warn(py, &category, &msg, 1) {
+                            h.set_error(w);
+                        }
+                    });
                 }
             }
             #[cfg(not(feature = "libpcap"))]

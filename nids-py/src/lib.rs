@@ -52,7 +52,8 @@ pyo3::create_exception!(
 /// past its callback raises nids.error; an exception in a callback stops
 /// processing and comes out of run()/next()/dispatch() with its traceback;
 /// IPv6 addresses appear in addr as text; callbacks may be registered before
-/// init(). Live capture and pcap_filter are not available yet (init() says so).
+/// init(). Live capture, pcap_filter and kill() on a live interface need a
+/// build with the libpcap feature (init() says so otherwise).
 ///
 /// For new code, nids.Capture(path) iterates over event objects
 /// (StreamStart, StreamData, StreamEnd, Datagram), as a context manager.
