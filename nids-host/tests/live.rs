@@ -105,7 +105,10 @@ struct Netns {
 
 impl Netns {
     fn new() -> Netns {
-        let id = std::process::id() % 100_000;
+        // Unique per process and per test (tests of one binary run in parallel).
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = (std::process::id() % 10_000) * 10 + n % 10;
         let n = Netns {
             a: format!("nidsA{id}"),
             b: format!("nidsB{id}"),
@@ -128,7 +131,7 @@ impl Netns {
     }
 
     fn veth_a(&self) -> String {
-        format!("nva{}", std::process::id() % 100_000)
+        format!("nva{}", &self.a["nidsA".len()..])
     }
 
     /// `ip netns exec NS program args`.
