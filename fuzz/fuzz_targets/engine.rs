@@ -37,6 +37,8 @@ struct Params {
     defrag_timeout_s: u8,
     scan_ports: u8,
     filter: u8,
+    /// IPv6 extension headers on generated packets (`build::v6_ext`).
+    v6_ext: u8,
     isn: [u32; 6],
     decisions: [u8; 8],
 }
@@ -142,6 +144,7 @@ struct Run<'a> {
     gens: [Gen; 6],
     /// IP id counter of consistent runs (unique ids).
     ip_id: u32,
+    v6_ext: u8,
 }
 
 impl Run<'_> {
@@ -155,8 +158,14 @@ impl Run<'_> {
     /// low nibble the cut (in 8-byte units), 0x10 reversed, 0x20 first fragment
     /// duplicated with other bytes, 0x40 the last fragment dropped.
     fn send_ip(&mut self, src: IpAddr, dst: IpAddr, proto: u8, l4: &[u8], frag: u8, fk: usize) {
+        // IPv6 extension headers on some packets, as the flow and `v6_ext` say.
+        let ext = if self.v6_ext & (1 << (fk % 6 + 2)) != 0 {
+            self.v6_ext
+        } else {
+            0
+        };
         if frag == 0 || l4.len() <= 8 {
-            let p = build::ip(src, dst, proto, l4);
+            let p = build::ip_ext(src, dst, proto, l4, ext);
             return self.send(&p);
         }
         // Per flow, IP ids of different flows between the same hosts collide
@@ -175,14 +184,14 @@ impl Run<'_> {
             .take_while(|c| *c < l4.len())
             .take(8)
             .collect();
-        let mut frags = build::fragments(src, dst, proto, id, l4, &cuts);
+        let mut frags = build::fragments(src, dst, proto, id, l4, &cuts, ext);
         if frag & 0x20 != 0 && !self.consistent {
             let mut other = l4[..step.min(l4.len())].to_vec();
             other.iter_mut().for_each(|b| *b ^= 0x55);
             let more = step < l4.len();
             frags.insert(
                 1.min(frags.len()),
-                build::fragment(src, dst, proto, id, 0, more, &other),
+                build::fragment(src, dst, proto, id, 0, more, &other, ext),
             );
         }
         if frag & 0x40 != 0 {
@@ -262,6 +271,7 @@ fuzz_target!(|input: (Params, Vec<Op>)| {
         consistent,
         gens: [Gen::default(); 6],
         ip_id: 0,
+        v6_ext: p.v6_ext,
     };
     for (k, g) in run.gens.iter_mut().enumerate() {
         g.next = [p.isn[k], p.isn[k].rotate_left(13) ^ 0x5a5a_1234];
@@ -304,9 +314,13 @@ fuzz_target!(|input: (Params, Vec<Op>)| {
                 g.tsval[0] += 1;
                 g.tsval[1] += 1;
                 let g = run.gens[fk];
-                let o = build::tcp_options(ts.then_some(g.tsval[0]), None, false);
-                let ack = build::tcp(c, s, cp, sp, g.next[0], g.next[1], 0x10, 65535, 0, &o, &[]);
-                run.send_ip(c, s, 6, &ack, 0, fk);
+                if opts & 0x40 == 0 {
+                    // (without it, the stream waits: data may come before the 3rd ACK)
+                    let o = build::tcp_options(ts.then_some(g.tsval[0]), None, false);
+                    let ack =
+                        build::tcp(c, s, cp, sp, g.next[0], g.next[1], 0x10, 65535, 0, &o, &[]);
+                    run.send_ip(c, s, 6, &ack, 0, fk);
+                }
             }
             Op::Data {
                 flow: f,

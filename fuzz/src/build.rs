@@ -57,12 +57,40 @@ pub fn ipv6(src: [u8; 16], dst: [u8; 16], next: u8, rest: &[u8]) -> Vec<u8> {
     b
 }
 
+/// IPv6 extension headers to put before the upper layer (or the fragment
+/// header): none, hop-by-hop, destination options, or both (`which % 4`).
+/// Returns the first next-header value and the bytes ending in `next`.
+pub fn v6_ext(which: u8, next: u8) -> (u8, Vec<u8>) {
+    let chain: &[u8] = match which % 4 {
+        0 => &[],
+        1 => &[0],
+        2 => &[60],
+        _ => &[0, 60],
+    };
+    let mut b = Vec::new();
+    for (j, _) in chain.iter().enumerate() {
+        let n = chain.get(j + 1).copied().unwrap_or(next);
+        // 8 bytes: next header, length 0, PadN option of 4 bytes
+        b.extend_from_slice(&[n, 0, 1, 4, 0, 0, 0, 0]);
+    }
+    (chain.first().copied().unwrap_or(next), b)
+}
+
 /// An IP packet from `src` to `dst` (same family) carrying `l4` of protocol
 /// `proto`, unfragmented.
 pub fn ip(src: IpAddr, dst: IpAddr, proto: u8, l4: &[u8]) -> Vec<u8> {
+    ip_ext(src, dst, proto, l4, 0)
+}
+
+/// As [`ip`], with IPv6 extension headers [`v6_ext`]`(ext)` (IPv4: none).
+pub fn ip_ext(src: IpAddr, dst: IpAddr, proto: u8, l4: &[u8], ext: u8) -> Vec<u8> {
     match (src, dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => ipv4(s.octets(), d.octets(), proto, 1, 0, &[], l4),
-        (IpAddr::V6(s), IpAddr::V6(d)) => ipv6(s.octets(), d.octets(), proto, l4),
+        (IpAddr::V6(s), IpAddr::V6(d)) => {
+            let (first, mut rest) = v6_ext(ext, proto);
+            rest.extend_from_slice(l4);
+            ipv6(s.octets(), d.octets(), first, &rest)
+        }
         _ => panic!("mixed families"),
     }
 }
@@ -77,6 +105,7 @@ pub fn fragments(
     id: u32,
     l4: &[u8],
     cuts: &[usize],
+    ext: u8,
 ) -> Vec<Vec<u8>> {
     let mut bounds = vec![0];
     let mut cuts: Vec<usize> = cuts
@@ -92,12 +121,14 @@ pub fn fragments(
         .windows(2)
         .map(|w| {
             let more = w[1] < l4.len();
-            fragment(src, dst, proto, id, w[0], more, &l4[w[0]..w[1]])
+            fragment(src, dst, proto, id, w[0], more, &l4[w[0]..w[1]], ext)
         })
         .collect()
 }
 
-/// One fragment: `data` at payload offset `offset` (rounded down to 8).
+/// One fragment: `data` at payload offset `offset` (rounded down to 8); IPv6
+/// with extension headers [`v6_ext`]`(ext)` before the fragment header.
+#[allow(clippy::too_many_arguments)]
 pub fn fragment(
     src: IpAddr,
     dst: IpAddr,
@@ -106,6 +137,7 @@ pub fn fragment(
     offset: usize,
     more: bool,
     data: &[u8],
+    ext: u8,
 ) -> Vec<u8> {
     let off8 = ((offset / 8) & 0x1fff) as u16;
     match (src, dst) {
@@ -114,11 +146,12 @@ pub fn fragment(
             ipv4(s.octets(), d.octets(), proto, id as u16, frag, &[], data)
         }
         (IpAddr::V6(s), IpAddr::V6(d)) => {
-            let mut rest = vec![proto, 0];
+            let (first, mut rest) = v6_ext(ext, 44);
+            rest.extend_from_slice(&[proto, 0]);
             rest.extend_from_slice(&((off8 << 3) | u16::from(more)).to_be_bytes());
             rest.extend_from_slice(&id.to_be_bytes());
             rest.extend_from_slice(data);
-            ipv6(s.octets(), d.octets(), 44, &rest)
+            ipv6(s.octets(), d.octets(), first, &rest)
         }
         _ => panic!("mixed families"),
     }
