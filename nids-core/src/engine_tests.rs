@@ -253,3 +253,74 @@ fn test_two_handlers_see_the_same_streams() {
     assert_eq!(both.0.only().c2s, b"hello");
     assert_eq!(both.0.only(), both.1.only());
 }
+
+#[test]
+fn test_udp_checksum_rules() {
+    let mut mem = std::vec![0u8; 1 << 16];
+    let mut n = engine(&mut mem);
+    let mut h = Udp::default();
+    // IPv4 with a zero checksum: "no checksum", accepted.
+    let mut u = udp4(A, 1, B, 2, b"nochk");
+    u[6] = 0;
+    u[7] = 0;
+    n.process(Instant::ZERO, &ipv4_eth(A, B, 17, &u), &mut h);
+    // A wrong checksum: dropped.
+    let mut u = udp4(A, 1, B, 2, b"bad");
+    u[6] ^= 0x55;
+    n.process(Instant::ZERO, &ipv4_eth(A, B, 17, &u), &mut h);
+    // A length field past the IP payload: dropped.
+    let mut u = udp4(A, 1, B, 2, b"long");
+    u[5] = 200;
+    n.process(Instant::ZERO, &ipv4_eth(A, B, 17, &u), &mut h);
+    assert_eq!(h.got, [b"nochk".to_vec()]);
+    assert_eq!(h.warnings, [Warning::UdpBadChecksum, Warning::UdpBadHeader]);
+    // IPv6 with a zero checksum: refused (RFC 8200).
+    let mut l4 = std::vec![0, 1, 0, 2, 0, 9, 0, 0, b'x'];
+    l4[5] = 9;
+    let ip6 = crate::ip::v6::tests::packet(17, &[], &l4);
+    let mut n6: Nids<'_, (), 16, 8> =
+        Nids::new(LinkType::IPV6, Config::new(), &mut mem[..]).unwrap();
+    let mut h6 = Udp::default();
+    n6.process(Instant::ZERO, &ip6, &mut h6);
+    assert!(h6.got.is_empty());
+    assert_eq!(h6.warnings, [Warning::UdpV6ZeroChecksum]);
+}
+
+#[test]
+fn test_ip_filter_and_hooks_order() {
+    #[derive(Default)]
+    struct Hooks(Vec<&'static str>);
+    impl Handler for Hooks {
+        fn ip_frag(&mut self, _: Instant, _: &[u8]) {
+            self.0.push("ip_frag");
+        }
+        fn ip_filter(&mut self, _: Instant, p: &[u8]) -> bool {
+            self.0.push("ip_filter");
+            p[19] != 9 // drop packets to 10.0.0.9
+        }
+        fn ip(&mut self, _: Instant, d: &crate::ip::Packet<'_>) {
+            assert_eq!(d.bytes.len(), 20 + 8 + 2, "the real datagram length");
+            self.0.push("ip");
+        }
+        fn udp(&mut self, _: &udp::Datagram<'_>) {
+            self.0.push("udp");
+        }
+    }
+    let mut mem = std::vec![0u8; 1 << 16];
+    let mut n = engine(&mut mem);
+    let mut h = Hooks::default();
+    let mut padded = ipv4_eth(A, B, 17, &udp4(A, 1, B, 2, b"ok"));
+    padded.resize(60, 0); // Ethernet padding is not part of the datagram
+    n.process(Instant::ZERO, &padded, &mut h);
+    let c = [10, 0, 0, 9];
+    n.process(
+        Instant::ZERO,
+        &ipv4_eth(A, c, 17, &udp4(A, 1, c, 2, b"no")),
+        &mut h,
+    );
+    assert_eq!(
+        h.0,
+        ["ip_frag", "ip_filter", "ip", "udp", "ip_frag", "ip_filter"]
+    );
+    assert_eq!(n.stats().filtered, 1);
+}

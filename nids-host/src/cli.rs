@@ -231,6 +231,10 @@ pub struct Common {
     /// Report UDP port scans too (many distinct ports from one source).
     #[arg(long)]
     pub udp_scans: bool,
+    /// Hash slots for the destinations of pending IP fragments (libnids'
+    /// n_hosts; 1 to 4096, default 256). More slots only spread many hosts.
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub hosts: u64,
 }
 
 /// `--tcp-policy`.

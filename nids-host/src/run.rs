@@ -7,8 +7,9 @@ use crate::session::Session;
 
 /// Stream slots of the engine the host tools build (libnids' default).
 pub const STREAMS: usize = 1040;
-/// Defragmentation host slots (libnids' default).
-pub const HOSTS: usize = 256;
+/// Defragmentation host slots compiled in (`--hosts` uses up to this many;
+/// libnids' default is 256).
+pub const HOSTS: usize = 4096;
 /// Bytes of TCP storage (out-of-order segments, kept bytes): 64 MiB.
 pub const TCP_STORAGE: usize = 64 << 20;
 

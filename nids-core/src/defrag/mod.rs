@@ -152,6 +152,9 @@ pub struct Config {
     pub max_host_bytes: usize,
     /// Key of the SipHash-1-3 that spreads destinations over host slots.
     pub seed: (u64, u64),
+    /// How many of the `HOSTS` host slots to use (libnids' `n_hosts` set at run
+    /// time, up to the compiled capacity); 0 means all `HOSTS`.
+    pub hosts: usize,
 }
 
 impl Config {
@@ -165,6 +168,7 @@ impl Config {
             max_fragments: DEFAULT_MAX_FRAGMENTS,
             max_host_bytes: DEFAULT_MAX_HOST_BYTES,
             seed: DEFAULT_SEED,
+            hosts: 0,
         }
     }
 
@@ -310,6 +314,14 @@ pub struct Defrag<'a, const HOSTS: usize> {
 }
 
 impl<'a, const HOSTS: usize> Defrag<'a, HOSTS> {
+    /// Host slots in use: `config.hosts` capped at `HOSTS` (all if 0).
+    fn host_slots(&self) -> usize {
+        match self.config.hosts {
+            0 => HOSTS,
+            n => n.min(HOSTS),
+        }
+    }
+
     /// A reassembler over `storage` (any size; a tail shorter than a slot is
     /// unused) with `config` (clamped, see [`Config::clamped`]). O(1): slots are
     /// initialised when first used. Panics at compile time if `HOSTS` is 0.
@@ -459,7 +471,7 @@ impl<'a, const HOSTS: usize> Defrag<'a, HOSTS> {
             self.raise(Warning::DefragNoMemory, warn);
             return None;
         }
-        let host = key::host_slot(self.config.seed, key.version, &key.dst, HOSTS);
+        let host = key::host_slot(self.config.seed, key.version, &key.dst, self.host_slots());
         self.host_limit(host, &key, warn);
         let idx = match self.find(host, &key) {
             Some(i) => {
@@ -492,7 +504,7 @@ impl<'a, const HOSTS: usize> Defrag<'a, HOSTS> {
             return;
         }
         let Some(key) = Key::of(p) else { return };
-        let host = key::host_slot(self.config.seed, key.version, &key.dst, HOSTS);
+        let host = key::host_slot(self.config.seed, key.version, &key.dst, self.host_slots());
         if let Some(i) = self.find(host, &key) {
             bump(&mut self.stats.replaced);
             self.remove(i);
