@@ -113,34 +113,9 @@ pub fn print_stats(out: &mut Console, st: &Stats) {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             let s = self.0;
             f.write_str("{\"kind\":\"stats\"")?;
-            macro_rules! fields {
-                ($($name:ident),*) => { $( write!(f, concat!(",\"", stringify!($name), "\":{}"), s.$name)?; )* };
+            for (name, n) in s.counters().take(Stats::NAMES.len()) {
+                write!(f, ",\"{name}\":{n}")?;
             }
-            fields!(
-                frames,
-                bytes,
-                non_ip,
-                filtered,
-                ipv4,
-                ipv6,
-                fragments,
-                reassembled,
-                datagrams,
-                udp,
-                tcp_segments,
-                icmp,
-                other_protocol,
-                checksum_offload_accepted,
-                tcp_streams,
-                tcp_established,
-                tcp_bytes,
-                tcp_out_of_window,
-                tcp_paws,
-                tcp_no_stream,
-                tcp_midstream,
-                tcp_icmp_refused,
-                scans
-            );
             f.write_str(",\"warnings\":{")?;
             for (i, (w, n)) in s.nonzero_warnings().enumerate() {
                 let sep = if i == 0 { "" } else { "," };

@@ -410,6 +410,27 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         }
     }
 
+    /// A fresh slot for a new stream at `ts`, after making room: at the limit,
+    /// the oldest stream ends with `TimedOut` and [`Warning::TcpTooManyStreams`]
+    /// (libnids' 3/4 rule by default).
+    fn new_slot<H: Handler<U>>(
+        &mut self,
+        ts: Instant,
+        pkt: &[u8],
+        h: &mut H,
+        st: &mut Stats,
+    ) -> Slot<U> {
+        if self.table.len() >= self.limit {
+            if let Some(old) = self.table.oldest() {
+                warn(st, h, ts, Warning::TcpTooManyStreams, pkt);
+                self.end(old, Event::TimedOut, ts, h, st);
+            }
+        }
+        let mut slot = Slot::new(ts);
+        slot.l2 = self.frame_l2;
+        slot
+    }
+
     /// Mid-stream pickup (opt-in): a stream whose handshake was not seen starts
     /// at this segment. The endpoint with the lower port is taken as the server
     /// (the destination on a tie); windows are taken as scaled by the maximum
@@ -432,14 +453,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         } else {
             seg.tuple.reversed()
         };
-        if self.table.len() >= self.limit {
-            if let Some(old) = self.table.oldest() {
-                warn(st, h, ts, Warning::TcpTooManyStreams, pkt);
-                self.end(old, Event::TimedOut, ts, h, st);
-            }
-        }
-        let mut slot = Slot::new(ts);
-        slot.l2 = self.frame_l2;
+        let mut slot = self.new_slot(ts, pkt, h, st);
         slot.midstream = true;
         slot.established = true;
         {
@@ -488,14 +502,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         if self.limit == 0 {
             return;
         }
-        if self.table.len() >= self.limit {
-            if let Some(old) = self.table.oldest() {
-                warn(st, h, ts, Warning::TcpTooManyStreams, pkt);
-                self.end(old, Event::TimedOut, ts, h, st);
-            }
-        }
-        let mut slot = Slot::new(ts);
-        slot.l2 = self.frame_l2;
+        let mut slot = self.new_slot(ts, pkt, h, st);
         let c = &mut slot.client;
         c.state = State::SynSent;
         c.seq = seg.seq.wrapping_add(1);

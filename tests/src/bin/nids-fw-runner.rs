@@ -131,34 +131,9 @@ fn control(payload: &[u8]) -> Vec<u8> {
 /// The engine's counters as the firmware prints them (`tap::print_stats`).
 fn stats_json(s: &Stats) -> String {
     let mut o = String::from("{\"kind\":\"stats\"");
-    macro_rules! fields {
-        ($($name:ident),*) => { $( let _ = write!(o, concat!(",\"", stringify!($name), "\":{}"), s.$name); )* };
+    for (name, n) in s.counters().take(Stats::NAMES.len()) {
+        let _ = write!(o, ",\"{name}\":{n}");
     }
-    fields!(
-        frames,
-        bytes,
-        non_ip,
-        filtered,
-        ipv4,
-        ipv6,
-        fragments,
-        reassembled,
-        datagrams,
-        udp,
-        tcp_segments,
-        icmp,
-        other_protocol,
-        checksum_offload_accepted,
-        tcp_streams,
-        tcp_established,
-        tcp_bytes,
-        tcp_out_of_window,
-        tcp_paws,
-        tcp_no_stream,
-        tcp_midstream,
-        tcp_icmp_refused,
-        scans
-    );
     o.push_str(",\"warnings\":{");
     for (i, (w, n)) in s.nonzero_warnings().enumerate() {
         let sep = if i == 0 { "" } else { "," };
