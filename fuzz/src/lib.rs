@@ -105,6 +105,7 @@ pub struct Obs {
     filter: u8,
     consistent: bool,
     verify_v4_header: bool,
+    scan_threshold: usize,
     link: LinkType,
     next_id: u32,
     open: HashMap<Tuple, StreamRec>,
@@ -407,8 +408,33 @@ impl Handler<u32> for Obs {
 
     fn scan(&mut self, _ts: Instant, report: &nids_core::scan::Report<'_>) {
         self.scan_calls += 1;
-        assert!(!report.probes.is_empty());
-        assert!(report.first <= report.last);
+        let probes = report.probes;
+        assert_eq!(
+            probes.len(),
+            self.scan_threshold + 1,
+            "a scan report of threshold + 1 targets"
+        );
+        for (i, a) in probes.iter().enumerate() {
+            for b in &probes[i + 1..] {
+                let udp = |p: &nids_core::scan::Probe| {
+                    matches!(p.proto, nids_core::scan::Proto::Udp { .. })
+                };
+                assert!(
+                    (a.dst, a.port, udp(a)) != (b.dst, b.port, udp(b)),
+                    "a scan report names a target twice"
+                );
+            }
+        }
+        assert_eq!(
+            Some(report.first),
+            probes.iter().map(|p| p.ts).min(),
+            "report.first"
+        );
+        assert_eq!(
+            Some(report.last),
+            probes.iter().map(|p| p.ts).max(),
+            "report.last"
+        );
     }
 
     fn transmit(&mut self, link: LinkType, frame: &[u8]) {
@@ -511,6 +537,11 @@ impl<'a> Checker<'a> {
                 next_decision: 0,
                 filter: setup.filter,
                 consistent: setup.consistent,
+                scan_threshold: setup
+                    .config
+                    .scan
+                    .num_ports
+                    .min(nids_core::engine::SCAN_PORTS - 1),
                 verify_v4_header: matches!(policy, Policy::Verify | Policy::Auto),
                 link: setup.link,
                 next_id: 1,
