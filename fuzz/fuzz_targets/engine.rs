@@ -7,11 +7,11 @@
 //! frame and at `finish()`.
 #![no_main]
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use nids_core::ip::checksum::Policy;
+use nids_core::ip::checksum::{Net, Policy, Rule};
 use nids_core::{defrag, scan, tcp, Config, Duration, Instant, LinkType};
 use nids_fuzz::{build, flow, tcp_byte, Checker, Setup};
 
@@ -40,6 +40,7 @@ struct Params {
     /// IPv6 extension headers on generated packets (`build::v6_ext`).
     v6_ext: u8,
     isn: [u32; 6],
+    isn_hi: u8,
     decisions: [u8; 8],
 }
 
@@ -93,6 +94,26 @@ enum Op {
     },
 }
 
+/// A `Policy::List`: not verified from 10.0.0.1 and fd00::3, verified from the
+/// rest of fd00::/64, the default (verify) elsewhere.
+static CHECKSUM_RULES: [Rule; 3] = [
+    Rule {
+        net: Net::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 32),
+        verify: false,
+    },
+    Rule {
+        net: Net::new(IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 3)), 128),
+        verify: false,
+    },
+    Rule {
+        net: Net::new(IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 0)), 64),
+        verify: true,
+    },
+];
+
+/// Flows of a run (`nids_fuzz::flow`).
+const FLOWS: usize = 12;
+
 const LINKS: [LinkType; 6] = [
     LinkType::ETHERNET,
     LinkType::RAW,
@@ -141,7 +162,7 @@ struct Run<'a> {
     tags: u8,
     now: u64,
     consistent: bool,
-    gens: [Gen; 6],
+    gens: [Gen; FLOWS],
     /// IP id counter of consistent runs (unique ids).
     ip_id: u32,
     v6_ext: u8,
@@ -212,10 +233,11 @@ fuzz_target!(|input: (Params, Vec<Op>)| {
         eprintln!("{p:?}\n{ops:#?}");
     }
     let link = LINKS[usize::from(p.link) % LINKS.len()];
-    let checksums = match p.checksums % 3 {
+    let checksums = match p.checksums % 4 {
         0 => Policy::Verify,
         1 => Policy::Off,
-        _ => Policy::Auto,
+        2 => Policy::Auto,
+        _ => Policy::List(&CHECKSUM_RULES),
     };
     let consistent = p.flags & 1 != 0;
     let mut config = Config::new();
@@ -269,19 +291,20 @@ fuzz_target!(|input: (Params, Vec<Op>)| {
         },
         now: 1_000_000,
         consistent,
-        gens: [Gen::default(); 6],
+        gens: [Gen::default(); FLOWS],
         ip_id: 0,
         v6_ext: p.v6_ext,
     };
     for (k, g) in run.gens.iter_mut().enumerate() {
-        g.next = [p.isn[k], p.isn[k].rotate_left(13) ^ 0x5a5a_1234];
+        let isn = p.isn[k % 6].wrapping_add(u32::from(p.isn_hi) << 24) ^ (k as u32 / 6);
+        g.next = [isn, isn.rotate_left(13) ^ 0x5a5a_1234];
         g.tsval = [1000, 5000];
     }
 
     for op in ops.iter().take(200) {
         match *op {
             Op::Handshake { flow: f, opts } => {
-                let fk = usize::from(f % 6);
+                let fk = usize::from(f) % FLOWS;
                 let (c, cp, s, sp) = flow(f);
                 let g = run.gens[fk];
                 let ts = opts & 1 != 0;
@@ -336,7 +359,7 @@ fuzz_target!(|input: (Params, Vec<Op>)| {
                 corrupt,
                 stay,
             } => {
-                let fk = usize::from(f % 6);
+                let fk = usize::from(f) % FLOWS;
                 let (c, cp, s, sp) = flow(f);
                 let (src, sport, dst, dport, me) = if from_client {
                     (c, cp, s, sp, 0)
@@ -396,7 +419,7 @@ fuzz_target!(|input: (Params, Vec<Op>)| {
                 from_client,
                 rst,
             } => {
-                let fk = usize::from(f % 6);
+                let fk = usize::from(f) % FLOWS;
                 let (c, cp, s, sp) = flow(f);
                 let (src, sport, dst, dport, me) = if from_client {
                     (c, cp, s, sp, 0)
@@ -430,7 +453,7 @@ fuzz_target!(|input: (Params, Vec<Op>)| {
                 frag,
                 corrupt,
             } => {
-                let fk = usize::from(f % 6);
+                let fk = usize::from(f) % FLOWS;
                 let (c, cp, s, sp) = flow(f);
                 let payload: Vec<u8> = (0..usize::from(len % 2000)).map(|i| i as u8).collect();
                 let mut u = build::udp(c, s, cp.wrapping_add(u16::from(f >> 3)), sp, &payload);
@@ -440,7 +463,7 @@ fuzz_target!(|input: (Params, Vec<Op>)| {
                 run.send_ip(c, s, 17, &u, frag, fk);
             }
             Op::Unreachable { flow: f, code } => {
-                let fk = usize::from(f % 6);
+                let fk = usize::from(f) % FLOWS;
                 let (c, cp, s, sp) = flow(f);
                 let g = run.gens[fk];
                 let quoted_tcp = build::tcp(c, s, cp, sp, g.next[0], 0, 0x02, 65535, 0, &[], &[]);

@@ -743,8 +743,14 @@ impl<'a> Checker<'a> {
     }
 }
 
-/// The flows a generated run uses: (client, client port, server, server port).
+/// The flows a generated run uses: (client, client port, server, server port);
+/// flows `k` and `k + 6` differ only in the client port (1000 apart).
 pub fn flow(k: u8) -> (IpAddr, u16, IpAddr, u16) {
+    let (c, cp, s, sp) = flow6(k % 6);
+    (c, cp + 1000 * u16::from(k % 12 / 6), s, sp)
+}
+
+fn flow6(k: u8) -> (IpAddr, u16, IpAddr, u16) {
     let v4 = |a, b, c, d| IpAddr::V4(Ipv4Addr::new(a, b, c, d));
     let v6 = |x: u16| IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, x));
     match k % 6 {
