@@ -475,17 +475,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         stats::bump(&mut st.tcp_streams);
         stats::bump(&mut st.tcp_midstream);
         stats::bump(&mut st.tcp_established);
-        self.call(
-            idx,
-            Event::JustEstablished,
-            None,
-            Piece::Frame(&[]),
-            ts,
-            h,
-            st,
-        );
-        if !self.table.get(idx).is_some_and(|s| s.interested()) {
-            self.remove(idx);
+        if !self.announce(idx, ts, h, st) {
             return None;
         }
         Some((idx, from_client))
@@ -594,6 +584,25 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         slot.established = true;
         slot.handshake = ts;
         stats::bump(&mut st.tcp_established);
+        if !self.announce(idx, ts, h, st) {
+            return false;
+        }
+        // Bytes that arrived before the handshake completed wait in the queues.
+        self.drain(idx, Side::Client, ts, h, st);
+        self.drain(idx, Side::Server, ts, h, st);
+        self.table.get(idx).is_some()
+    }
+
+    /// `JustEstablished` to the handler; a stream it collects nothing of is
+    /// dropped at once (libnids frees a stream without listeners). Returns
+    /// whether the stream lives on.
+    fn announce<H: Handler<U>>(
+        &mut self,
+        idx: u32,
+        ts: Instant,
+        h: &mut H,
+        st: &mut Stats,
+    ) -> bool {
         self.call(
             idx,
             Event::JustEstablished,
@@ -603,17 +612,11 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             h,
             st,
         );
-        let Some(slot) = self.table.get(idx) else {
-            return false;
-        };
-        if !slot.interested() {
-            self.remove(idx);
-            return false;
+        if self.table.get(idx).is_some_and(|s| s.interested()) {
+            return true;
         }
-        // Bytes that arrived before the handshake completed wait in the queues.
-        self.drain(idx, Side::Client, ts, h, st);
-        self.drain(idx, Side::Server, ts, h, st);
-        self.table.get(idx).is_some()
+        self.remove(idx);
+        false
     }
 
     /// A segment with data or FIN (libnids `tcp_queue`).
