@@ -136,10 +136,28 @@ impl<U> Slot<U> {
 
     /// (sender, receiver) for a segment from the client (`true`) or the server.
     fn halves(&mut self, from_client: bool) -> (&mut Half, &mut Half) {
-        if from_client {
-            (&mut self.client, &mut self.server)
+        let (rcv, snd) = self.receiving_mut(if from_client {
+            Side::Server
         } else {
-            (&mut self.server, &mut self.client)
+            Side::Client
+        });
+        (snd, rcv)
+    }
+
+    /// (the half of `side`, the other half): who receives and who sends the
+    /// bytes of that half.
+    fn receiving(&self, side: Side) -> (&Half, &Half) {
+        match side {
+            Side::Client => (&self.client, &self.server),
+            Side::Server => (&self.server, &self.client),
+        }
+    }
+
+    /// [`Slot::receiving`], writable.
+    fn receiving_mut(&mut self, side: Side) -> (&mut Half, &mut Half) {
+        match side {
+            Side::Client => (&mut self.client, &mut self.server),
+            Side::Server => (&mut self.server, &mut self.client),
         }
     }
 }
@@ -537,11 +555,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         if !slot.established {
             return;
         }
-        let (half, peer) = if from_client {
-            (&slot.client, &slot.server)
-        } else {
-            (&slot.server, &slot.client)
-        };
+        let (half, peer) = slot.receiving(side);
         let exp = half.expected(peer.first_data_seq);
         if half.queue == NONE || !after(ack, exp) {
             return;
@@ -930,10 +944,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         let Some(slot) = self.table.get(idx) else {
             return false;
         };
-        let mut b = match side {
-            Side::Client => slot.client.queue,
-            Side::Server => slot.server.queue,
-        };
+        let mut b = slot.receiving(side).0.queue;
         let rel = |x: u32| x.wrapping_sub(exp);
         let (n0, n1) = (rel(seq), rel(seq).wrapping_add(data.len() as u32));
         while b != NONE {
@@ -1016,11 +1027,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
     }
 
     fn half_mut(&mut self, idx: u32, side: Side) -> Option<&mut Half> {
-        let slot = self.table.get_mut(idx)?;
-        Some(match side {
-            Side::Client => &mut slot.client,
-            Side::Server => &mut slot.server,
-        })
+        Some(self.table.get_mut(idx)?.receiving_mut(side).0)
     }
 
     fn insert_sorted(&mut self, idx: u32, side: Side, b: u32, seq: u32, len: usize) {
@@ -1064,10 +1071,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             let Some(slot) = self.table.get(idx) else {
                 return;
             };
-            let (rcv, snd) = match side {
-                Side::Client => (&slot.client, &slot.server),
-                Side::Server => (&slot.server, &slot.client),
-            };
+            let (rcv, snd) = slot.receiving(side);
             let b = rcv.queue;
             if b == NONE {
                 return;
@@ -1166,10 +1170,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         let Some(slot) = self.table.get_mut(idx) else {
             return;
         };
-        let (rcv, snd) = match side {
-            Side::Client => (&mut slot.client, &mut slot.server),
-            Side::Server => (&mut slot.server, &mut slot.client),
-        };
+        let (rcv, snd) = slot.receiving_mut(side);
         let exp = rcv.expected(snd.first_data_seq);
         let lost = exp.wrapping_sub(seq).min(datalen);
         if let Some(up) = urg {
@@ -1200,10 +1201,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             let Some(slot) = self.table.get_mut(idx) else {
                 return;
             };
-            let rcv = match side {
-                Side::Client => &mut slot.client,
-                Side::Server => &mut slot.server,
-            };
+            let rcv = slot.receiving_mut(side).0;
             rcv.urgdata = byte;
             rcv.urg_seen = false;
             rcv.urg_count = rcv.urg_count.wrapping_add(1);
@@ -1224,10 +1222,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             let Some(slot) = self.table.get_mut(idx) else {
                 return;
             };
-            let (rcv, snd) = match side {
-                Side::Client => (&mut slot.client, &mut slot.server),
-                Side::Server => (&mut slot.server, &mut slot.client),
-            };
+            let (rcv, snd) = slot.receiving_mut(side);
             snd.state = State::FinSent;
             snd.fin_seq = rcv.expected(snd.first_data_seq);
         }

@@ -143,10 +143,7 @@ impl<'a, U> Stream<'_, 'a, U> {
     /// (they live in pool blocks). Together with [`Stream::new_data`] they make
     /// the `count - offset` available bytes.
     pub fn kept(&self, side: Side) -> KeptChunks<'_, 'a> {
-        let k = match side {
-            Side::Client => self.slot.client.kept,
-            Side::Server => self.slot.server.kept,
-        };
+        let k = self.slot.receiving(side).0.kept;
         KeptChunks {
             pool: self.pool,
             block: k.head,
