@@ -744,15 +744,15 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         h: &mut H,
         st: &mut Stats,
     ) {
-        let (stored, inconsistent) = if self.config.policy == policy::Policy::Libnids {
-            let differs = self.differs_from_queue(idx, side, seq, data, exp);
-            (self.enqueue(idx, side, seq, data, fin, urg), differs)
+        // Checked against the queue as it is, before any policy trims it.
+        if self.differs_from_queue(idx, side, seq, data, exp) {
+            warn(st, h, ts, Warning::TcpInconsistentRetransmission, pkt);
+        }
+        let stored = if self.config.policy == policy::Policy::Libnids {
+            self.enqueue(idx, side, seq, data, fin, urg)
         } else {
             self.enqueue_resolved(idx, side, seq, data, fin, urg, exp)
         };
-        if inconsistent {
-            warn(st, h, ts, Warning::TcpInconsistentRetransmission, pkt);
-        }
         if !stored {
             warn(st, h, ts, Warning::TcpStorageFull, pkt);
         }
@@ -760,9 +760,9 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
 
     /// Queue `data` at `seq` keeping the queue free of overlaps: for each queued
     /// entry it overlaps, the policy decides who keeps the overlapping bytes;
-    /// then the new bytes fill what is left uncovered. Returns (all stored,
-    /// some overlap carried different bytes). Offsets are taken relative to
-    /// `exp`, which every queued byte lies at or after.
+    /// then the new bytes fill what is left uncovered. Returns whether all was
+    /// stored. Offsets are taken relative to `exp`, which every queued byte lies
+    /// at or after.
     #[allow(clippy::too_many_arguments)]
     fn enqueue_resolved(
         &mut self,
@@ -773,19 +773,18 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         fin: bool,
         urg: Option<u32>,
         exp: u32,
-    ) -> (bool, bool) {
+    ) -> bool {
         let rel = |x: u32| x.wrapping_sub(exp);
         let n0 = rel(seq);
         let n1 = n0.wrapping_add(data.len() as u32);
         let policy = self.config.policy;
         let mut ok = true;
-        let mut inconsistent = false;
         // A FIN of an entry that loses its end is queued again on its own, after
         // the walk (inserting during it would break the walk's `prev` link).
         let mut fin_at = None;
         // Phase 1: give the new segment the overlaps it wins.
         let Some(head) = self.half_mut(idx, side).map(|h| h.queue) else {
-            return (false, false);
+            return false;
         };
         let mut prev = NONE;
         let mut cur = head;
@@ -802,10 +801,6 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
                 continue;
             }
             let (a, b) = (n0.max(o0), n1.min(o1));
-            let old = &self.pool.data(cur)[QHDR + (a - o0) as usize..QHDR + (b - o0) as usize];
-            if old != &data[(a - n0) as usize..(b - n0) as usize] {
-                inconsistent = true;
-            }
             if !policy.new_wins(policy::Case::of(n0, n1, o0, o1)) {
                 prev = cur;
                 cur = next;
@@ -935,11 +930,12 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             }
             cursor = pieces[count - 1].1;
         }
-        (ok, inconsistent)
+        ok
     }
 
-    /// Whether `data` at `seq` disagrees with queued bytes it overlaps (the
-    /// Libnids policy keeps overlapping copies, so this is only a check).
+    /// Whether `data` at `seq` disagrees with queued bytes it overlaps. (Under
+    /// a policy the queue has no overlaps, under Libnids it may: every queued
+    /// copy is compared.)
     fn differs_from_queue(&self, idx: u32, side: Side, seq: u32, data: &[u8], exp: u32) -> bool {
         let Some(slot) = self.table.get(idx) else {
             return false;
