@@ -60,7 +60,8 @@ pub fn pseudo_header(src: IpAddr, dst: IpAddr, protocol: u8, len: u32) -> u32 {
     fold(acc)
 }
 
-fn v6_octets(a: IpAddr) -> [u8; 16] {
+/// The 16 bytes of `a` (IPv4 as v4-mapped IPv6).
+pub(crate) fn v6_octets(a: IpAddr) -> [u8; 16] {
     match a {
         IpAddr::V4(a) => a.to_ipv6_mapped().octets(),
         IpAddr::V6(a) => a.octets(),

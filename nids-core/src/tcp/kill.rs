@@ -92,8 +92,8 @@ fn build(
         (src, dst) => {
             let h = &mut buf[at..at + 40];
             h[..8].copy_from_slice(&[0x60, 0, 0, 0, 0, 20, 6, 64]);
-            h[8..24].copy_from_slice(&v6_octets(src));
-            h[24..40].copy_from_slice(&v6_octets(dst));
+            h[8..24].copy_from_slice(&checksum::v6_octets(src));
+            h[24..40].copy_from_slice(&checksum::v6_octets(dst));
             at += 40;
         }
     }
@@ -110,11 +110,4 @@ fn build(
     let c = !(checksum::combine(pseudo, checksum::sum(tcp)) as u16);
     tcp[16..18].copy_from_slice(&c.to_be_bytes());
     (framed, at + 20)
-}
-
-fn v6_octets(a: IpAddr) -> [u8; 16] {
-    match a {
-        IpAddr::V4(a) => a.to_ipv6_mapped().octets(),
-        IpAddr::V6(a) => a.octets(),
-    }
 }
