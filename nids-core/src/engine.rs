@@ -73,6 +73,19 @@ fn scan_key(k: (u64, u64)) -> [u8; 16] {
     key
 }
 
+/// A scan report (if the probe made one) to the handler, counted.
+fn scanned<U, H: Handler<U>>(
+    stats: &mut Stats,
+    h: &mut H,
+    ts: Instant,
+    report: Option<scan::Report<'_>>,
+) {
+    if let Some(r) = report {
+        stats::bump(&mut stats.scans);
+        h.scan(ts, &r);
+    }
+}
+
 /// How often (in packet time) idle streams are looked for.
 const EXPIRY_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -338,14 +351,16 @@ impl<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> Upper<'a, U, STREAMS,
         };
         // A zero checksum over IPv4 means "none" (IPv6 zeros were refused above).
         if c.checksum != 0
-            && !self.transport_checksum_ok(ts, p, protocol::UDP, c.segment, c.checksum)
+            && !self.transport_checksum_ok(ts, p, protocol::UDP, c.segment, c.checksum, h)
         {
             return warn(&mut self.stats, h, ts, Warning::UdpBadChecksum, p.bytes);
         }
         stats::bump(&mut self.stats.udp);
-        if let Some(report) = self.scan.udp(ts, p.src, p.dst, c.tuple.dport) {
-            stats::bump(&mut self.stats.scans);
-            h.scan(ts, &report);
+        let reused = self.scan.stats().reused;
+        let report = self.scan.udp(ts, p.src, p.dst, c.tuple.dport);
+        scanned(&mut self.stats, h, ts, report);
+        if self.scan.stats().reused != reused {
+            warn(&mut self.stats, h, ts, Warning::ScanTableFull, p.bytes);
         }
         h.udp(&udp::Datagram {
             ts,
@@ -362,13 +377,15 @@ impl<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> Upper<'a, U, STREAMS,
         };
         if !seg.has(tcp::segment::flags::ACK) {
             // Like libnids: before the checksum check, for every ACK-less segment.
-            if let Some(report) = self.scan.tcp(ts, p.src, p.dst, seg.tuple.dport, seg.flags) {
-                stats::bump(&mut self.stats.scans);
-                h.scan(ts, &report);
+            let reused = self.scan.stats().reused;
+            let report = self.scan.tcp(ts, p.src, p.dst, seg.tuple.dport, seg.flags);
+            scanned(&mut self.stats, h, ts, report);
+            if self.scan.stats().reused != reused {
+                warn(&mut self.stats, h, ts, Warning::ScanTableFull, p.bytes);
             }
         }
         let field = u16::from_be_bytes([seg.raw[16], seg.raw[17]]);
-        if !self.transport_checksum_ok(ts, p, protocol::TCP, seg.raw, field) {
+        if !self.transport_checksum_ok(ts, p, protocol::TCP, seg.raw, field, h) {
             return warn(&mut self.stats, h, ts, Warning::TcpBadChecksum, p.bytes);
         }
         stats::bump(&mut self.stats.tcp_segments);
@@ -377,13 +394,14 @@ impl<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> Upper<'a, U, STREAMS,
 
     /// Apply the checksum policy to a TCP or UDP segment whose checksum field is
     /// `field`. Counts offload acceptances; the caller warns on `false`.
-    fn transport_checksum_ok(
+    fn transport_checksum_ok<H: Handler<U>>(
         &mut self,
         ts: Instant,
         p: &Packet<'_>,
         proto: u8,
         segment: &[u8],
         field: u16,
+        h: &mut H,
     ) -> bool {
         if !self.checksums.verifies(p.src) {
             return true;
@@ -401,7 +419,15 @@ impl<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> Upper<'a, U, STREAMS,
             return true;
         }
         if auto && checksum::is_offload_signature(pseudo, field) {
-            self.offload.suspect(ts, p.src, p.dst);
+            if self.offload.suspect(ts, p.src, p.dst) {
+                warn(
+                    &mut self.stats,
+                    h,
+                    ts,
+                    Warning::ChecksumOffloadTableFull,
+                    p.bytes,
+                );
+            }
             stats::bump(&mut self.stats.checksum_offload_accepted);
             return true;
         }

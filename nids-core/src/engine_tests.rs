@@ -324,3 +324,20 @@ fn test_ip_filter_and_hooks_order() {
     );
     assert_eq!(n.stats().filtered, 1);
 }
+
+#[test]
+fn test_scan_table_full_is_warned() {
+    use crate::tcp::segment::flags::SYN;
+    use crate::test_util::tcp4;
+    let mut mem = std::vec![0u8; 1 << 16];
+    // Two scan entries; three sources probing within the window.
+    let mut n: Nids<'_, (), 16, 8, 2> =
+        Nids::new(LinkType::ETHERNET, Config::new(), &mut mem[..]).unwrap();
+    let mut h = Udp::default();
+    for i in 0..3u8 {
+        let f = tcp4([10, 0, 1, i], 999, B, 22, 1, 0, SYN, b"");
+        n.process(Instant::from_micros(u64::from(i)), &f, &mut h);
+    }
+    assert_eq!(n.stats().warning(Warning::ScanTableFull), 1);
+    assert!(h.warnings.contains(&Warning::ScanTableFull));
+}

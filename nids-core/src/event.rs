@@ -140,6 +140,14 @@ warnings! {
     /// A retransmission carried different bytes than those already kept.
     TcpInconsistentRetransmission = "tcp.inconsistent_retransmission", None, "retransmission with different bytes";
 
+    /// The automatic checksum policy's table of offloading senders was full: the
+    /// least recently seen sender was forgotten (its packets are judged afresh).
+    /// Not a drop.
+    ChecksumOffloadTableFull = "checksum.offload_table_full", None, "offload sender table full: oldest forgotten";
+    /// The port-scan table was full: the entry of the source least recently
+    /// active was reused for a new source (its probes are forgotten). Not a drop.
+    ScanTableFull = "scan.table_full", None, "scan table full: oldest source forgotten";
+
     /// ICMP message shorter than its header or with a bad checksum. Ignored.
     IcmpBad = "icmp.bad", None, "bad ICMP message";
 }

@@ -42,7 +42,8 @@
 //! table without knowing the key. It may sit in any of the [`WINDOW`] entries
 //! that follow its hash. An entry is free when empty or when its last probe is
 //! older than `delay`; when all entries of the window hold live probes, the one
-//! with the oldest last activity is reused (and counted in [`Stats::reused`]).
+//! with the oldest last activity is reused (and counted in [`Stats::reused`]; the
+//! engine warns with [`crate::Warning::ScanTableFull`]).
 //!
 //! # Differences from libnids (`scan.c`)
 //!

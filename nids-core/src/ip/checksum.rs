@@ -163,7 +163,8 @@ pub enum Policy<'a> {
     ///
     /// IPv4 header checksums are always verified: no NIC leaves them unfilled in a
     /// capture. The table of remembered sources holds [`OFFLOAD_SOURCES`] entries;
-    /// when full, the least recently seen one is forgotten.
+    /// when full, the least recently seen one is forgotten
+    /// ([`crate::Warning::ChecksumOffloadTableFull`]).
     Auto,
 }
 
@@ -202,11 +203,13 @@ impl Offload {
     }
 
     /// A packet from `src` to `dst` carried the offload signature: remember it.
-    pub fn suspect(&mut self, now: Instant, src: IpAddr, dst: IpAddr) {
+    /// Returns `true` when the table was full and the least recently seen
+    /// sender was forgotten to make room.
+    pub fn suspect(&mut self, now: Instant, src: IpAddr, dst: IpAddr) -> bool {
         if let Some(e) = self.entries.iter_mut().flatten().find(|e| e.src == src) {
             e.seen = now;
             e.peer = dst;
-            return;
+            return false;
         }
         let entry = OffloadEntry {
             src,
@@ -214,12 +217,15 @@ impl Offload {
             confirmed: false,
             seen: now,
         };
-        let slot = self
-            .entries
-            .iter_mut()
-            .min_by_key(|e| e.map(|e| e.seen))
-            .expect("OFFLOAD_SOURCES > 0");
-        *slot = Some(entry);
+        // An empty entry sorts first (`None < Some`), then the oldest.
+        match self.entries.iter_mut().min_by_key(|e| e.map(|e| e.seen)) {
+            Some(slot) => {
+                let forgot = slot.is_some();
+                *slot = Some(entry);
+                forgot
+            }
+            None => false,
+        }
     }
 
     /// A packet with a correct checksum went from `src` to `dst`: if `dst` is a
@@ -340,13 +346,19 @@ mod tests {
     #[test]
     fn test_offload_table_bounded() {
         let mut o = Offload::new();
+        let mut forgotten = 0;
         for i in 0..1000u32 {
-            o.suspect(
+            forgotten += usize::from(o.suspect(
                 Instant::from_micros(i.into()),
                 IpAddr::V4(Ipv4Addr::from(i)),
                 IpAddr::V4(Ipv4Addr::from(0)),
-            );
+            ));
         }
+        assert_eq!(
+            forgotten,
+            1000 - OFFLOAD_SOURCES,
+            "each one past the table forgets one"
+        );
         assert_eq!(o.entries.iter().flatten().count(), OFFLOAD_SOURCES);
         assert!(o
             .entries

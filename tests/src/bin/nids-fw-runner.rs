@@ -503,6 +503,22 @@ fn diff(host: &[String], fw: &[String]) -> String {
     msg
 }
 
+/// The firmware's stats line without its `scan.table_full` count: its scan table
+/// holds 2 sources (RAM), the host's 256, so only that warning may differ.
+fn without_scan_table_full(line: &str) -> String {
+    let Some(at) = line.find("\"scan.table_full\":") else {
+        return line.to_owned();
+    };
+    let end = line[at..].find([',', '}']).map_or(line.len(), |e| at + e);
+    let (mut head, mut tail) = (line[..at].to_owned(), &line[end..]);
+    if tail.starts_with(',') {
+        tail = &tail[1..];
+    } else if head.ends_with(',') {
+        head.pop();
+    }
+    head + tail
+}
+
 fn host_run(capture: &Path) -> Result<(Vec<String>, String), String> {
     let file = CaptureFile::open(capture).map_err(|e| e.to_string())?;
     let mut p = StreamPrinter::new(Vec::new(), true, false);
@@ -637,7 +653,8 @@ fn main() -> ExitCode {
                 if streams != r.streams {
                     errors.push(diff(&streams, &r.streams));
                 }
-                if r.stats.as_deref() != Some(stats.as_str()) {
+                let fw_stats = r.stats.as_deref().map(without_scan_table_full);
+                if fw_stats.as_deref() != Some(stats.as_str()) {
                     errors.push(format!(
                         "Stats differ from the host's:\n  host:     {stats}\n  firmware: {}",
                         r.stats.as_deref().unwrap_or("-")
@@ -663,4 +680,26 @@ fn main() -> ExitCode {
         eprintln!("nids-fw-runner: FAILED: {e}");
     }
     ExitCode::FAILURE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_scan_table_full as strip;
+
+    #[test]
+    fn strips_only_the_scan_table_count() {
+        assert_eq!(
+            strip(r#"{"a":1,"warnings":{"scan.table_full":3}}"#),
+            r#"{"a":1,"warnings":{}}"#
+        );
+        assert_eq!(
+            strip(r#"{"warnings":{"scan.table_full":3,"tcp.gap":1}}"#),
+            r#"{"warnings":{"tcp.gap":1}}"#
+        );
+        assert_eq!(
+            strip(r#"{"warnings":{"tcp.gap":1,"scan.table_full":3}}"#),
+            r#"{"warnings":{"tcp.gap":1}}"#
+        );
+        assert_eq!(strip(r#"{"warnings":{}}"#), r#"{"warnings":{}}"#);
+    }
 }
