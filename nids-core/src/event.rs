@@ -139,6 +139,10 @@ warnings! {
     TcpGap = "tcp.gap", None, "bytes missing from a stream";
     /// A retransmission carried different bytes than those already kept.
     TcpInconsistentRetransmission = "tcp.inconsistent_retransmission", None, "retransmission with different bytes";
+    /// A segment carried bytes at or after its sender's FIN (once that FIN was
+    /// processed in order): they are never stream data and are dropped (counted
+    /// in [`crate::Stats::tcp_bytes_after_fin`]); a FIN resent with them is ignored.
+    TcpDataAfterFin = "tcp.data_after_fin", None, "bytes at or after the sender's FIN";
 
     /// The automatic checksum policy's table of offloading senders was full: the
     /// least recently seen sender was forgotten (its packets are judged afresh).

@@ -75,6 +75,9 @@ counters! {
     tcp_established,
     /// TCP payload bytes delivered in order (collected or only counted).
     tcp_bytes,
+    /// TCP payload bytes at or after their sender's FIN, dropped
+    /// ([`Warning::TcpDataAfterFin`], once per segment).
+    tcp_bytes_after_fin,
     /// TCP segments of a known stream dropped by the window check (libnids
     /// drops them silently; most are retransmissions of old data).
     tcp_out_of_window,

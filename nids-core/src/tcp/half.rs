@@ -4,6 +4,7 @@
 //! (server-to-client bytes), `stream.server()` what the server receives.
 
 use super::pool::NONE;
+use super::seq::{after, before};
 
 /// libnids' half-stream states (the values pynids exposes as `HalfStream.state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,6 +171,26 @@ impl Half {
     /// Bytes waiting in the out-of-order queue.
     pub fn queued_bytes(&self) -> usize {
         self.queued_bytes
+    }
+
+    /// Once this endpoint has closed (its FIN processed in order), how many of
+    /// the `len` bytes it sent at `seq` lie at or after its FIN's sequence
+    /// number: they are never stream data. `None` while its FIN is not processed.
+    pub(crate) fn past_fin(&self, seq: u32, len: u32) -> Option<u32> {
+        if !matches!(self.state, State::FinSent | State::FinConfirmed) {
+            return None;
+        }
+        let end = seq.wrapping_add(len);
+        let from = if before(seq, self.fin_seq) {
+            self.fin_seq
+        } else {
+            seq
+        };
+        Some(if after(end, from) {
+            end.wrapping_sub(from)
+        } else {
+            0
+        })
     }
 
     /// The next sequence number expected from the peer (libnids `EXP_SEQ` for

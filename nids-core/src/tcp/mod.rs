@@ -7,9 +7,14 @@
 //! or queueing out of order in [`pool::Pool`] blocks; prune the queue at its limit.
 //!
 //! Differences from libnids, all deliberate:
-//! * a FIN counts as acknowledged only when the ACK covers it;
+//! * a FIN counts as acknowledged only when the ACK covers it; a resent FIN just
+//!   below the receiver's ack is in the window (its ACK counts);
+//! * bytes at or after a FIN's sequence number are never stream data: dropped,
+//!   with [`Warning::TcpDataAfterFin`];
 //! * a stray packet before the 3rd ACK does not destroy the pending stream, and
-//!   server data sent before the 3rd ACK is queued and delivered after it;
+//!   server data sent before the 3rd ACK is queued and delivered after it; but a
+//!   bare ACK of the SYN from the server (a split handshake) ends it, whatever
+//!   the server's ISN, so the server's own SYN starts the stream;
 //! * a stream reused after `flow_timeout`, or evicted, is ended with `TimedOut`
 //!   to the handler (libnids frees reused streams silently);
 //! * a full out-of-order queue is pruned from its far end, not thrown away;
@@ -192,6 +197,15 @@ pub(crate) fn warn<U, H: Handler<U>>(
     h.warning(ts, w, packet);
 }
 
+/// `n` bytes at or after their sender's FIN were dropped: warn (once per
+/// segment) and count them.
+fn drop_after_fin<U, H: Handler<U>>(st: &mut Stats, h: &mut H, ts: Instant, n: u32, pkt: &[u8]) {
+    if n > 0 {
+        stats::add(&mut st.tcp_bytes_after_fin, n as usize);
+        warn(st, h, ts, Warning::TcpDataAfterFin, pkt);
+    }
+}
+
 /// Bytes to deliver: from the frame, or from a queue block.
 #[derive(Clone, Copy)]
 enum Piece<'f> {
@@ -346,14 +360,32 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             }
             return;
         }
+        if !from_client
+            && slot.server.state == State::Closed
+            && seg.has(flags::ACK)
+            && !seg.has(flags::RST)
+            && seg.ack == slot.client.seq
+        {
+            // A split handshake: the server acknowledged the SYN without a SYN of
+            // its own. The SYN it sends next starts the stream, with the server as
+            // the client (libnids does the same when this ACK happens to pass its
+            // window check, which depends on the server's ISN).
+            self.remove(idx);
+            return;
+        }
 
         let (snd, rcv) = slot.halves(from_client);
         let datalen = seg.payload.len() as u32;
         let ack = rcv.ack_seq;
         let win = rcv.window;
+        // A FIN takes a sequence number: a resent FIN whose end reaches the
+        // receiver's ack is not old, and its ACK counts (libnids drops it).
+        let end = seg
+            .seq
+            .wrapping_add(datalen)
+            .wrapping_add(u32::from(seg.has(flags::FIN)));
         if !(datalen == 0 && seg.seq == ack)
-            && (!before(seg.seq, ack.wrapping_add(win))
-                || before(seg.seq.wrapping_add(datalen), ack))
+            && (!before(seg.seq, ack.wrapping_add(win)) || before(end, ack))
         {
             stats::bump(&mut st.tcp_out_of_window);
             return;
@@ -658,6 +690,11 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         } else {
             Side::Client
         };
+        if let Some(n) = snd.past_fin(seg.seq, len) {
+            // The sender has closed: nothing it sends from its FIN on is data,
+            // and a resent FIN changes nothing.
+            return drop_after_fin(st, h, ts, n, pkt);
+        }
         let urg = seg
             .has(flags::URG)
             .then(|| seg.seq.wrapping_add(u32::from(seg.urgent)).wrapping_sub(1));
@@ -1167,6 +1204,10 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             return;
         };
         let (rcv, snd) = slot.receiving_mut(side);
+        if let Some(n) = snd.past_fin(seq, datalen) {
+            // Queued before the FIN ahead of it was known.
+            return drop_after_fin(st, h, ts, n, &[]);
+        }
         let exp = rcv.expected(snd.first_data_seq);
         let lost = exp.wrapping_sub(seq).min(datalen);
         if let Some(up) = urg {

@@ -282,6 +282,71 @@ fn test_fin_needs_covering_ack() {
 }
 
 #[test]
+fn test_resent_fin_confirms_crossing_fin() {
+    // As above, then the server resends its FIN, now acknowledging the client's:
+    // the resent FIN lies just before the client's ack, yet its ACK counts.
+    let k = Conn {
+        cp: 1020,
+        ci: 10,
+        si: 20,
+    };
+    let mut f = k.handshake();
+    f.push(k.c(1, PSH, b"abc"));
+    f.push(k.c(4, FIN, b""));
+    f.push(k.s(1, 4, FIN, b"")); // acks the data, not the FIN
+    f.push(k.c_ack(5, 2, 0, b"")); // client acks the server FIN
+    f.push(k.s(1, 5, FIN, b"")); // the FIN again, acking the client's FIN
+    let r = run(&f);
+    assert_eq!(r.only().events, ["established", "data", "close"]);
+    assert_eq!(r.only().c2s, b"abc");
+}
+
+#[test]
+fn test_split_handshake_starts_from_the_servers_syn() {
+    // SYN, a bare ACK of it from the server, the server's own SYN, the client's
+    // SYN-ACK, the server's ACK: the server's SYN starts the stream. The server
+    // ISN is far above the client's window (libnids would miss the stream).
+    let (cp, ci, si) = (1021u16, 10u32, 0x9000_0000u32);
+    let f = std::vec![
+        tcp4(C, cp, S, 80, ci, 0, SYN, b""),
+        tcp4(S, 80, C, cp, si, ci + 1, ACK, b""),
+        tcp4(S, 80, C, cp, si, 0, SYN, b""),
+        tcp4(C, cp, S, 80, ci, si + 1, SYN | ACK, b""),
+        tcp4(S, 80, C, cp, si + 1, ci + 1, ACK, b""),
+        tcp4(C, cp, S, 80, ci + 1, si + 1, ACK | PSH, b"ping"),
+        tcp4(S, 80, C, cp, si + 1, ci + 5, ACK | PSH, b"pong"),
+    ];
+    let r = run(&f);
+    assert_eq!(r.streams.len(), 1, "{:?}", r.streams);
+    assert_eq!(r.streams[0].0, "10.0.0.2:80 - 10.0.0.1:1021");
+    assert_eq!(r.only().c2s, b"pong");
+    assert_eq!(r.only().s2c, b"ping");
+}
+
+#[test]
+fn test_bytes_after_fin_dropped_and_counted() {
+    let k = Conn {
+        cp: 1022,
+        ci: 10,
+        si: 20,
+    };
+    let mut f = k.handshake();
+    f.push(k.c(8, 0, b"XYZ")); // beyond the FIN to come: queued
+    f.push(k.c(1, FIN, b"abcdefg")); // FIN at 8; "XYZ" drains after it
+    f.push(k.s(1, 9, 0, b""));
+    f.push(k.c(8, FIN, b"Q")); // a byte at the FIN, and a FIN after it
+    f.push(k.c(11, 0, b"more")); // beyond, out of order
+    f.push(k.s(1, 9, FIN, b""));
+    f.push(k.c_ack(9, 2, 0, b""));
+    let mut rec = Recorder::default();
+    let st = run_with(&f, &mut rec, Config::new(), 1 << 16);
+    assert_eq!(rec.only().c2s, b"abcdefg");
+    assert_eq!(rec.only().events, ["established", "data", "close"]);
+    assert_eq!(st.warning(Warning::TcpDataAfterFin), 3);
+    assert_eq!(st.tcp_bytes_after_fin, 3 + 1 + 4);
+}
+
+#[test]
 fn test_server_data_before_third_ack() {
     let k = Conn {
         cp: 1010,
