@@ -62,6 +62,26 @@ const DIFFERENCES: &[(&str, u64, &str, &str, u64, u64)] = &[
         9,
         9,
     ),
+    // H3: libnids follows a split handshake only when the server's bare ACK of
+    // the SYN passes its window check (a server ISN below the client's window);
+    // here its ISN is above, so libnids misses the connection.
+    (
+        "split-handshake",
+        8080,
+        "a split handshake is followed whatever the server's ISN",
+        "close",
+        4,
+        4,
+    ),
+    // F2: libnids delivers "XYZ", queued beyond the FIN, after the FIN.
+    (
+        "data-after-fin",
+        53002,
+        "bytes at or after a FIN's sequence number are never stream data",
+        "close",
+        4,
+        2,
+    ),
 ];
 
 fn key(v: &Value) -> (String, u64, String, u64, String) {
@@ -173,6 +193,33 @@ fn resets() {
 #[test]
 fn close_variants() {
     check("close-variants", "close-variants.pcap.libnids.jsonl");
+}
+
+/// The "5-way" split handshake: the server acknowledges the SYN with a bare ACK
+/// and sends its own SYN; the server's SYN starts the stream (the server is the
+/// client), as in libnids. H4, a simultaneous open without the bare ACK, keeps
+/// the SYN sender as the client.
+#[test]
+fn split_handshake() {
+    check("split-handshake", "split-handshake.pcap.libnids.jsonl");
+}
+
+/// Crossing FINs, the server's FIN resent with the ACK that covers the client's
+/// FIN: `close`, like libnids (one packet later: the resent FIN is the first ACK
+/// that covers the client's FIN).
+#[test]
+fn simultaneous_close() {
+    check(
+        "simultaneous-close",
+        "simultaneous-close.pcap.libnids.jsonl",
+    );
+}
+
+/// A byte sent at the FIN's sequence number (F1) is dropped and the stream
+/// closes, like libnids; F2 is listed in `DIFFERENCES`.
+#[test]
+fn data_after_fin() {
+    check("data-after-fin", "data-after-fin.pcap.libnids.jsonl");
 }
 
 #[test]

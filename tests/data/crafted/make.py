@@ -758,8 +758,128 @@ def overlap(rng):
     return cap
 
 
+def split_handshake(rng):
+    cap = Capture("split-handshake.pcap", 1700010000)
+
+    def server_syn_first(k, stray_ack):
+        # The client's SYN, (a bare ACK of it from the server,) the server's own
+        # SYN, and the client's SYN-ACK answering it.
+        k.syn()
+        if stray_ack:
+            k.raw("s", k.isn["s"], k.isn["c"] + 1, "A")
+        k.raw("s", k.isn["s"], 0, "S", options=[("MSS", 1460)])
+        k.raw("c", k.isn["c"], k.isn["s"] + 1, "SA", options=[("MSS", 1460)])
+
+    def ping_pong(k, first="c"):
+        # A 4-byte request and reply, then an orderly close.
+        k.c(b"ping")
+        k.s(b"pong")
+        k.ack("c")
+        k.close(first)
+        cap.wait(100000)
+
+    # H1: the "5-way handshake" (SYN, ACK, SYN, SYN-ACK, ACK), server ISN below
+    # the client's window: the stray ACK passes libnids' window check and frees
+    # the pending stream, so the server's SYN starts a new one (the server is
+    # libnids' client).
+    k = Conn(cap, "10.0.11.1", 51001, "10.0.11.2", 80, rng.getrandbits(32),
+             0x1000 + rng.getrandbits(12))
+    server_syn_first(k, True)
+    k.ack("s")
+    ping_pong(k)
+
+    # H2: the same, and the server answers the client's SYN-ACK with a SYN-ACK
+    # of its own (SYN-ACKs from both sides), then an ACK from each side.
+    k = Conn(cap, "10.0.11.1", 51002, "10.0.11.2", 80, rng.getrandbits(32),
+             0x2000 + rng.getrandbits(12))
+    server_syn_first(k, True)
+    k.synack()
+    k.ack("c")
+    k.ack("s")
+    ping_pong(k, "s")
+
+    # H3: H1 with a server ISN far above the client's window: the stray ACK
+    # fails libnids' window check, the pending stream stays, libnids ignores
+    # the server's SYN and never reports the connection.  Server port 8080.
+    k = Conn(cap, "10.0.11.3", 51003, "10.0.11.2", 8080, rng.getrandbits(32),
+             0x80000000 | rng.getrandbits(31))
+    server_syn_first(k, True)
+    k.ack("s")
+    ping_pong(k)
+
+    # H4: simultaneous open without a stray packet: SYN, SYN, SYN-ACK from the
+    # client, SYN-ACK from the server, ACK from the client.  The client's
+    # stream completes as usual.
+    k = Conn(cap, "10.0.11.4", 51004, "10.0.11.2", 80, rng.getrandbits(32),
+             rng.getrandbits(32))
+    server_syn_first(k, False)
+    k.synack()
+    k.ack("c")
+    ping_pong(k)
+    return cap
+
+
+def simultaneous_close(rng):
+    cap = Capture("simultaneous-close.pcap", 1700011000)
+    # C1: the FINs cross; the server's FIN acknowledges the client's data but
+    # not its FIN; the client acknowledges the server's FIN; the server resends
+    # its FIN, now acknowledging the client's FIN.
+    k = Conn(cap, "10.0.12.1", 52001, "10.0.12.2", 80, rng.getrandbits(32),
+             rng.getrandbits(32))
+    k.handshake()
+    k.c(b"ping")
+    k.s(b"pong")
+    k.ack("c")
+    k.c(fin=True)
+    k.s(fin=True, ack=k.isn["c"] + 5)
+    k.ack("c")
+    k.s(fin=True, pos=5, mark=False)
+    cap.wait(100000)
+
+    # C2: the same with the resent FIN carrying the reply's last bytes again.
+    k = Conn(cap, "10.0.12.1", 52002, "10.0.12.2", 80, rng.getrandbits(32),
+             rng.getrandbits(32))
+    k.handshake()
+    k.c(b"ping")
+    k.ack("s")
+    k.c(fin=True)
+    k.s(b"pong", fin=True, ack=k.isn["c"] + 5)
+    k.ack("c")
+    k.s(b"ng", pos=3, fin=True, mark=False)
+    return cap
+
+
+def data_after_fin(rng):
+    cap = Capture("data-after-fin.pcap", 1700012000)
+    # F1: the FINs cross (the server's does not acknowledge the client's FIN);
+    # then the client sends a byte at its FIN's sequence number with a FIN
+    # after it; the server acknowledges the first FIN only.
+    k = Conn(cap, "10.0.13.1", 53001, "10.0.13.2", 80, rng.getrandbits(32),
+             rng.getrandbits(32))
+    k.handshake()
+    k.c(b"abc", fin=True)
+    k.s(b"resp", fin=True, ack=k.isn["c"] + 4)
+    k.ack("c")
+    k.c(b"d", pos=4, fin=True, mark=False)
+    k.ack("s")
+    cap.wait(100000)
+
+    # F2: bytes beyond the FIN arrive first (queued out of order), then the
+    # data and FIN before them; then an orderly close.
+    k = Conn(cap, "10.0.13.1", 53002, "10.0.13.2", 80, rng.getrandbits(32),
+             rng.getrandbits(32))
+    k.handshake()
+    k.c(b"XYZ", pos=5, mark=False)
+    k.c(b"data", fin=True)
+    k.ack("s")
+    k.s(b"ok", fin=True)
+    k.ack("c")
+    return cap
+
+
 BUILDERS = [reorder, duplicates, seqwrap, portreuse, many, urgent, early_data,
-            resets, close_variants, overlap]
+            resets, close_variants, overlap, split_handshake,
+            simultaneous_close, data_after_fin]
 
 
 def main():
