@@ -4,7 +4,7 @@
 //! Per segment: find the stream in the [`table::Table`]; create one on a client
 //! SYN; complete the exact 3-way handshake; window check; RST; PAWS; ACK
 //! processing (FIN confirmation); then in-order delivery straight from the frame
-//! or queueing out of order ([`queue`] over [`pool::Pool`] blocks, within the
+//! or queueing out of order (`queue` over [`pool::Pool`] blocks, within the
 //! receiver's window and a fair share of storage: [`waiting`]).
 //!
 //! Differences from libnids, all deliberate:

@@ -1,4 +1,4 @@
-//! Bytes that wait: the engine's side of the out-of-order [`Queue`]. What a
+//! Bytes that wait: the engine's side of the out-of-order `queue::Queue`. What a
 //! half may queue (its receiver's advertised window, `Config::tcp.max_queue`),
 //! who gives storage up when it runs out, and delivery of what became in order.
 //!
