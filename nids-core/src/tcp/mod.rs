@@ -31,6 +31,9 @@ pub mod stream;
 pub mod table;
 pub mod waiting;
 
+#[cfg(test)]
+mod idle_tests;
+
 use half::{Half, Kept, State};
 use pool::{Pool, NONE};
 use segment::{flags, Segment};
@@ -298,6 +301,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             }
             None => return stats::bump(&mut st.tcp_no_stream),
         };
+        self.table.touch(idx);
         let Some(slot) = self.table.get_mut(idx) else {
             return;
         };
@@ -1076,37 +1080,57 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
     }
 
     /// An ICMP destination unreachable quoted a TCP segment `quoted` (as sent,
-    /// sender to receiver). libnids meant to end a connection attempt that was
-    /// refused this way, but compares a port with an address and so ends the
-    /// stream whichever side was unreachable. Here: a stream still in its
-    /// handshake ends (silently: no handler saw it yet, counted in
-    /// `Stats::tcp_icmp_refused`); an established one is left alone (ICMP errors
-    /// are soft errors for established connections, RFC 1122 §4.2.3.9).
-    pub(crate) fn icmp_unreachable(&mut self, quoted: &Tuple, st: &mut Stats) {
-        if let Some((idx, _)) = self.table.find(quoted) {
-            if self.table.get(idx).is_some_and(|s| !s.established) {
-                self.remove(idx);
-                stats::bump(&mut st.tcp_icmp_refused);
-            }
+    /// sender to receiver) with sequence number `seq`. libnids meant to end a
+    /// connection attempt that was refused this way, but compares a port with an
+    /// address and so ends the stream whichever side was unreachable. Here: a
+    /// stream still in its handshake ends (silently: no handler saw it yet,
+    /// counted in `Stats::tcp_icmp_refused`) if `seq` lies in the sender's
+    /// window, as RFC 5927 asks (its SYN, or what its peer's window allows), so
+    /// a forged message must guess the sequence number; an established one is
+    /// left alone (ICMP errors are soft errors for established connections,
+    /// RFC 1122 §4.2.3.9).
+    pub(crate) fn icmp_unreachable(&mut self, quoted: &Tuple, seq: u32, st: &mut Stats) {
+        let Some((idx, from_client)) = self.table.find(quoted) else {
+            return;
+        };
+        let Some(slot) = self.table.get_mut(idx) else {
+            return;
+        };
+        if slot.established {
+            return;
+        }
+        let (snd, rcv) = slot.halves(from_client);
+        let isn = snd.first_data_seq.wrapping_sub(1);
+        let off = seq.wrapping_sub(snd.first_data_seq);
+        let in_window = snd.state != State::Closed && (seq == isn || off < rcv.window.max(1));
+        if in_window {
+            self.remove(idx);
+            stats::bump(&mut st.tcp_icmp_refused);
         }
     }
 
-    /// End streams idle for longer than `idle_timeout`.
+    /// End streams idle for longer than `idle_timeout`. Streams are kept in
+    /// order of last use, so this looks only at the streams it ends and at one
+    /// more: O(1) amortized per packet. A stream last seen "in the future" (a
+    /// frame stamped ahead of the clock) counts as seen now.
     pub(crate) fn expire<H: Handler<U>>(&mut self, now: Instant, h: &mut H, st: &mut Stats) {
         let idle = self.config.idle_timeout;
         if idle == Duration::ZERO {
             return;
         }
-        let mut i = self.table.oldest();
-        while let Some(idx) = i {
-            i = self.table.newer(idx);
-            if self
-                .table
-                .get(idx)
-                .is_some_and(|s| now.saturating_since(s.last) > idle)
-            {
-                self.end(idx, Event::TimedOut, now, h, st);
+        while let Some(idx) = self.table.least_recent() {
+            let Some(slot) = self.table.get_mut(idx) else {
+                return;
+            };
+            if slot.last > now {
+                slot.last = now;
+                self.table.touch(idx);
+                continue;
             }
+            if now.saturating_since(slot.last) <= idle {
+                return;
+            }
+            self.end(idx, Event::TimedOut, now, h, st);
         }
     }
 
