@@ -18,7 +18,9 @@ pub struct Config<'a> {
     /// the table size is the engine's `SCAN_HOSTS` (0 turns detection off).
     pub scan: crate::scan::Config,
     /// Key of the flow hash (SipHash-1-3). Give each engine a random key where
-    /// an attacker could choose flow tuples; the default fixed key keeps runs
+    /// an attacker could choose flow tuples (`nids`, nids-py and
+    /// `nids_host::keys::random_hash_key` do; a firmware seeds it from what its
+    /// chip has); the default key is fixed and public, and keeps tests
     /// reproducible.
     pub hash_key: (u64, u64),
 }

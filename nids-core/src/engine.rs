@@ -58,6 +58,8 @@ struct Upper<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> {
     tcp: Tcp<'a, U, STREAMS>,
     /// Latest packet time seen.
     now: Instant,
+    /// Time of the previous packet (or `advance`).
+    prev: Instant,
     /// When idle streams are next looked for.
     next_expiry: Instant,
 }
@@ -88,6 +90,11 @@ fn scanned<U, H: Handler<U>>(
 
 /// How often (in packet time) idle streams are looked for.
 const EXPIRY_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A packet this far ahead of the one before it does not run timeouts by
+/// itself (a frame stamped in the future would end every stream); the next
+/// packet does, whichever way the clock went.
+const MAX_JUMP: Duration = Duration::from_secs(3600);
 
 use crate::tcp::warn;
 
@@ -120,6 +127,7 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
                 stats: Stats::new(),
                 tcp: Tcp::new(storage.tcp, config.tcp, config.hash_key, link),
                 now: Instant::ZERO,
+                prev: Instant::ZERO,
                 next_expiry: Instant::ZERO,
             },
         })
@@ -162,6 +170,7 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
             addr_of_mut!((*up).offload).write(Offload::new());
             addr_of_mut!((*up).stats).write(Stats::new());
             addr_of_mut!((*up).now).write(Instant::ZERO);
+            addr_of_mut!((*up).prev).write(Instant::ZERO);
             addr_of_mut!((*up).next_expiry).write(Instant::ZERO);
             Tcp::init_at(
                 addr_of_mut!((*up).tcp),
@@ -175,6 +184,21 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
     }
 
     /// [`Nids::new_in`] on the heap (with the `alloc` feature).
+    ///
+    /// On a host, give each engine a random flow-hash key, so that nobody who
+    /// knows the program can aim flows at one hash bucket (the default key is
+    /// fixed and public):
+    ///
+    /// ```ignore
+    /// let mut config = nids_core::Config::new();
+    /// let mut key = [0u8; 16];
+    /// getrandom::fill(&mut key)?; // or nids_host::keys::random_hash_key()
+    /// config.hash_key = (
+    ///     u64::from_le_bytes(key[..8].try_into()?),
+    ///     u64::from_le_bytes(key[8..].try_into()?),
+    /// );
+    /// let nids = Nids::<(), 1040, 256>::boxed(LinkType::ETHERNET, config, &mut storage[..])?;
+    /// ```
     #[cfg(feature = "alloc")]
     pub fn boxed(
         link: LinkType,
@@ -314,7 +338,14 @@ impl<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> Upper<'a, U, STREAMS,
         if ts > self.now {
             self.now = ts;
         }
-        if ts >= self.next_expiry {
+        let jump = self.prev != Instant::ZERO && ts.saturating_since(self.prev) > MAX_JUMP;
+        self.prev = ts;
+        if jump {
+            return;
+        }
+        // Due, or the clock went back (after a frame stamped in the future):
+        // either way expiry runs now, so one bad timestamp cannot stop it.
+        if ts >= self.next_expiry || ts + EXPIRY_INTERVAL < self.next_expiry {
             self.next_expiry = ts + EXPIRY_INTERVAL;
             self.tcp.expire(ts, h, &mut self.stats);
         }
@@ -330,8 +361,8 @@ impl<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> Upper<'a, U, STREAMS,
             protocol::ICMP | protocol::ICMPV6 => {
                 stats::bump(&mut self.stats.icmp);
                 match icmp::check(p) {
-                    Ok(icmp::Meaning::TcpUnreachable(t)) => {
-                        self.tcp.icmp_unreachable(&t, &mut self.stats)
+                    Ok(icmp::Meaning::TcpUnreachable(t, seq)) => {
+                        self.tcp.icmp_unreachable(&t, seq, &mut self.stats)
                     }
                     Ok(icmp::Meaning::UdpPortUnreachable(t)) => {
                         self.scan.icmp_port_unreachable(ts, t.src, t.dst, t.dport)

@@ -125,8 +125,9 @@ warnings! {
     TcpBadChecksum = "tcp.bad_checksum", Some(7), "TCP checksum wrong";
     /// The stream table was full: the oldest stream was ended with `TimedOut`.
     TcpTooManyStreams = "tcp.too_many_streams", Some(6), "stream table full: oldest stream evicted";
-    /// The out-of-order queue of a half stream hit its limit: queued segments
-    /// farthest from the next expected byte were pruned.
+    /// The out-of-order queue of a half stream hit its limit
+    /// (`Config::tcp.max_queue`): queued segments farthest from the next
+    /// expected byte were pruned.
     TcpQueueFull = "tcp.queue_full", Some(8), "out-of-order queue full: segments pruned";
     /// Invalid TCP flag combinations (SYN+FIN, SYN+RST, none on a stream). Dropped.
     TcpBadFlags = "tcp.bad_flags", Some(9), "invalid TCP flags";
@@ -143,6 +144,14 @@ warnings! {
     /// processed in order): they are never stream data and are dropped (counted
     /// in [`crate::Stats::tcp_bytes_after_fin`]); a FIN resent with them is ignored.
     TcpDataAfterFin = "tcp.data_after_fin", None, "bytes at or after the sender's FIN";
+    /// Out-of-order data reached past the receive window its receiver last
+    /// advertised: the bytes beyond it were not queued (a real receiver drops
+    /// them too).
+    TcpBeyondWindow = "tcp.beyond_window", None, "out-of-order data beyond the receive window";
+    /// TCP storage was full and another half held more of it: that half's
+    /// queued segments farthest from its next expected byte were dropped to make
+    /// room (see the README's memory model).
+    TcpQueueReclaimed = "tcp.queue_reclaimed", None, "storage full: the largest queue gave up its far end";
 
     /// The automatic checksum policy's table of offloading senders was full: the
     /// least recently seen sender was forgotten (its packets are judged afresh).

@@ -12,8 +12,9 @@ use crate::ip::{checksum, protocol, Packet, Version};
 pub(crate) enum Meaning {
     /// Nothing the engine acts on.
     Other,
-    /// Destination unreachable for the TCP segment with this tuple (as sent).
-    TcpUnreachable(Tuple),
+    /// Destination unreachable for the TCP segment with this tuple (as sent)
+    /// and this sequence number.
+    TcpUnreachable(Tuple, u32),
     /// Port unreachable for the UDP datagram with this tuple (as sent).
     UdpPortUnreachable(Tuple),
 }
@@ -56,7 +57,13 @@ pub(crate) fn check(p: &Packet<'_>) -> Result<Meaning, Warning> {
                 ))
             };
             let t = tuple_at(a(12), a(16), &quoted[ihl..]);
-            (quoted[9], t, code == 2 || code == 3, code == 3)
+            (
+                quoted[9],
+                t,
+                seq_at(&quoted[ihl..]),
+                code == 2 || code == 3,
+                code == 3,
+            )
         }
         Version::V6 if ty == 1 => {
             if quoted.len() < 48 || quoted[0] >> 4 != 6 {
@@ -70,21 +77,27 @@ pub(crate) fn check(p: &Packet<'_>) -> Result<Meaning, Warning> {
             (
                 quoted[6],
                 tuple_at(a(8), a(24), &quoted[40..]),
+                seq_at(&quoted[40..]),
                 code == 4,
                 code == 4,
             )
         }
         _ => return Ok(Meaning::Other),
     };
-    let (proto, tuple, from_target_only, port_unreachable) = quoted_info;
+    let (proto, tuple, seq, from_target_only, port_unreachable) = quoted_info;
     if from_target_only && p.src != tuple.dst {
         return Ok(Meaning::Other);
     }
     Ok(match proto {
-        protocol::TCP => Meaning::TcpUnreachable(tuple),
+        protocol::TCP => Meaning::TcpUnreachable(tuple, seq),
         protocol::UDP if port_unreachable => Meaning::UdpPortUnreachable(tuple),
         _ => Meaning::Other,
     })
+}
+
+/// The sequence number of a quoted TCP header (the first 8 bytes are quoted).
+fn seq_at(tcp: &[u8]) -> u32 {
+    u32::from_be_bytes([tcp[4], tcp[5], tcp[6], tcp[7]])
 }
 
 /// The tuple of a quoted TCP or UDP header (ports at the same place).

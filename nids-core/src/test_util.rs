@@ -37,6 +37,26 @@ pub fn tcp4_opts(
     opts: &[u8],
     payload: &[u8],
 ) -> Vec<u8> {
+    tcp4_window(
+        src, sport, dst, dport, seq, ack, flags, 65535, urp, opts, payload,
+    )
+}
+
+/// As [`tcp4_opts`] with a window field other than 65,535.
+#[allow(clippy::too_many_arguments)]
+pub fn tcp4_window(
+    src: [u8; 4],
+    sport: u16,
+    dst: [u8; 4],
+    dport: u16,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    window: u16,
+    urp: u16,
+    opts: &[u8],
+    payload: &[u8],
+) -> Vec<u8> {
     let thl = 20 + opts.len();
     let mut t = Vec::new();
     t.extend_from_slice(&sport.to_be_bytes());
@@ -45,7 +65,7 @@ pub fn tcp4_opts(
     t.extend_from_slice(&ack.to_be_bytes());
     t.push(((thl / 4) as u8) << 4);
     t.push(flags);
-    t.extend_from_slice(&65535u16.to_be_bytes());
+    t.extend_from_slice(&window.to_be_bytes());
     t.extend_from_slice(&[0, 0]);
     t.extend_from_slice(&urp.to_be_bytes());
     t.extend_from_slice(opts);

@@ -25,6 +25,7 @@ pub struct Settings {
 /// The settings `common` asks for.
 pub fn settings(common: &Common) -> Settings {
     let mut c = Config::new();
+    c.hash_key = nids_host::keys::random_hash_key();
     c.checksums = match common.checksum {
         Checksum::Verify => Policy::Verify,
         Checksum::Off => Policy::Off,
@@ -68,5 +69,26 @@ pub fn settings(common: &Common) -> Settings {
         engine: c,
         slots,
         tcp_storage: usize::try_from(common.tcp_storage << 20).unwrap_or(usize::MAX),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Command, Opts};
+    use clap::Parser;
+
+    fn common() -> Common {
+        match Opts::parse_from(["nids", "streams", "x.pcap"]).command {
+            Command::Streams { input, .. } => input.common,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn test_each_engine_gets_a_random_hash_key() {
+        let (a, b) = (settings(&common()), settings(&common()));
+        assert_ne!(a.engine.hash_key, b.engine.hash_key);
+        assert_ne!(a.engine.hash_key, Config::new().hash_key);
     }
 }

@@ -18,6 +18,7 @@
 pub mod capture;
 pub mod dump;
 pub mod grep;
+pub mod keys;
 #[cfg(feature = "libpcap")]
 pub mod live;
 pub mod output;

@@ -332,6 +332,7 @@ impl Driver {
 fn config(owner: &Owner) -> Config<'_> {
     let s = &owner.settings;
     let mut c = Config::new();
+    c.hash_key = nids_host::keys::random_hash_key();
     c.checksums = match s.checksums {
         Checksums::Off => Policy::Off,
         Checksums::List(_) if owner.rules.is_empty() => Policy::Verify,

@@ -5,6 +5,7 @@
 
 use super::pool::NONE;
 use super::seq::{after, before};
+use super::queue::Queue;
 
 /// libnids' half-stream states (the values pynids exposes as `HalfStream.state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,9 +92,8 @@ pub struct Half {
     pub(crate) wscale_on: bool,
     pub(crate) ts_on: bool,
     pub(crate) curr_ts: u32,
-    /// Head block of the out-of-order queue of bytes this half receives.
-    pub(crate) queue: u32,
-    pub(crate) queued_bytes: usize,
+    /// The out-of-order queue of bytes this half receives.
+    pub(crate) queue: Queue,
     pub(crate) kept: Kept,
     /// Bytes skipped over holes the receiver acknowledged (`skip_gaps`).
     pub(crate) missing: u64,
@@ -124,8 +124,7 @@ impl Half {
         wscale_on: false,
         ts_on: false,
         curr_ts: 0,
-        queue: NONE,
-        queued_bytes: 0,
+        queue: Queue::EMPTY,
         kept: Kept::EMPTY,
         missing: 0,
         gap_warned: None,
@@ -170,7 +169,12 @@ impl Half {
 
     /// Bytes waiting in the out-of-order queue.
     pub fn queued_bytes(&self) -> usize {
-        self.queued_bytes
+        self.queue.bytes()
+    }
+
+    /// Storage the out-of-order queue holds: every block it occupies, whole.
+    pub fn queued_storage(&self) -> usize {
+        self.queue.charged()
     }
 
     /// Once this endpoint has closed (its FIN processed in order), how many of

@@ -4,7 +4,8 @@
 //! Per segment: find the stream in the [`table::Table`]; create one on a client
 //! SYN; complete the exact 3-way handshake; window check; RST; PAWS; ACK
 //! processing (FIN confirmation); then in-order delivery straight from the frame
-//! or queueing out of order in [`pool::Pool`] blocks; prune the queue at its limit.
+//! or queueing out of order (`queue` over [`pool::Pool`] blocks, within the
+//! receiver's window and a fair share of storage: [`waiting`]).
 //!
 //! Differences from libnids, all deliberate:
 //! * a FIN counts as acknowledged only when the ACK covers it; a resent FIN just
@@ -17,7 +18,9 @@
 //!   the server's ISN, so the server's own SYN starts the stream;
 //! * a stream reused after `flow_timeout`, or evicted, is ended with `TimedOut`
 //!   to the handler (libnids frees reused streams silently);
-//! * a full out-of-order queue is pruned from its far end, not thrown away;
+//! * out-of-order data is queued as far as the receiver's advertised window
+//!   allows (libnids purges its queue at about 64 KiB), and a full queue is
+//!   pruned from its far end, not thrown away;
 //! * a data offset below 5 words is refused;
 //! * memory is bounded: streams by the table, bytes by the pool and the
 //!   per-half limits, each with a warning and a counter.
@@ -26,10 +29,15 @@ pub mod half;
 pub mod kill;
 pub mod policy;
 pub mod pool;
+pub(crate) mod queue;
 pub mod segment;
 pub mod seq;
 pub mod stream;
 pub mod table;
+pub mod waiting;
+
+#[cfg(test)]
+mod idle_tests;
 
 use half::{Half, Kept, State};
 use pool::{Pool, NONE};
@@ -58,12 +66,20 @@ pub struct Config {
     /// End streams idle (no packet) for this long with `TimedOut`. Zero: never
     /// (libnids has no idle timeout).
     pub idle_timeout: Duration,
-    /// Size of each storage block, in bytes (an out-of-order segment takes one
-    /// block per `block_size - 16` payload bytes).
+    /// Size of each large storage block, in bytes. An out-of-order segment
+    /// takes one block per `block_size - 32` payload bytes; one of up to
+    /// `small_size(block_size) - 32` bytes (224 with 2 KiB blocks) takes a small
+    /// block ([`pool::small_size`]; a quarter of the storage is small blocks).
+    /// Each block is charged whole.
     pub block_size: usize,
-    /// Most payload bytes queued out of order per half; beyond, segments farthest
-    /// from the next expected byte are pruned ([`Warning::TcpQueueFull`]).
-    /// libnids purges the whole queue at about 64 KiB of accounted memory.
+    /// Most storage (whole blocks, in bytes) the out-of-order queue of one half
+    /// may hold; beyond, the segments farthest from the next expected byte are
+    /// pruned ([`Warning::TcpQueueFull`]). The default, 32 MiB, holds a 16 MiB
+    /// window of full-size segments: more than the receive windows Linux
+    /// (6 MiB), macOS (8 MiB) and Windows (16 MiB) advertise by default, so a half
+    /// is limited by its receiver's window ([`Warning::TcpBeyondWindow`]) and by
+    /// the storage, shared as `tcp::waiting` says ([`Warning::TcpQueueReclaimed`]).
+    /// (libnids purged the whole queue at about 64 KiB.)
     pub max_queue: usize,
     /// Most bytes a handler may keep with `discard` per half; beyond, the oldest
     /// kept bytes are released ([`Warning::TcpBufferFull`]).
@@ -80,14 +96,14 @@ pub struct Config {
 }
 
 impl Config {
-    /// libnids' defaults, with 2 KiB blocks, 64 KiB queues and 1 MiB kept per half.
+    /// libnids' defaults, with 2 KiB blocks, 32 MiB queues and 1 MiB kept per half.
     pub const fn new() -> Config {
         Config {
             max_streams: None,
             flow_timeout: Duration::from_secs(3600),
             idle_timeout: Duration::ZERO,
             block_size: 2048,
-            max_queue: 65536,
+            max_queue: 32 << 20,
             max_kept: 1 << 20,
             policy: policy::Policy::Libnids,
             midstream: false,
@@ -167,12 +183,6 @@ impl<U> Slot<U> {
     }
 }
 
-/// Queue entry header inside a block: seq (4), len (2), flags (1), pad (1),
-/// urgent sequence (4), then the bytes.
-const QHDR: usize = 12;
-const Q_FIN: u8 = 1;
-const Q_URG: u8 = 2;
-
 /// The TCP part of the engine: stream table and byte pool.
 pub(crate) struct Tcp<'a, U, const N: usize> {
     table: Table<Slot<U>, N>,
@@ -184,6 +194,9 @@ pub(crate) struct Tcp<'a, U, const N: usize> {
     link: crate::link::LinkType,
     /// MAC addresses (destination, source) of the frame being processed.
     frame_l2: [u8; 12],
+    /// The half that held the most queue storage when it last grew: the first
+    /// to give storage up when it runs out (`waiting`).
+    hog: Option<(table::Handle, Side)>,
 }
 
 pub(crate) fn warn<U, H: Handler<U>>(
@@ -223,11 +236,12 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         let limit = config.max_streams.unwrap_or(3 * N / 4 + 1).min(N);
         Tcp {
             table: Table::new_with(|| Slot::new(Instant::ZERO), key),
-            pool: Pool::new(storage, config.block_size.max(QHDR + pool::LINK + 16)),
+            pool: Pool::new(storage, config.block_size.max(queue::HDR + pool::LINK + 16)),
             config,
             limit,
             link,
             frame_l2: [0; 12],
+            hog: None,
         }
     }
 
@@ -255,12 +269,13 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             Table::init_at(addr_of_mut!((*p).table), || Slot::new(Instant::ZERO), key);
             addr_of_mut!((*p).pool).write(Pool::new(
                 storage,
-                config.block_size.max(QHDR + pool::LINK + 16),
+                config.block_size.max(queue::HDR + pool::LINK + 16),
             ));
             addr_of_mut!((*p).config).write(config);
             addr_of_mut!((*p).limit).write(limit);
             addr_of_mut!((*p).link).write(link);
             addr_of_mut!((*p).frame_l2).write([0; 12]);
+            addr_of_mut!((*p).hog).write(None);
         }
     }
 
@@ -300,6 +315,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             }
             None => return stats::bump(&mut st.tcp_no_stream),
         };
+        self.table.touch(idx);
         let Some(slot) = self.table.get_mut(idx) else {
             return;
         };
@@ -424,7 +440,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             if after(seg.ack, snd.ack_seq) {
                 snd.ack_seq = seg.ack;
             }
-            if snd.queue != NONE {
+            if !snd.queue.is_empty() {
                 self.check_gap(idx, from_client, seg.ack, ts, pkt, h, st);
             }
             let Some(slot) = self.table.get_mut(idx) else {
@@ -445,14 +461,9 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         let Some(slot) = self.table.get_mut(idx) else {
             return;
         };
-        let (snd, rcv) = slot.halves(from_client);
+        let (snd, _) = slot.halves(from_client);
         snd.window = u32::from(seg.window) << snd.wscale;
         snd.raw_window = seg.window;
-        if rcv.queued_bytes > self.config.max_queue {
-            let max = self.config.max_queue;
-            self.prune(idx, !from_client, max);
-            warn(st, h, ts, Warning::TcpQueueFull, pkt);
-        }
         if let Some(slot) = self.table.get(idx) {
             if slot.established && !slot.interested() {
                 self.remove(idx);
@@ -589,14 +600,21 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         }
         let (half, peer) = slot.receiving(side);
         let exp = half.expected(peer.first_data_seq);
-        if half.queue == NONE || !after(ack, exp) {
+        if half.queue.is_empty() || !after(ack, exp) {
             return;
         }
-        let (first, ..) = self.entry(half.queue);
+        let Some(slot) = self.table.get_mut(idx) else {
+            return;
+        };
+        let half = slot.receiving_mut(side).0;
+        let gap_warned = half.gap_warned;
+        let Some(first) = half.queue.first_seq(&mut self.pool, exp) else {
+            return;
+        };
         if !after(first, exp) {
             return;
         }
-        if half.gap_warned != Some(exp) {
+        if gap_warned != Some(exp) {
             if let Some(hf) = self.half_mut(idx, side) {
                 hf.gap_warned = Some(exp);
             }
@@ -699,7 +717,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             .has(flags::URG)
             .then(|| seg.seq.wrapping_add(u32::from(seg.urgent)).wrapping_sub(1));
         let resolve = self.config.policy != policy::Policy::Libnids;
-        if established && resolve && rcv.queue != NONE && !after(seg.seq, exp) {
+        if established && resolve && rcv.queue.has_data() && !after(seg.seq, exp) {
             // In order, but queued data lies ahead: the policy decides overlaps
             // with it, so the segment joins the queue (a copy) and drains from there.
             if after(seg.seq.wrapping_add(len).wrapping_add(fin), exp) {
@@ -764,421 +782,8 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             st,
         );
     }
-    /// Queue a segment under the configured policy; warn on storage exhaustion
-    /// and on overlaps whose bytes differ.
-    #[allow(clippy::too_many_arguments)]
-    fn enqueue_checked<H: Handler<U>>(
-        &mut self,
-        idx: u32,
-        side: Side,
-        seq: u32,
-        data: &[u8],
-        fin: bool,
-        urg: Option<u32>,
-        exp: u32,
-        ts: Instant,
-        pkt: &[u8],
-        h: &mut H,
-        st: &mut Stats,
-    ) {
-        // Checked against the queue as it is, before any policy trims it.
-        if self.differs_from_queue(idx, side, seq, data, exp) {
-            warn(st, h, ts, Warning::TcpInconsistentRetransmission, pkt);
-        }
-        let stored = if self.config.policy == policy::Policy::Libnids {
-            self.enqueue(idx, side, seq, data, fin, urg)
-        } else {
-            self.enqueue_resolved(idx, side, seq, data, fin, urg, exp)
-        };
-        if !stored {
-            warn(st, h, ts, Warning::TcpStorageFull, pkt);
-        }
-    }
-
-    /// Queue `data` at `seq` keeping the queue free of overlaps: for each queued
-    /// entry it overlaps, the policy decides who keeps the overlapping bytes;
-    /// then the new bytes fill what is left uncovered. Returns whether all was
-    /// stored. Offsets are taken relative to `exp`, which every queued byte lies
-    /// at or after.
-    #[allow(clippy::too_many_arguments)]
-    fn enqueue_resolved(
-        &mut self,
-        idx: u32,
-        side: Side,
-        seq: u32,
-        data: &[u8],
-        fin: bool,
-        urg: Option<u32>,
-        exp: u32,
-    ) -> bool {
-        let rel = |x: u32| x.wrapping_sub(exp);
-        let n0 = rel(seq);
-        let n1 = n0.wrapping_add(data.len() as u32);
-        let policy = self.config.policy;
-        let mut ok = true;
-        // A FIN of an entry that loses its end is queued again on its own, after
-        // the walk (inserting during it would break the walk's `prev` link).
-        let mut fin_at = None;
-        // Phase 1: give the new segment the overlaps it wins.
-        let Some(head) = self.half_mut(idx, side).map(|h| h.queue) else {
-            return false;
-        };
-        let mut prev = NONE;
-        let mut cur = head;
-        while cur != NONE {
-            let (os, olen, ofl, ourg) = self.entry(cur);
-            let (o0, o1) = (rel(os), rel(os).wrapping_add(olen as u32));
-            let next = self.pool.next(cur);
-            if o0 >= n1 {
-                break;
-            }
-            if o1 <= n0 || olen == 0 {
-                prev = cur;
-                cur = next;
-                continue;
-            }
-            let (a, b) = (n0.max(o0), n1.min(o1));
-            if !policy.new_wins(policy::Case::of(n0, n1, o0, o1)) {
-                prev = cur;
-                cur = next;
-                continue;
-            }
-            let o_fin = ofl & Q_FIN != 0;
-            if let Some(hf) = self.half_mut(idx, side) {
-                hf.queued_bytes = hf.queued_bytes.saturating_sub((b - a) as usize);
-            }
-            match (a == o0, b == o1) {
-                (true, true) => {
-                    // wholly replaced: unlink and free
-                    if prev == NONE {
-                        if let Some(hf) = self.half_mut(idx, side) {
-                            hf.queue = next;
-                        }
-                    } else {
-                        self.pool.set_next(prev, next);
-                    }
-                    self.pool.release(cur);
-                    if o_fin {
-                        fin_at = Some(os.wrapping_add(olen as u32));
-                    }
-                    cur = next;
-                    continue;
-                }
-                (true, false) => {
-                    // front taken: shift the rest down
-                    let cut = (b - a) as usize;
-                    self.pool
-                        .data_mut(cur)
-                        .copy_within(QHDR + cut..QHDR + olen, QHDR);
-                    self.set_entry(cur, os.wrapping_add(cut as u32), olen - cut);
-                }
-                (false, true) => {
-                    // back taken
-                    self.set_entry(cur, os, (a - o0) as usize);
-                    if o_fin {
-                        self.set_flags(cur, ofl & !Q_FIN);
-                        fin_at = Some(os.wrapping_add(olen as u32));
-                    }
-                }
-                (false, false) => {
-                    // middle taken: the tail moves to a block of its own
-                    let tail_at = (b - o0) as usize;
-                    let tail_len = olen - tail_at;
-                    match self.pool.alloc() {
-                        Some(nb) => {
-                            let mut buf = [0u8; 64];
-                            let mut c = 0;
-                            while c < tail_len {
-                                let m = (tail_len - c).min(buf.len());
-                                let from = QHDR + tail_at + c;
-                                buf[..m].copy_from_slice(&self.pool.data(cur)[from..from + m]);
-                                self.pool.data_mut(nb)[QHDR + c..QHDR + c + m]
-                                    .copy_from_slice(&buf[..m]);
-                                c += m;
-                            }
-                            self.write_header(
-                                nb,
-                                os.wrapping_add(tail_at as u32),
-                                tail_len,
-                                ofl,
-                                ourg,
-                            );
-                            self.pool.set_next(nb, next);
-                            self.pool.set_next(cur, nb);
-                        }
-                        None => {
-                            ok = false;
-                            if let Some(hf) = self.half_mut(idx, side) {
-                                hf.queued_bytes = hf.queued_bytes.saturating_sub(tail_len);
-                            }
-                        }
-                    }
-                    self.set_entry(cur, os, (a - o0) as usize);
-                    self.set_flags(cur, ofl & !Q_FIN);
-                }
-            }
-            prev = cur;
-            cur = self.pool.next(cur);
-        }
-        if let Some(at) = fin_at {
-            ok &= self.enqueue(idx, side, at, &[], true, None);
-        }
-        // Phase 2: the new bytes fill what no queued entry covers. Gaps are found
-        // a few at a time (the queue changes as pieces are inserted).
-        let mut cursor = n0;
-        loop {
-            let mut pieces: [(u32, u32); 8] = [(0, 0); 8];
-            let mut count = 0;
-            let mut b = self.half_mut(idx, side).map_or(NONE, |h| h.queue);
-            let mut c = cursor;
-            while b != NONE && count < pieces.len() {
-                let (os, olen, ..) = self.entry(b);
-                let (o0, o1) = (rel(os), rel(os).wrapping_add(olen as u32));
-                if o0 >= n1 {
-                    break;
-                }
-                if o1 > c && olen > 0 {
-                    if o0 > c {
-                        pieces[count] = (c, o0);
-                        count += 1;
-                    }
-                    c = c.max(o1);
-                }
-                b = self.pool.next(b);
-            }
-            let done = count < pieces.len();
-            if done && c < n1 {
-                pieces[count] = (c, n1);
-                count += 1;
-            }
-            let mut fin_placed = false;
-            for &(p0, p1) in &pieces[..count] {
-                let last = p1 == n1;
-                fin_placed |= fin && last;
-                let bytes = &data[(p0 - n0) as usize..(p1 - n0) as usize];
-                ok &= self.enqueue(idx, side, exp.wrapping_add(p0), bytes, fin && last, urg);
-            }
-            if done {
-                if fin && !fin_placed {
-                    // the end is covered by queued data: keep the FIN as its own entry
-                    ok &= self.enqueue(idx, side, exp.wrapping_add(n1), &[], true, None);
-                }
-                break;
-            }
-            cursor = pieces[count - 1].1;
-        }
-        ok
-    }
-
-    /// Whether `data` at `seq` disagrees with queued bytes it overlaps. (Under
-    /// a policy the queue has no overlaps, under Libnids it may: every queued
-    /// copy is compared.)
-    fn differs_from_queue(&self, idx: u32, side: Side, seq: u32, data: &[u8], exp: u32) -> bool {
-        let Some(slot) = self.table.get(idx) else {
-            return false;
-        };
-        let mut b = slot.receiving(side).0.queue;
-        let rel = |x: u32| x.wrapping_sub(exp);
-        let (n0, n1) = (rel(seq), rel(seq).wrapping_add(data.len() as u32));
-        while b != NONE {
-            let (os, olen, ..) = self.entry(b);
-            let (o0, o1) = (rel(os), rel(os).wrapping_add(olen as u32));
-            if o0 >= n1 {
-                break;
-            }
-            let (a, e) = (n0.max(o0), n1.min(o1));
-            if a < e {
-                let old = &self.pool.data(b)[QHDR + (a - o0) as usize..QHDR + (e - o0) as usize];
-                if old != &data[(a - n0) as usize..(e - n0) as usize] {
-                    return true;
-                }
-            }
-            b = self.pool.next(b);
-        }
-        false
-    }
-
-    fn write_header(&mut self, b: u32, seq: u32, len: usize, fl: u8, urg: u32) {
-        let d = self.pool.data_mut(b);
-        d[0..4].copy_from_slice(&seq.to_le_bytes());
-        d[4..6].copy_from_slice(&(len as u16).to_le_bytes());
-        d[6] = fl;
-        d[7] = 0;
-        d[8..12].copy_from_slice(&urg.to_le_bytes());
-    }
-
-    fn set_entry(&mut self, b: u32, seq: u32, len: usize) {
-        let d = self.pool.data_mut(b);
-        d[0..4].copy_from_slice(&seq.to_le_bytes());
-        d[4..6].copy_from_slice(&(len as u16).to_le_bytes());
-    }
-
-    fn set_flags(&mut self, b: u32, fl: u8) {
-        self.pool.data_mut(b)[6] = fl;
-    }
-
-    /// Copy a segment into queue blocks (split at the block capacity), sorted by
-    /// sequence after equal ones. Returns false if storage ran out (what fit is kept).
-    fn enqueue(
-        &mut self,
-        idx: u32,
-        side: Side,
-        seq: u32,
-        data: &[u8],
-        fin: bool,
-        urg: Option<u32>,
-    ) -> bool {
-        let cap = self.pool.capacity() - QHDR;
-        let mut off = 0usize;
-        loop {
-            let n = (data.len() - off).min(cap);
-            let last = off + n == data.len();
-            let Some(b) = self.pool.alloc() else {
-                return false;
-            };
-            let s = seq.wrapping_add(off as u32);
-            let fl = if last && fin { Q_FIN } else { 0 } | if urg.is_some() { Q_URG } else { 0 };
-            self.write_header(b, s, n, fl, urg.unwrap_or(0));
-            self.pool.data_mut(b)[QHDR..QHDR + n].copy_from_slice(&data[off..off + n]);
-            self.insert_sorted(idx, side, b, s, n);
-            off += n;
-            if last {
-                return true;
-            }
-        }
-    }
-
-    fn entry(&self, b: u32) -> (u32, usize, u8, u32) {
-        let d = self.pool.data(b);
-        let w = |i: usize| u32::from_le_bytes([d[i], d[i + 1], d[i + 2], d[i + 3]]);
-        (
-            w(0),
-            usize::from(u16::from_le_bytes([d[4], d[5]])),
-            d[6],
-            w(8),
-        )
-    }
-
     fn half_mut(&mut self, idx: u32, side: Side) -> Option<&mut Half> {
         Some(self.table.get_mut(idx)?.receiving_mut(side).0)
-    }
-
-    fn insert_sorted(&mut self, idx: u32, side: Side, b: u32, seq: u32, len: usize) {
-        let Some(head) = self.half_mut(idx, side).map(|h| h.queue) else {
-            return;
-        };
-        let mut prev = NONE;
-        let mut cur = head;
-        while cur != NONE {
-            let (s, ..) = self.entry(cur);
-            if after(s, seq) {
-                break;
-            }
-            prev = cur;
-            cur = self.pool.next(cur);
-        }
-        self.pool.set_next(b, cur);
-        if prev == NONE {
-            if let Some(h) = self.half_mut(idx, side) {
-                h.queue = b;
-            }
-        } else {
-            self.pool.set_next(prev, b);
-        }
-        if let Some(h) = self.half_mut(idx, side) {
-            h.queued_bytes += len;
-        }
-    }
-
-    /// Deliver queued segments that have become in order; drop those wholly
-    /// delivered already (libnids' queue walk after an in-order segment).
-    fn drain<H: Handler<U>>(
-        &mut self,
-        idx: u32,
-        side: Side,
-        ts: Instant,
-        h: &mut H,
-        st: &mut Stats,
-    ) {
-        loop {
-            let Some(slot) = self.table.get(idx) else {
-                return;
-            };
-            let (rcv, snd) = slot.receiving(side);
-            let b = rcv.queue;
-            if b == NONE {
-                return;
-            }
-            let exp = rcv.expected(snd.first_data_seq);
-            let (seq, len, fl, urg) = self.entry(b);
-            if after(seq, exp) {
-                return;
-            }
-            let next = self.pool.next(b);
-            if let Some(hf) = self.half_mut(idx, side) {
-                hf.queue = next;
-                hf.queued_bytes = hf.queued_bytes.saturating_sub(len);
-            }
-            let fin = fl & Q_FIN != 0;
-            if after(
-                seq.wrapping_add(len as u32).wrapping_add(u32::from(fin)),
-                exp,
-            ) {
-                let urg = (fl & Q_URG != 0).then_some(urg);
-                self.add(
-                    idx,
-                    side,
-                    Piece::Block {
-                        block: b,
-                        at: QHDR,
-                        len,
-                    },
-                    seq,
-                    fin,
-                    urg,
-                    ts,
-                    h,
-                    st,
-                );
-            }
-            self.pool.release(b);
-        }
-    }
-
-    /// Drop queued segments from the far end until at most `max` bytes remain.
-    fn prune(&mut self, idx: u32, to_client: bool, max: usize) {
-        let side = if to_client {
-            Side::Client
-        } else {
-            Side::Server
-        };
-        loop {
-            let Some(hf) = self.half_mut(idx, side) else {
-                return;
-            };
-            if hf.queued_bytes <= max || hf.queue == NONE {
-                return;
-            }
-            // find the last entry
-            let mut prev = NONE;
-            let mut cur = hf.queue;
-            while self.pool.next(cur) != NONE {
-                prev = cur;
-                cur = self.pool.next(cur);
-            }
-            let (_, len, ..) = self.entry(cur);
-            if prev == NONE {
-                if let Some(hf) = self.half_mut(idx, side) {
-                    hf.queue = NONE;
-                }
-            } else {
-                self.pool.set_next(prev, NONE);
-            }
-            self.pool.release(cur);
-            if let Some(hf) = self.half_mut(idx, side) {
-                hf.queued_bytes = hf.queued_bytes.saturating_sub(len);
-            }
-        }
     }
 
     /// libnids `add_from_skb`: deliver the part of a segment beyond the expected
@@ -1502,16 +1107,13 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
 
     fn remove(&mut self, idx: u32) {
         if let Some(slot) = self.table.get_mut(idx) {
-            let blocks = [
-                slot.client.queue,
-                slot.server.queue,
-                slot.client.kept.head,
-                slot.server.kept.head,
-            ];
+            let kept = [slot.client.kept.head, slot.server.kept.head];
+            slot.client.queue.clear(&mut self.pool);
+            slot.server.queue.clear(&mut self.pool);
             slot.client = Half::NEW;
             slot.server = Half::NEW;
             slot.user = None;
-            for b in blocks {
+            for b in kept {
                 self.pool.release_chain(b);
             }
         }
@@ -1519,37 +1121,57 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
     }
 
     /// An ICMP destination unreachable quoted a TCP segment `quoted` (as sent,
-    /// sender to receiver). libnids meant to end a connection attempt that was
-    /// refused this way, but compares a port with an address and so ends the
-    /// stream whichever side was unreachable. Here: a stream still in its
-    /// handshake ends (silently: no handler saw it yet, counted in
-    /// `Stats::tcp_icmp_refused`); an established one is left alone (ICMP errors
-    /// are soft errors for established connections, RFC 1122 §4.2.3.9).
-    pub(crate) fn icmp_unreachable(&mut self, quoted: &Tuple, st: &mut Stats) {
-        if let Some((idx, _)) = self.table.find(quoted) {
-            if self.table.get(idx).is_some_and(|s| !s.established) {
-                self.remove(idx);
-                stats::bump(&mut st.tcp_icmp_refused);
-            }
+    /// sender to receiver) with sequence number `seq`. libnids meant to end a
+    /// connection attempt that was refused this way, but compares a port with an
+    /// address and so ends the stream whichever side was unreachable. Here: a
+    /// stream still in its handshake ends (silently: no handler saw it yet,
+    /// counted in `Stats::tcp_icmp_refused`) if `seq` lies in the sender's
+    /// window, as RFC 5927 asks (its SYN, or what its peer's window allows), so
+    /// a forged message must guess the sequence number; an established one is
+    /// left alone (ICMP errors are soft errors for established connections,
+    /// RFC 1122 §4.2.3.9).
+    pub(crate) fn icmp_unreachable(&mut self, quoted: &Tuple, seq: u32, st: &mut Stats) {
+        let Some((idx, from_client)) = self.table.find(quoted) else {
+            return;
+        };
+        let Some(slot) = self.table.get_mut(idx) else {
+            return;
+        };
+        if slot.established {
+            return;
+        }
+        let (snd, rcv) = slot.halves(from_client);
+        let isn = snd.first_data_seq.wrapping_sub(1);
+        let off = seq.wrapping_sub(snd.first_data_seq);
+        let in_window = snd.state != State::Closed && (seq == isn || off < rcv.window.max(1));
+        if in_window {
+            self.remove(idx);
+            stats::bump(&mut st.tcp_icmp_refused);
         }
     }
 
-    /// End streams idle for longer than `idle_timeout`.
+    /// End streams idle for longer than `idle_timeout`. Streams are kept in
+    /// order of last use, so this looks only at the streams it ends and at one
+    /// more: O(1) amortized per packet. A stream last seen "in the future" (a
+    /// frame stamped ahead of the clock) counts as seen now.
     pub(crate) fn expire<H: Handler<U>>(&mut self, now: Instant, h: &mut H, st: &mut Stats) {
         let idle = self.config.idle_timeout;
         if idle == Duration::ZERO {
             return;
         }
-        let mut i = self.table.oldest();
-        while let Some(idx) = i {
-            i = self.table.newer(idx);
-            if self
-                .table
-                .get(idx)
-                .is_some_and(|s| now.saturating_since(s.last) > idle)
-            {
-                self.end(idx, Event::TimedOut, now, h, st);
+        while let Some(idx) = self.table.least_recent() {
+            let Some(slot) = self.table.get_mut(idx) else {
+                return;
+            };
+            if slot.last > now {
+                slot.last = now;
+                self.table.touch(idx);
+                continue;
             }
+            if now.saturating_since(slot.last) <= idle {
+                return;
+            }
+            self.end(idx, Event::TimedOut, now, h, st);
         }
     }
 

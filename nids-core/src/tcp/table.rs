@@ -1,7 +1,9 @@
 //! [`Table`]: the fixed stream table, with keyed hash buckets and a creation-order
 //! list for eviction.
 //!
-//! `N` slots and `N` buckets (libnids' `n_tcp_streams`). Lookups hash the two
+//! `N` slots and `N` buckets (libnids' `n_tcp_streams`). Slots are kept in two
+//! lists: by creation (for eviction) and by last use ([`Table::touch`], for idle
+//! expiry in O(1) per expired stream). Lookups hash the two
 //! endpoints in an order-independent way with SipHash-1-3 under a caller-given
 //! key, so packets of either direction find the stream in one probe of a chain and
 //! a sender cannot aim collisions at one bucket. Cost: O(1) expected per lookup,
@@ -17,13 +19,25 @@ use crate::flow::Tuple;
 /// "No slot".
 pub const NONE: u32 = u32::MAX;
 
-/// Links of one slot: the bucket chain and the creation-order list.
+/// Links of one slot: the bucket chain, the creation-order list, the last-use
+/// list, and a generation that changes each time the slot is freed.
 #[derive(Debug, Clone, Copy)]
 struct Links {
     hash_next: u32,
     older: u32,
     newer: u32,
+    less_recent: u32,
+    more_recent: u32,
+    gen: u32,
     used: bool,
+}
+
+/// A checked reference to a stream: [`Table::index`] refuses it once the stream
+/// was removed, even if its slot holds another stream since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Handle {
+    index: u32,
+    gen: u32,
 }
 
 /// The stream table: `N` slots of `T`, found by [`Tuple`].
@@ -35,6 +49,8 @@ pub struct Table<T, const N: usize> {
     free: u32,
     oldest: u32,
     newest: u32,
+    least_recent: u32,
+    most_recent: u32,
     len: usize,
     key: (u64, u64),
 }
@@ -43,6 +59,9 @@ const FREE_LINKS: Links = Links {
     hash_next: NONE,
     older: NONE,
     newer: NONE,
+    less_recent: NONE,
+    more_recent: NONE,
+    gen: 0,
     used: false,
 };
 
@@ -57,6 +76,8 @@ impl<T, const N: usize> Table<T, N> {
             free: NONE,
             oldest: NONE,
             newest: NONE,
+            least_recent: NONE,
+            most_recent: NONE,
             len: 0,
             key,
         };
@@ -93,6 +114,8 @@ impl<T, const N: usize> Table<T, N> {
             addr_of_mut!((*p).free).write(if N > 0 { 0 } else { NONE });
             addr_of_mut!((*p).oldest).write(NONE);
             addr_of_mut!((*p).newest).write(NONE);
+            addr_of_mut!((*p).least_recent).write(NONE);
+            addr_of_mut!((*p).most_recent).write(NONE);
             addr_of_mut!((*p).len).write(0);
             addr_of_mut!((*p).key).write(key);
         }
@@ -176,8 +199,12 @@ impl<T, const N: usize> Table<T, N> {
             hash_next: self.buckets[b],
             older: self.newest,
             newer: NONE,
+            less_recent: NONE,
+            more_recent: NONE,
+            gen: self.links[iu].gen,
             used: true,
         };
+        self.link_recent(i);
         self.buckets[b] = i;
         if self.newest != NONE {
             self.links[self.newest as usize].newer = i;
@@ -227,9 +254,11 @@ impl<T, const N: usize> Table<T, N> {
         } else {
             self.newest = older;
         }
+        self.unlink_recent(i);
         self.tuples[iu] = None;
         self.links[iu] = Links {
             hash_next: self.free,
+            gen: self.links[iu].gen.wrapping_add(1),
             ..FREE_LINKS
         };
         self.free = i;
@@ -252,14 +281,78 @@ impl<T, const N: usize> Table<T, N> {
         self.tuples.get(i as usize)?.as_ref()
     }
 
-    /// Slot `i`.
+    /// Slot `i`, if it holds a stream (`None` for a free slot).
     pub fn get(&self, i: u32) -> Option<&T> {
+        if !self.links.get(i as usize)?.used {
+            return None;
+        }
         self.slots.get(i as usize)
     }
 
-    /// Slot `i`, writable.
+    /// Slot `i`, writable, if it holds a stream.
     pub fn get_mut(&mut self, i: u32) -> Option<&mut T> {
+        if !self.links.get(i as usize)?.used {
+            return None;
+        }
         self.slots.get_mut(i as usize)
+    }
+
+    /// A checked handle on the stream in slot `i`.
+    pub fn handle(&self, i: u32) -> Option<Handle> {
+        let l = self.links.get(i as usize)?;
+        l.used.then_some(Handle {
+            index: i,
+            gen: l.gen,
+        })
+    }
+
+    /// The slot of handle `h`, if its stream is still there.
+    pub fn index(&self, h: Handle) -> Option<u32> {
+        let l = self.links.get(h.index as usize)?;
+        (l.used && l.gen == h.gen).then_some(h.index)
+    }
+
+    /// Mark slot `i` as the most recently used. O(1).
+    pub fn touch(&mut self, i: u32) {
+        if self.links.get(i as usize).is_some_and(|l| l.used) && self.most_recent != i {
+            self.unlink_recent(i);
+            self.link_recent(i);
+        }
+    }
+
+    /// The stream used least recently ([`Table::touch`] or insertion).
+    pub fn least_recent(&self) -> Option<u32> {
+        (self.least_recent != NONE).then_some(self.least_recent)
+    }
+
+    fn link_recent(&mut self, i: u32) {
+        let iu = i as usize;
+        self.links[iu].less_recent = self.most_recent;
+        self.links[iu].more_recent = NONE;
+        if self.most_recent != NONE {
+            self.links[self.most_recent as usize].more_recent = i;
+        } else {
+            self.least_recent = i;
+        }
+        self.most_recent = i;
+    }
+
+    fn unlink_recent(&mut self, i: u32) {
+        let Links {
+            less_recent,
+            more_recent,
+            ..
+        } = self.links[i as usize];
+        if less_recent != NONE {
+            self.links[less_recent as usize].more_recent = more_recent;
+        } else {
+            self.least_recent = more_recent;
+        }
+        if more_recent != NONE {
+            self.links[more_recent as usize].less_recent = less_recent;
+        } else {
+            self.most_recent = less_recent;
+        }
     }
 }
 
@@ -316,6 +409,45 @@ mod tests {
         for n in 0..4 {
             tab.insert(t(n + 10), 0).unwrap();
         }
+    }
+
+    #[test]
+    fn test_checked_handles_and_free_slots() {
+        let mut tab: Table<u8, 2> = Table::new_with(|| 0, (1, 2));
+        let i = tab.insert(t(1), 5).unwrap();
+        let h = tab.handle(i).unwrap();
+        assert_eq!(tab.index(h), Some(i));
+        tab.remove(i);
+        assert!(tab.get(i).is_none(), "a free slot is not handed out");
+        assert!(tab.get_mut(i).is_none());
+        assert_eq!(tab.index(h), None, "stale handle refused");
+        let j = tab.insert(t(2), 6).unwrap();
+        assert_eq!(j, i, "the slot is reused");
+        assert_eq!(
+            tab.index(h),
+            None,
+            "still refused: another stream lives there"
+        );
+        assert!(tab.get(77).is_none());
+    }
+
+    #[test]
+    fn test_last_use_order() {
+        let mut tab: Table<u8, 4> = Table::new_with(|| 0, (1, 2));
+        let a = tab.insert(t(1), 0).unwrap();
+        let b = tab.insert(t(2), 0).unwrap();
+        let c = tab.insert(t(3), 0).unwrap();
+        assert_eq!(tab.least_recent(), Some(a));
+        tab.touch(a);
+        assert_eq!(tab.least_recent(), Some(b));
+        tab.remove(b);
+        assert_eq!(tab.least_recent(), Some(c));
+        tab.touch(c);
+        assert_eq!(tab.least_recent(), Some(a));
+        tab.remove(a);
+        tab.remove(c);
+        assert_eq!(tab.least_recent(), None);
+        assert_eq!(tab.oldest(), None);
     }
 
     #[test]
