@@ -213,7 +213,7 @@ impl Driver {
         }
         let rules = match &settings.checksums {
             Checksums::List(r) => r.clone(),
-            Checksums::Off => Vec::new(),
+            Checksums::Off | Checksums::Auto => Vec::new(),
         };
         let owner = Owner {
             source,
@@ -334,6 +334,7 @@ fn config(owner: &Owner) -> Config<'_> {
     let mut c = Config::new();
     c.checksums = match s.checksums {
         Checksums::Off => Policy::Off,
+        Checksums::Auto => Policy::Auto,
         Checksums::List(_) if owner.rules.is_empty() => Policy::Verify,
         Checksums::List(_) => Policy::List(&owner.rules),
     };
