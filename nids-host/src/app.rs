@@ -94,6 +94,7 @@ struct Run {
 }
 
 /// A capture option used in a build without the feature it needs.
+#[cfg(not(feature = "libpcap"))]
 #[derive(Debug, thiserror::Error)]
 #[error(
     "{0} needs the `libpcap` feature, which this nids was built without \

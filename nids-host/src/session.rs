@@ -49,7 +49,8 @@ use crate::capture::{CaptureFile, Cursor, Input, Packet};
 use crate::run::{Error, HOSTS, STREAMS};
 
 /// The stream-slot counts the `nids` command is built for (`--streams N` picks
-/// the smallest one of at least N). A slot costs about 280 bytes.
+/// the smallest one of at least N). A slot costs about 340 bytes, plus the
+/// handler's per-stream data `U`.
 pub const STREAM_CLASSES: [usize; 4] = [STREAMS, 16_384, 262_144, 1_048_576];
 
 /// The smallest of [`STREAM_CLASSES`] with at least `n` slots, or `None` when
@@ -91,7 +92,7 @@ struct Inputs {
 /// A packet source and the engine run over it. See the [module docs](self).
 ///
 /// `U` is the handler's per-stream data, `STREAMS` the engine's stream slots.
-/// Costs: the engine (about 280 bytes per slot, on the heap) and the storage
+/// Costs: the engine (about 340 bytes per slot plus `U`, on the heap) and the storage
 /// handed in; packets are not copied.
 pub struct Session<'a, U, const STREAMS_: usize = STREAMS> {
     source: Source<'a>,

@@ -51,6 +51,58 @@ fn test_filter_on_a_file() {
     );
 }
 
+/// `reorder.pcap` as a raw-IP capture (link type 101): its frames without
+/// their Ethernet headers.
+fn raw_ip_copy(dir: &Path) -> PathBuf {
+    let eth = std::fs::read(crafted("reorder.pcap")).unwrap();
+    let mut raw = eth[..24].to_vec();
+    raw[20..24].copy_from_slice(&101u32.to_le_bytes());
+    assert_eq!(&eth[..4], &0xa1b2_c3d4u32.to_le_bytes());
+    let mut rest = &eth[24..];
+    while rest.len() >= 16 {
+        let caplen = u32::from_le_bytes(rest[8..12].try_into().unwrap()) as usize;
+        let len = (caplen - 14) as u32;
+        raw.extend_from_slice(&rest[..8]);
+        raw.extend_from_slice(&len.to_le_bytes());
+        raw.extend_from_slice(
+            &(u32::from_le_bytes(rest[12..16].try_into().unwrap()) - 14).to_le_bytes(),
+        );
+        raw.extend_from_slice(&rest[16 + 14..16 + caplen]);
+        rest = &rest[16 + caplen..];
+    }
+    let path = dir.join("raw.pcap");
+    std::fs::write(&path, raw).unwrap();
+    path
+}
+
+/// A BPF filter on a raw-IP file is compiled for its own link type (libpcap
+/// knows LINKTYPE_RAW 101 as DLT_RAW), also when captures of two link types
+/// are read in one run.
+#[test]
+fn test_filter_on_raw_ip_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = raw_ip_copy(dir.path());
+    let line = "[+] 10.0.1.3:41003 - 10.0.1.2:8080 (CTS: 6B | STC: 14B) close\n";
+    let o = run(&[
+        "streams",
+        "--filter",
+        "tcp port 8080",
+        raw.to_str().unwrap(),
+    ]);
+    assert_eq!(String::from_utf8_lossy(&o.stderr), "");
+    assert_eq!(String::from_utf8(o.stdout).unwrap(), line);
+    let eth = crafted("reorder.pcap");
+    let o = run(&[
+        "streams",
+        "--filter",
+        "tcp port 8080",
+        raw.to_str().unwrap(),
+        eth.to_str().unwrap(),
+    ]);
+    assert_eq!(String::from_utf8_lossy(&o.stderr), "");
+    assert_eq!(String::from_utf8(o.stdout).unwrap(), line.repeat(2));
+}
+
 #[test]
 fn test_bad_filter() {
     let o = run(&[
