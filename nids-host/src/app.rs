@@ -91,6 +91,9 @@ struct Run {
     #[cfg_attr(not(feature = "libpcap"), allow(dead_code))]
     filter: Option<String>,
     stop: Stop,
+    /// Whether standard input is read: after a stop, it still is for a
+    /// moment ([`crate::stop::GRACE`]), so the loop ends with it.
+    stdin: bool,
 }
 
 /// A capture option used in a build without the feature it needs.
@@ -129,10 +132,13 @@ fn open(input: &Input, stop: &Stop) -> Result<Run> {
             settings,
             filter,
             stop: stop.clone(),
+            stdin: false,
         });
     }
     let mut files = Vec::new();
+    let mut stdin = false;
     for path in input.read.iter().chain(&input.sources) {
+        stdin |= path.as_os_str() == "-";
         files.push(if path.as_os_str() == "-" {
             capture::Input::stream(PathBuf::from("<stdin>"), stop.stdin())?
         } else {
@@ -144,6 +150,7 @@ fn open(input: &Input, stop: &Stop) -> Result<Run> {
         settings,
         filter,
         stop: stop.clone(),
+        stdin,
     })
 }
 
@@ -183,6 +190,7 @@ impl Run {
     ) -> Result<Outcome> {
         let config = self.settings.engine;
         let stop = self.stop;
+        let drains = self.stdin;
         #[allow(unused_mut)]
         let mut session = match self.source {
             Source::Files(files) => Session::<U, S>::from_inputs(files, config, storage)?,
@@ -204,7 +212,7 @@ impl Run {
         let mut outbox = Outbox::default();
         let mut n = 0u32;
         let read = loop {
-            if stop.is_set() {
+            if stop.is_set() && !drains {
                 break Ok(());
             }
             let mut both = (&mut *h, &mut outbox);

@@ -3,13 +3,19 @@
 //!
 //! A read that would wait for more input (standard input, a live interface)
 //! is woken: standard input is read by a thread ([`Stop::stdin`]), and other
-//! waits register a waker ([`Stop::on_stop`]).
+//! waits register a waker ([`Stop::on_stop`]). Standard input is still read
+//! for [`GRACE`] after the signal, or to its end if that comes first: in
+//! `tcpdump -w - | nids streams -`, Ctrl-C reaches both, and what tcpdump
+//! writes as it exits is read.
 
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How long standard input is still read after Ctrl-C or SIGTERM.
+pub const GRACE: Duration = Duration::from_millis(300);
 
 /// Something to call when the run is stopped.
 type Waker = Box<dyn Fn() + Send>;
@@ -56,8 +62,8 @@ impl Stop {
         }
     }
 
-    /// Standard input as a reader that ends (as at the end of the input) once
-    /// the run is stopped, even while no byte comes. A thread reads it in
+    /// Standard input as a reader that ends (as at the end of the input)
+    /// [`GRACE`] after the run is stopped, even while no byte comes. A thread reads it in
     /// chunks of [`CHUNK`](nids_host::capture::CHUNK) bytes, at most two
     /// ahead: memory stays bounded.
     pub fn stdin(&self) -> Box<dyn Read + Send> {
@@ -85,6 +91,7 @@ impl Stop {
             chunk: Vec::new(),
             at: 0,
             stop: self.clone(),
+            stopped: None,
         })
     }
 }
@@ -95,15 +102,23 @@ struct Chunks {
     chunk: Vec<u8>,
     at: usize,
     stop: Stop,
+    /// When the stop was first seen.
+    stopped: Option<Instant>,
 }
 
 impl Read for Chunks {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         while self.at == self.chunk.len() {
+            let mut wait = Duration::from_millis(100);
             if self.stop.is_set() {
-                return Ok(0);
+                let since = *self.stopped.get_or_insert_with(Instant::now);
+                let left = GRACE.saturating_sub(since.elapsed());
+                if left.is_zero() {
+                    return Ok(0);
+                }
+                wait = wait.min(left);
             }
-            match self.rx.recv_timeout(Duration::from_millis(100)) {
+            match self.rx.recv_timeout(wait) {
                 Ok(r) => {
                     self.chunk = r?;
                     self.at = 0;
