@@ -158,7 +158,11 @@ class Datagram:
 Event = Union[StreamStart, StreamData, StreamEnd, Datagram]
 
 class Capture(Iterator[Event]):
-    """Events from a capture file, in the order the engine reports them."""
+    """Events from a capture file, in the order the engine reports them.
+
+    checksums: "auto" (the default: verify, but accept what senders with
+    checksum offload leave unfilled), True or "verify" (all, as libnids),
+    False or "off" (none), or [(network, verify), ...]."""
 
     def __init__(
         self,
@@ -167,7 +171,7 @@ class Capture(Iterator[Event]):
         udp: bool = False,
         ports: Optional[Sequence[int]] = None,
         urgent: bool = False,
-        checksums: Union[bool, Iterable[Tuple[str, bool]], None] = None,
+        checksums: Union[bool, str, Iterable[Tuple[str, bool]], None] = None,
         max_streams: Optional[int] = None,
         flow_timeout: int = 3600,
         midstream: bool = False,

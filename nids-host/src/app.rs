@@ -1,14 +1,14 @@
 //! What each command does, given the parsed command line.
 
 use std::error::Error;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Instant as WallClock;
 
-use nids_core::{Config, Handler, LinkType, Stats, Storage};
-use nids_host::capture::CaptureFile;
+use nids_core::ip::checksum::Policy;
+use nids_core::{Handler, LinkType, Stats, Storage, Warning};
+use nids_host::capture;
 use nids_host::dump::Dumper;
 use nids_host::grep::{self, Grepper};
 use nids_host::output::Output;
@@ -17,8 +17,10 @@ use nids_host::session::{Session, STREAM_CLASSES};
 use nids_host::streams::StreamPrinter;
 
 use crate::cli::{Command, Input, Opts};
-use crate::config;
+use crate::config::{self, Settings};
 use crate::progress::Progress;
+use crate::stdout::Stdout;
+use crate::stop::Stop;
 
 /// The exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +31,7 @@ pub enum Status {
     NoMatch,
     /// 2: an error, printed as one line (clap uses 2 for usage errors too).
     Error,
-    /// 130: Ctrl-C stopped a live capture (after its streams were reported).
+    /// 130: Ctrl-C or SIGTERM stopped the run (after its streams were reported).
     Interrupted,
 }
 
@@ -69,45 +71,54 @@ struct Outcome {
     /// The read error, if the source could not be read to its end (the
     /// streams are reported anyway).
     read: Result<()>,
-    /// Whether Ctrl-C stopped a live capture.
+    /// Whether Ctrl-C or SIGTERM stopped the run.
     interrupted: bool,
 }
 
 /// Where packets come from.
 enum Source {
-    File(CaptureFile),
+    /// Captures, read one after the other.
+    Files(Vec<capture::Input>),
     #[cfg(feature = "libpcap")]
     Live(String, nids_host::live::Options),
 }
 
-/// Runs the engine over the input with `h`.
-fn drive<U, H: Handler<U>>(input: &Input, h: &mut H) -> Result<Outcome> {
-    let settings = config::settings(&input.common);
-    let source = source(input)?;
-    let mut memory = vec![0u8; settings.tcp_storage + config::DEFRAG_STORAGE];
-    let (tcp, defrag) = memory.split_at_mut(settings.tcp_storage);
-    let storage = Storage::new(tcp, defrag);
-    let c = settings.engine;
-    #[cfg(feature = "libpcap")]
-    let filter = input.live.filter.as_deref();
-    #[cfg(not(feature = "libpcap"))]
-    let filter = None;
-    match settings.slots {
-        n if n <= STREAM_CLASSES[0] => {
-            sized::<U, H, { STREAM_CLASSES[0] }>(source, filter, c, storage, h)
-        }
-        n if n <= STREAM_CLASSES[1] => {
-            sized::<U, H, { STREAM_CLASSES[1] }>(source, filter, c, storage, h)
-        }
-        n if n <= STREAM_CLASSES[2] => {
-            sized::<U, H, { STREAM_CLASSES[2] }>(source, filter, c, storage, h)
-        }
-        _ => sized::<U, H, { STREAM_CLASSES[3] }>(source, filter, c, storage, h),
-    }
+/// An input opened and the settings to run the engine with.
+struct Run {
+    source: Source,
+    settings: Settings,
+    /// A BPF filter (the `libpcap` feature).
+    #[cfg_attr(not(feature = "libpcap"), allow(dead_code))]
+    filter: Option<String>,
+    stop: Stop,
+    /// Whether standard input is read: after a stop, it still is for a
+    /// moment ([`crate::stop::GRACE`]), so the loop ends with it.
+    stdin: bool,
 }
 
-/// Opens the capture file, or describes the interface to open.
-fn source(input: &Input) -> Result<Source> {
+/// A capture option used in a build without the feature it needs.
+#[cfg(not(feature = "libpcap"))]
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{0} needs the `libpcap` feature, which this nids was built without \
+     (build it with `--features libpcap`; libpcap-dev is needed)"
+)]
+struct NeedsLibpcap(&'static str);
+
+/// Opens the captures (standard input through `stop`, so Ctrl-C ends a wait
+/// for input), or describes the interface to open.
+fn open(input: &Input, stop: &Stop) -> Result<Run> {
+    let settings = config::settings(&input.common);
+    let filter = input.live.filter.clone();
+    #[cfg(not(feature = "libpcap"))]
+    {
+        if input.live.interface.is_some() {
+            return Err(Box::new(NeedsLibpcap("-i/--interface (live capture)")));
+        }
+        if filter.is_some() {
+            return Err(Box::new(NeedsLibpcap("--filter (BPF)")));
+        }
+    }
     #[cfg(feature = "libpcap")]
     if let Some(iface) = &input.live.interface {
         let l = &input.live;
@@ -116,65 +127,136 @@ fn source(input: &Input) -> Result<Source> {
             snaplen: l.snaplen,
             timeout_ms: l.timeout,
         };
-        return Ok(Source::Live(iface.clone(), opts));
+        return Ok(Run {
+            source: Source::Live(iface.clone(), opts),
+            settings,
+            filter,
+            stop: stop.clone(),
+            stdin: false,
+        });
     }
-    let path = input.source.as_deref().ok_or("no SOURCE given")?;
-    Ok(Source::File(CaptureFile::open(path)?))
+    let mut files = Vec::new();
+    let mut stdin = false;
+    for path in input.read.iter().chain(&input.sources) {
+        stdin |= path.as_os_str() == "-";
+        files.push(if path.as_os_str() == "-" {
+            capture::Input::stream(PathBuf::from("<stdin>"), stop.stdin())?
+        } else {
+            capture::Input::open(path)?
+        });
+    }
+    Ok(Run {
+        source: Source::Files(files),
+        settings,
+        filter,
+        stop: stop.clone(),
+        stdin,
+    })
 }
 
-/// [`drive`] with `S` stream slots.
-fn sized<'a, U, H: Handler<U>, const S: usize>(
-    source: Source,
-    filter: Option<&str>,
-    config: Config<'a>,
-    storage: Storage<'a>,
-    h: &mut H,
-) -> Result<Outcome> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut session = match source {
-        Source::File(file) => Session::<U, S>::from_file(file, config, storage)?,
-        #[cfg(feature = "libpcap")]
-        Source::Live(iface, opts) => {
-            let mut s = Session::<U, S>::live(&iface, &opts, config, storage)?;
-            if let Some(live) = s.live_source() {
-                on_ctrl_c(Arc::clone(&stop), live.breakloop_handle())?;
-            }
-            s
+impl Run {
+    /// Whether packets come from a live interface.
+    fn is_live(&self) -> bool {
+        match self.source {
+            Source::Files(_) => false,
+            #[cfg(feature = "libpcap")]
+            Source::Live(..) => true,
         }
-    };
-    #[cfg(feature = "libpcap")]
-    if let Some(f) = filter {
-        session.set_filter(f)?;
     }
-    #[cfg(not(feature = "libpcap"))]
-    let _: Option<&str> = filter;
-    let bar = Progress::new(session.progress().map(|p| p.1));
-    let mut outbox = Outbox::default();
-    let mut n = 0u32;
-    let read = loop {
-        if stop.load(Ordering::Relaxed) {
-            break Ok(());
+
+    /// Runs the engine over the input with `h`.
+    fn drive<U, H: Handler<U>>(self, h: &mut H) -> Result<Outcome> {
+        let mut memory = vec![0u8; self.settings.tcp_storage + config::DEFRAG_STORAGE];
+        let (tcp, defrag) = memory.split_at_mut(self.settings.tcp_storage);
+        let storage = Storage::new(tcp, defrag);
+        let policy = self.settings.engine.checksums;
+        let outcome = match self.settings.slots {
+            n if n <= STREAM_CLASSES[0] => self.sized::<U, H, { STREAM_CLASSES[0] }>(storage, h),
+            n if n <= STREAM_CLASSES[1] => self.sized::<U, H, { STREAM_CLASSES[1] }>(storage, h),
+            n if n <= STREAM_CLASSES[2] => self.sized::<U, H, { STREAM_CLASSES[2] }>(storage, h),
+            _ => self.sized::<U, H, { STREAM_CLASSES[3] }>(storage, h),
+        }?;
+        if let Some(hint) = checksum_hint(&outcome.stats, policy) {
+            eprintln!("nids: {hint}");
         }
-        let mut both = (&mut *h, &mut outbox);
-        let more = session.next(&mut both);
-        outbox.send(&mut session);
-        match more {
-            Ok(true) => {}
-            Ok(false) => break Ok(()),
-            Err(e) => break Err(e.into()),
+        Ok(outcome)
+    }
+
+    /// [`drive`](Self::drive) with `S` stream slots.
+    fn sized<'a, U, H: Handler<U>, const S: usize>(
+        self,
+        storage: Storage<'a>,
+        h: &mut H,
+    ) -> Result<Outcome> {
+        let config = self.settings.engine;
+        let stop = self.stop;
+        let drains = self.stdin;
+        #[allow(unused_mut)]
+        let mut session = match self.source {
+            Source::Files(files) => Session::<U, S>::from_inputs(files, config, storage)?,
+            #[cfg(feature = "libpcap")]
+            Source::Live(iface, opts) => {
+                let mut s = Session::<U, S>::live(&iface, &opts, config, storage)?;
+                if let Some(live) = s.live_source() {
+                    let breakloop = live.breakloop_handle();
+                    stop.on_stop(move || breakloop.breakloop());
+                }
+                s
+            }
+        };
+        #[cfg(feature = "libpcap")]
+        if let Some(f) = &self.filter {
+            session.set_filter(f)?;
         }
-        n = n.wrapping_add(1);
-        if n.is_multiple_of(1024) {
-            bar.set(session.progress().map_or(0, |p| p.0));
+        let bar = Progress::new(session.progress().map(|p| p.1));
+        let mut outbox = Outbox::default();
+        let mut n = 0u32;
+        let read = loop {
+            if stop.is_set() && !drains {
+                break Ok(());
+            }
+            let mut both = (&mut *h, &mut outbox);
+            let more = session.next(&mut both);
+            outbox.send(&mut session);
+            match more {
+                Ok(true) => {}
+                Ok(false) => break Ok(()),
+                Err(e) => break Err(e.into()),
+            }
+            n = n.wrapping_add(1);
+            if n.is_multiple_of(1024) {
+                bar.set(session.progress().map_or(0, |p| p.0));
+            }
+        };
+        bar.finish();
+        session.finish(h);
+        Ok(Outcome {
+            stats: session.stats(),
+            read,
+            interrupted: stop.is_set(),
+        })
+    }
+}
+
+/// One line for stderr when most TCP segments failed their checksum (the
+/// capture was probably taken where checksum offload is on), naming the
+/// option that accepts them.
+fn checksum_hint(st: &Stats, policy: Policy<'_>) -> Option<String> {
+    let bad = st.warning(Warning::TcpBadChecksum);
+    if bad == 0 || bad <= st.tcp_segments {
+        return None;
+    }
+    let what = match policy {
+        Policy::Verify => {
+            "`--checksum auto` accepts those of senders with checksum offload (as a capture \
+             on the sending host shows them), `--checksum off` all"
         }
+        _ => "`--checksum off` accepts them",
     };
-    bar.finish();
-    session.finish(h);
-    Ok(Outcome {
-        stats: session.stats(),
-        read,
-        interrupted: stop.load(Ordering::Relaxed),
-    })
+    Some(format!(
+        "{bad} of {} TCP segments failed their checksum and were dropped; {what}",
+        bad.saturating_add(st.tcp_segments)
+    ))
 }
 
 /// Frames the engine wants sent (`kill()` RSTs), sent after each packet on a
@@ -206,19 +288,6 @@ impl Outbox {
     }
 }
 
-/// Ctrl-C (or SIGTERM) sets `stop` and breaks the capture's read, so the loop
-/// ends and reports the streams; a second one exits at once.
-#[cfg(feature = "libpcap")]
-fn on_ctrl_c(stop: Arc<AtomicBool>, breakloop: pcap::BreakLoop) -> Result<()> {
-    ctrlc::set_handler(move || {
-        if stop.swap(true, Ordering::Relaxed) {
-            std::process::exit(130);
-        }
-        breakloop.breakloop();
-    })?;
-    Ok(())
-}
-
 /// Ends a printing command: a write error other than a broken pipe is the
 /// error; then the read error, if any.
 fn finish<W: Write>(out: &mut Output<W>, outcome: Outcome) -> Result<Status> {
@@ -230,14 +299,14 @@ fn finish<W: Write>(out: &mut Output<W>, outcome: Outcome) -> Result<Status> {
     status(outcome)
 }
 
-/// The status of a run whose output went well.
+/// The status of a run whose output went well: after Ctrl-C or SIGTERM, 130
+/// (a read cut short by it is no error).
 fn status(outcome: Outcome) -> Result<Status> {
+    if outcome.interrupted {
+        return Ok(Status::Interrupted);
+    }
     outcome.read?;
-    Ok(if outcome.interrupted {
-        Status::Interrupted
-    } else {
-        Status::Success
-    })
+    Ok(Status::Success)
 }
 
 /// Standard output could not be written.
@@ -245,15 +314,13 @@ fn status(outcome: Outcome) -> Result<Status> {
 #[error("cannot write to standard output")]
 struct WriteError(#[source] io::Error);
 
-fn stdout() -> BufWriter<io::StdoutLock<'static>> {
-    BufWriter::new(io::stdout().lock())
-}
-
 pub fn run(opts: Opts) -> Result<Status> {
+    let stop = Stop::install()?;
     match opts.command {
         Command::Streams { input, json, udp } => {
-            let mut p = StreamPrinter::new(stdout(), json, udp);
-            let outcome = drive(&input, &mut p)?;
+            let run = open(&input, &stop)?;
+            let mut p = StreamPrinter::new(Stdout::new(run.is_live()), json, udp);
+            let outcome = run.drive(&mut p)?;
             let mut out = Output {
                 w: p.out,
                 error: p.error,
@@ -261,8 +328,10 @@ pub fn run(opts: Opts) -> Result<Status> {
             finish(&mut out, outcome)
         }
         Command::Dump { input, output } => {
+            // The input first: a bad one leaves no directory behind.
+            let run = open(&input, &stop)?;
             let mut d = Dumper::create(&output)?;
-            let outcome = drive(&input, &mut d)?;
+            let outcome = run.drive(&mut d)?;
             d.finish()?;
             status(outcome)
         }
@@ -271,13 +340,33 @@ pub fn run(opts: Opts) -> Result<Status> {
             input,
             json,
             max_count,
+            ignore_case,
+            count,
+            files_with_matches,
             window,
             kill,
         } => {
-            let re = grep::pattern(&pattern).map_err(|e| BadRegex(pattern.clone(), e))?;
-            let mut g = Grepper::new(re, stdout(), json, window, max_count.unwrap_or(u64::MAX));
+            let re = grep::pattern_with(&pattern, ignore_case)
+                .map_err(|e| BadRegex(pattern.clone(), e))?;
+            let run = open(&input, &stop)?;
+            let live = run.is_live();
+            let mut g = Grepper::new(
+                re,
+                Stdout::new(live),
+                json,
+                window,
+                max_count.map_or(u64::MAX, i64::unsigned_abs),
+            );
             g.kill = kill;
-            let outcome = drive(&input, &mut g)?;
+            g.eager = kill || live;
+            g.report = if count {
+                grep::Report::Count
+            } else if files_with_matches {
+                grep::Report::Streams
+            } else {
+                grep::Report::Matches
+            };
+            let outcome = run.drive(&mut g)?;
             let status = finish(&mut g.out, outcome)?;
             Ok(if g.matches == 0 && status == Status::Success {
                 Status::NoMatch
@@ -285,17 +374,24 @@ pub fn run(opts: Opts) -> Result<Status> {
                 status
             })
         }
-        Command::Scan { input, json } => {
-            let mut p = scan::Printer::new(stdout(), json);
-            let outcome = drive::<(), _>(&input, &mut p)?;
+        Command::Scan {
+            input,
+            json,
+            udp_scans,
+        } => {
+            let mut run = open(&input, &stop)?;
+            run.settings.engine.scan.udp = udp_scans;
+            let mut p = scan::Printer::new(Stdout::new(run.is_live()), json);
+            let outcome = run.drive::<(), _>(&mut p)?;
             finish(&mut p.out, outcome)
         }
         Command::Stats { input } => {
+            let run = open(&input, &stop)?;
             let start = WallClock::now();
             let mut p = StreamPrinter::counting(io::sink());
-            let outcome = drive(&input, &mut p)?;
+            let outcome = run.drive(&mut p)?;
             let secs = start.elapsed().as_secs_f64();
-            let mut out = Output::new(stdout());
+            let mut out = Output::new(Stdout::new(false));
             print_stats(&mut out, &outcome.stats, p.streams, secs);
             finish(&mut out, outcome)
         }

@@ -14,13 +14,24 @@ use nids_host::grep::WINDOW;
     version,
     after_help = "Examples:\n  \
         nids streams capture.pcap\n  \
-        nids streams --json --udp capture.pcapng > streams.jsonl\n  \
-        nids dump capture.pcap -o flows/\n  \
-        nids grep 'pass(word)?=' capture.pcap\n  \
+        nids streams --json --udp capture.pcapng.gz > streams.jsonl\n  \
+        tcpdump -U -w - -i eth0 | nids streams -\n  \
+        nids dump -r capture.pcap -o flows/\n  \
+        nids grep -i 'pass(word)?=' monday.pcap tuesday.pcap\n  \
         nids scan capture.pcap\n  \
         nids stats capture.pcap\n\n\
+        Input: pcap or pcapng, plain or gzip/zstd-compressed, from files or `-` (standard\n\
+        input, read as it arrives). Several captures are read one after the other, as one\n\
+        stream of packets. Output is written line by line as records are known (block-\n\
+        buffered only into a regular file). Ctrl-C or SIGTERM ends the open streams as\n\
+        `exiting`, reports them and exits with status 130.\n\n\
+        Checksums: by default (`--checksum auto`) checksums are verified, but a sender whose\n\
+        packets carry the unfilled checksums that checksum offload leaves (most captures\n\
+        taken on a Linux host) is accepted. `--checksum verify` drops them as libnids does;\n\
+        when most TCP segments fail their checksum, nids says so on stderr.\n\n\
         Exit status: 0 on success (also when the reader of the output goes away), 1 when\n\
-        `grep` found nothing, 2 for a bad command line or an error (one line on stderr)."
+        `grep` found nothing, 2 for a bad command line (one line and the usage line on\n\
+        stderr) or an error (one line), 130 after Ctrl-C or SIGTERM."
 )]
 pub struct Opts {
     #[command(subcommand)]
@@ -69,6 +80,9 @@ pub enum Command {
     },
     /// TCP streams whose reassembled bytes match a regular expression.
     ///
+    /// Here `-i` is `--ignore-case`, as in grep: capture live with
+    /// `--interface IFACE`.
+    ///
     /// Each direction is searched as one byte string, so a match may span any
     /// number of segments, and reordered or retransmitted segments do not hide
     /// it. REGEX is a Rust regex over bytes with Unicode off (`.` is any byte but
@@ -77,9 +91,12 @@ pub enum Command {
     /// (client first), the direction, the offset of the match in that
     /// direction's bytes, and the matched bytes with control bytes escaped.
     /// Exit status 1 when nothing matched.
-    #[command(after_help = "Example:\n  \
+    #[command(
+        after_help = "Example:\n  \
         nids grep 'GET /[^ ]*' tests/data/crafted/reorder.pcap\n  \
-        10.0.1.1:41001 - 10.0.1.2:80 c2s @0: GET /reorder")]
+        10.0.1.1:41001 - 10.0.1.2:80 c2s @0: GET /reorder",
+        mut_arg("interface", |a| a.short(None))
+    )]
     Grep {
         /// The pattern (Rust regex syntax, over bytes).
         #[arg(value_name = "REGEX")]
@@ -90,15 +107,29 @@ pub enum Command {
         #[arg(long)]
         json: bool,
         /// At most NUM matches per stream.
-        #[arg(short = 'm', long, value_name = "NUM")]
-        max_count: Option<u64>,
+        #[arg(short = 'm', long, value_name = "NUM", allow_negative_numbers = true,
+              value_parser = clap::value_parser!(i64).range(0..))]
+        max_count: Option<i64>,
+        /// Letters match either case (as `(?i)`).
+        #[arg(short = 'i', long)]
+        ignore_case: bool,
+        /// Only a count per stream: one line `STREAM: N` for each stream with a
+        /// match, when it ends.
+        #[arg(short = 'c', long, conflicts_with_all = ["json", "files_with_matches"])]
+        count: bool,
+        /// Only the streams: one line per stream, at its first match.
+        #[arg(short = 'l', long, conflicts_with = "json")]
+        files_with_matches: bool,
         /// Longest match found for sure, and bytes kept per stream direction
         /// (default 65536; longer matches may be missed).
-        #[arg(long, value_name = "BYTES", default_value_t = WINDOW, hide_default_value = true)]
+        #[arg(long, value_name = "BYTES", default_value_t = WINDOW, hide_default_value = true,
+              allow_negative_numbers = true)]
         window: usize,
-        /// Reset streams that match, as libnids' killtcp: four RST segments are
-        /// injected on the live interface (`-i`, with the `libpcap` feature). On a
-        /// capture file nothing is sent.
+        /// Reset streams at their first match: the new bytes of each segment
+        /// are searched as they arrive, and RST segments are injected on the
+        /// live interface (`--interface`, with the `libpcap` feature) toward
+        /// both ends, with the sequence numbers each end expects. On a capture
+        /// file nothing is sent.
         #[arg(long)]
         kill: bool,
     },
@@ -118,6 +149,9 @@ pub enum Command {
         /// JSON Lines: one object per report, with every probe.
         #[arg(long)]
         json: bool,
+        /// Report UDP port scans too (many distinct ports from one source).
+        #[arg(long)]
+        udp_scans: bool,
     },
     /// Counts of packets, streams and drops by reason, and the throughput.
     ///
@@ -133,12 +167,14 @@ pub enum Command {
 /// Where packets come from, and the engine's settings.
 #[derive(Args)]
 pub struct Input {
-    /// The capture file (pcap or pcapng; `-` for standard input).
-    #[arg(value_name = "SOURCE")]
-    #[cfg_attr(not(feature = "libpcap"), arg(required = true))]
-    #[cfg_attr(feature = "libpcap", arg(required_unless_present = "interface"))]
-    pub source: Option<PathBuf>,
-    #[cfg(feature = "libpcap")]
+    /// Capture files (pcap or pcapng, plain, .gz or .zst; `-` for standard
+    /// input), read one after the other as one stream of packets.
+    #[arg(value_name = "SOURCE", required_unless_present_any = ["read", "interface"])]
+    pub sources: Vec<PathBuf>,
+    /// A capture file to read (as tcpdump's `-r`; may be given several times,
+    /// before the SOURCEs).
+    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    pub read: Vec<PathBuf>,
     #[command(flatten)]
     pub live: Live,
     #[command(flatten)]
@@ -153,7 +189,7 @@ pub struct Live {
     /// Capture live on IFACE instead of reading a file (`any`: all interfaces;
     /// needs root or CAP_NET_RAW). Ctrl-C stops: open streams end as `exiting`
     /// and are reported, and the exit status is 130.
-    #[arg(short = 'i', long, value_name = "IFACE", conflicts_with = "source")]
+    #[arg(short = 'i', long, value_name = "IFACE", conflicts_with_all = ["sources", "read"])]
     pub interface: Option<String>,
     /// Only packets matching this BPF expression (as tcpdump's), live or from a file.
     #[arg(long, value_name = "BPF")]
@@ -179,28 +215,50 @@ pub struct Live {
     pub timeout: i32,
 }
 
+/// `-i` and `--filter` in a build without the `libpcap` feature: accepted by
+/// the parser, so that using them says which feature they need.
+#[cfg(not(feature = "libpcap"))]
+#[derive(Args)]
+#[command(next_help_heading = "Capture options")]
+pub struct Live {
+    /// Capture live on IFACE (needs the `libpcap` feature, which this build
+    /// lacks).
+    #[arg(short = 'i', long, value_name = "IFACE", conflicts_with_all = ["sources", "read"])]
+    pub interface: Option<String>,
+    /// Only packets matching this BPF expression (needs the `libpcap`
+    /// feature, which this build lacks).
+    #[arg(long, value_name = "BPF")]
+    pub filter: Option<String>,
+}
+
 /// Options of every command.
 #[derive(Args)]
 #[command(next_help_heading = "Engine options")]
 pub struct Common {
-    /// Which checksums to verify: `verify` (all, the default, as libnids),
-    /// `off`, or `auto` (accept what senders with checksum offload leave unfilled).
-    #[arg(long, value_enum, default_value_t = Checksum::Verify)]
+    /// Which checksums to verify: `auto` (the default: verify, but accept the
+    /// TCP and UDP checksums of senders with checksum offload, which a capture
+    /// on such a host shows unfilled), `verify` (all, as libnids: such a
+    /// capture then shows no stream) or `off`.
+    #[arg(long, value_enum, default_value_t = Checksum::Auto)]
     pub checksum: Checksum,
     /// At most N TCP streams open at once; when a new one would exceed it, the
     /// oldest ends as `timeout` (1 to 1048576; default: libnids' 781 of 1040
-    /// slots). Memory: about 280 bytes per slot, slots in classes of 1040,
-    /// 16384, 262144 and 1048576.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
-    pub streams: Option<u64>,
+    /// slots). Memory: up to about 680 bytes per slot (`dump`; `streams` and
+    /// `stats` 570, `grep` 440, `scan` 340: `nids streams --streams 1048576`
+    /// takes 590 MB), slots in classes of 1040, 16384, 262144 and 1048576.
+    #[arg(long, value_name = "N", allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i64).range(1..=1_048_576))]
+    pub streams: Option<i64>,
     /// End TCP streams without a packet for SECS seconds of capture time, as
     /// `timeout` (default 0: never, as libnids).
-    #[arg(long, value_name = "SECS", default_value_t = 0)]
-    pub idle_timeout: u64,
+    #[arg(long, value_name = "SECS", default_value_t = 0, allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i64).range(0..))]
+    pub idle_timeout: i64,
     /// A SYN for a tuple whose stream is older than SECS seconds replaces it
     /// (libnids' tcp_flow_timeout; default 3600; 0: never).
-    #[arg(long, value_name = "SECS", default_value_t = 3600)]
-    pub flow_timeout: u64,
+    #[arg(long, value_name = "SECS", default_value_t = 3600, allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i64).range(0..))]
+    pub flow_timeout: i64,
     /// MiB of memory for TCP bytes that must wait (out-of-order segments); when
     /// it is full, segments are dropped with a `tcp.storage_full` warning
     /// (default 64; fragments get 16 MiB more).
@@ -208,9 +266,10 @@ pub struct Common {
         long,
         value_name = "MIB",
         default_value_t = 64,
-        value_parser = clap::value_parser!(u64).range(1..=1 << 20)
+        allow_negative_numbers = true,
+        value_parser = clap::value_parser!(i64).range(1..=1 << 20)
     )]
-    pub tcp_storage: u64,
+    pub tcp_storage: i64,
     /// Which bytes win when TCP segments overlap before delivery: `libnids`
     /// (the default: lower sequence first, like BSD), or the target-based
     /// policies of Novak/Sturges. Delivered bytes are never replaced.
@@ -228,13 +287,11 @@ pub struct Common {
     /// go on (libnids waits for it forever; the hole is warned either way).
     #[arg(long)]
     pub skip_gaps: bool,
-    /// Report UDP port scans too (many distinct ports from one source).
-    #[arg(long)]
-    pub udp_scans: bool,
     /// Hash slots for the destinations of pending IP fragments (libnids'
     /// n_hosts; 1 to 4096, default 256). More slots only spread many hosts.
-    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=4096))]
-    pub hosts: u64,
+    #[arg(long, value_name = "N", default_value_t = 256, allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i64).range(1..=4096))]
+    pub hosts: i64,
 }
 
 /// `--tcp-policy`.
@@ -270,4 +327,48 @@ pub enum Checksum {
     Verify,
     Off,
     Auto,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+    use nids_core::Nids;
+    use nids_host::run::HOSTS;
+
+    use super::*;
+
+    /// The engine's bytes per stream slot for per-stream data `U` (a million
+    /// slots, so the fixed part of the engine does not count).
+    fn slot_bytes<U>() -> usize {
+        const S: usize = 1 << 20;
+        std::mem::size_of::<Nids<'static, U, S, HOSTS>>() / S
+    }
+
+    /// The `--streams` help gives the memory per slot of the command that
+    /// costs most, within 10%. (The engine's size is what a run takes: 590 MB
+    /// of RSS measured for `nids streams --streams 1048576`, 570 bytes a slot.)
+    #[test]
+    fn test_streams_help_figure() {
+        let cmd = Opts::command();
+        let streams = cmd.find_subcommand("streams").unwrap();
+        let arg = streams
+            .get_arguments()
+            .find(|a| a.get_id() == "streams")
+            .unwrap();
+        let help = arg.get_help().unwrap().to_string();
+        let said: usize = help
+            .split("about ")
+            .nth(1)
+            .and_then(|s| s.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no figure in {help:?}"));
+        let most = slot_bytes::<nids_host::streams::Digests>()
+            .max(slot_bytes::<nids_host::dump::Files>())
+            .max(slot_bytes::<nids_host::grep::Dirs>());
+        let (lo, hi) = (most * 9 / 10, most * 11 / 10);
+        assert!(
+            (lo..=hi).contains(&said),
+            "help says {said}, a slot takes {most}"
+        );
+    }
 }

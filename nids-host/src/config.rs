@@ -61,10 +61,10 @@ pub fn settings(common: &Common) -> Settings {
     };
     c.tcp.midstream = common.midstream;
     c.tcp.skip_gaps = common.skip_gaps;
-    c.scan.udp = common.udp_scans;
+    // clap keeps these within their ranges, all positive.
     c.defrag.hosts = usize::try_from(common.hosts).unwrap_or(256);
-    c.tcp.idle_timeout = Duration::from_secs(common.idle_timeout);
-    c.tcp.flow_timeout = Duration::from_secs(common.flow_timeout);
+    c.tcp.idle_timeout = Duration::from_secs(common.idle_timeout.unsigned_abs());
+    c.tcp.flow_timeout = Duration::from_secs(common.flow_timeout.unsigned_abs());
     Settings {
         engine: c,
         slots,

@@ -13,7 +13,11 @@
 //! (default [`WINDOW`], 64 KiB) plus `window / 4` new ones, and is searched each
 //! time `window / 4` new bytes have arrived and when the stream ends. So every
 //! match of at most `window` bytes is found, a longer one may be missed, and
-//! each byte is searched about five times at most. Matches do not overlap; a
+//! each byte is searched about five times at most. With
+//! [`eager`](Grepper::eager) (`--kill`, live captures) a direction is searched
+//! as each segment's bytes arrive instead: the new bytes with up to `window`
+//! bytes before them (so a match across segments is still found), at most
+//! `window` plus the segment's bytes of work per segment. Matches do not overlap; a
 //! match that reaches the end of the bytes seen so far is reported as it is
 //! (`a+` may match `aa` and then, later, `a` again). Empty matches are not
 //! reported.
@@ -46,7 +50,30 @@ pub const EXCERPT: usize = 80;
 /// # Errors
 /// The regex crate's message when the pattern is not valid or too big.
 pub fn pattern(re: &str) -> Result<Regex, regex::Error> {
-    regex::bytes::RegexBuilder::new(re).unicode(false).build()
+    pattern_with(re, false)
+}
+
+/// [`pattern`], letters matching either case when `ignore_case` (`grep -i`).
+///
+/// # Errors
+/// As [`pattern`].
+pub fn pattern_with(re: &str, ignore_case: bool) -> Result<Regex, regex::Error> {
+    regex::bytes::RegexBuilder::new(re)
+        .unicode(false)
+        .case_insensitive(ignore_case)
+        .build()
+}
+
+/// What [`Grepper`] prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Report {
+    /// One line per match (the default).
+    Matches,
+    /// `STREAM: N`, the number of matches, for each stream with one, when it
+    /// ends (`grep -c`).
+    Count,
+    /// The stream, at its first match (`grep -l`).
+    Streams,
 }
 
 /// One direction's search state.
@@ -82,9 +109,14 @@ pub struct Grepper<W: Write> {
     pub matches: u64,
     /// Streams with at least one match.
     pub streams: u64,
-    /// Reset streams that match (`--kill`): the engine builds libnids' four RST
+    /// Reset streams that match (`--kill`): the engine builds the RST
     /// segments and hands them to `Handler::transmit`.
     pub kill: bool,
+    /// Search each segment's bytes as they arrive (for `--kill`, and live
+    /// output), rather than every `window / 4` bytes.
+    pub eager: bool,
+    /// What is printed.
+    pub report: Report,
 }
 
 impl<W: Write> Grepper<W> {
@@ -100,6 +132,8 @@ impl<W: Write> Grepper<W> {
             matches: 0,
             streams: 0,
             kill: false,
+            eager: false,
+            report: Report::Matches,
         }
     }
 
@@ -114,7 +148,11 @@ impl<W: Write> Grepper<W> {
         ts: nids_core::Instant,
     ) {
         let mut at = usize::try_from(w.next.saturating_sub(w.start)).unwrap_or(usize::MAX);
-        while *count < self.max_count && at <= w.buf.len() {
+        let limit = match self.report {
+            Report::Streams => 1,
+            _ => self.max_count,
+        };
+        while *count < limit && at <= w.buf.len() {
             let Some(m) = self.re.find_at(&w.buf, at) else {
                 break;
             };
@@ -131,7 +169,11 @@ impl<W: Write> Grepper<W> {
             self.matches += 1;
             let offset = w.start + m.start() as u64;
             let excerpt = escape(m.as_bytes(), EXCERPT);
-            if self.json {
+            if self.report == Report::Streams {
+                self.out.line(format_args!("{t}"));
+            } else if self.report == Report::Count {
+                // Printed when the stream ends.
+            } else if self.json {
                 self.out.line(format_args!(
                     "{{\"kind\":\"match\",\"src\":\"{}\",\"sport\":{},\"dst\":\"{}\",\"dport\":{},\"dir\":\"{dir}\",\"offset\":{offset},\"length\":{},\"excerpt\":{},\"ts\":{ts}}}",
                     t.src,
@@ -177,7 +219,7 @@ impl<W: Write> Handler<Dirs> for Grepper<W> {
                     let new = s.new_data();
                     w.buf.extend_from_slice(new);
                     w.fresh += new.len();
-                    if w.fresh >= self.window / 4 {
+                    if w.fresh >= self.window / 4 || (self.eager && w.fresh > 0) {
                         let t = *s.tuple();
                         let before = d.matches;
                         self.search(&t, dir, w, &mut d.matches, s.ts());
@@ -200,6 +242,9 @@ impl<W: Write> Handler<Dirs> for Grepper<W> {
                 }
                 if s2c.fresh > 0 {
                     self.search(&t, "s2c", s2c, matches, ts);
+                }
+                if self.report == Report::Count && *matches > 0 {
+                    self.out.line(format_args!("{t}: {matches}"));
                 }
             }
         }

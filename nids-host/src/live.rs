@@ -165,8 +165,22 @@ fn wall_clock() -> Instant {
 /// (for capture files).
 pub struct Filter(pcap::BpfProgram);
 
+/// libpcap's `DLT_` number for a capture file's `LINKTYPE_` value: they are
+/// the same but for a few, raw IP among them (`LINKTYPE_RAW` 101 is `DLT_RAW`,
+/// 12 on Linux and most systems, 14 on OpenBSD), which `pcap_open_dead` knows
+/// only by their `DLT_` number.
+pub fn dlt(link: LinkType) -> i32 {
+    const LINKTYPE_RAW: u32 = 101;
+    const DLT_RAW: i32 = if cfg!(target_os = "openbsd") { 14 } else { 12 };
+    match link.0 {
+        LINKTYPE_RAW => DLT_RAW,
+        l => i32::try_from(l).unwrap_or(-1),
+    }
+}
+
 impl Filter {
-    /// Compiles `expr` for link type `link`.
+    /// Compiles `expr` for link type `link` (a `LINKTYPE_` value, as in
+    /// capture files).
     ///
     /// # Errors
     /// [`Error::Filter`] when libpcap cannot compile it.
@@ -175,13 +189,46 @@ impl Filter {
             filter: expr.to_owned(),
             source,
         };
-        let dead = pcap::Capture::dead(pcap::Linktype(i32::try_from(link.0).unwrap_or(-1)))
-            .map_err(err)?;
+        let dead = pcap::Capture::dead(pcap::Linktype(dlt(link))).map_err(err)?;
         dead.compile(expr, true).map(Filter).map_err(err)
     }
 
     /// Whether the frame `frame` (its captured bytes) passes.
     pub fn matches(&self, frame: &[u8]) -> bool {
         self.0.filter(frame)
+    }
+}
+
+/// A BPF expression for the packets of capture files, compiled for each link
+/// type when its first packet comes (a pcapng file, or several captures, may
+/// mix them). Costs one compiled program per link type seen.
+pub struct FileFilter {
+    expr: String,
+    compiled: Vec<(LinkType, Filter)>,
+}
+
+impl FileFilter {
+    /// A filter for `expr`, not compiled yet.
+    pub fn new(expr: &str) -> FileFilter {
+        FileFilter {
+            expr: expr.to_owned(),
+            compiled: Vec::new(),
+        }
+    }
+
+    /// Whether `frame`, of link type `link`, passes.
+    ///
+    /// # Errors
+    /// [`Error::Filter`] when the expression cannot be compiled for `link`.
+    pub fn matches(&mut self, link: LinkType, frame: &[u8]) -> Result<bool, Error> {
+        let i = match self.compiled.iter().position(|(l, _)| *l == link) {
+            Some(i) => i,
+            None => {
+                let f = Filter::compile(&self.expr, link)?;
+                self.compiled.push((link, f));
+                self.compiled.len() - 1
+            }
+        };
+        Ok(self.compiled[i].1.matches(frame))
     }
 }

@@ -4,13 +4,19 @@ mod app;
 mod cli;
 mod config;
 mod progress;
+mod stdout;
+mod stop;
+mod usage;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let opts = cli::Opts::parse();
+    let opts = match cli::Opts::try_parse() {
+        Ok(opts) => opts,
+        Err(e) => return usage::exit(&e),
+    };
     match app::run(opts) {
         Ok(status) => status.into(),
         Err(e) => {

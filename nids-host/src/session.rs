@@ -42,11 +42,15 @@
 use nids_core::storage::Storage;
 use nids_core::{Config, Handler, Instant, LinkType, Nids, Stats};
 
-use crate::capture::{CaptureFile, Cursor};
+use std::collections::VecDeque;
+use std::path::Path;
+
+use crate::capture::{CaptureFile, Cursor, Input, Packet};
 use crate::run::{Error, HOSTS, STREAMS};
 
 /// The stream-slot counts the `nids` command is built for (`--streams N` picks
-/// the smallest one of at least N). A slot costs about 280 bytes.
+/// the smallest one of at least N). A slot costs about 340 bytes, plus the
+/// handler's per-stream data `U`.
 pub const STREAM_CLASSES: [usize; 4] = [STREAMS, 16_384, 262_144, 1_048_576];
 
 /// The smallest of [`STREAM_CLASSES`] with at least `n` slots, or `None` when
@@ -55,40 +59,40 @@ pub fn stream_class(n: usize) -> Option<usize> {
     STREAM_CLASSES.iter().copied().find(|&c| c >= n)
 }
 
-/// A capture file, owned or borrowed.
-enum File<'a> {
-    Owned(Box<CaptureFile>),
-    Borrowed(&'a CaptureFile),
-}
-
-impl File<'_> {
-    fn get(&self) -> &CaptureFile {
-        match self {
-            File::Owned(f) => f,
-            File::Borrowed(f) => f,
-        }
-    }
-}
-
 /// Where packets come from.
 enum Source<'a> {
     /// Frames given with [`Session::feed`] only.
     None,
-    /// A capture file and the position in it.
-    File { file: File<'a>, cursor: Cursor },
+    /// A borrowed capture file, the position in it, and the offset up to
+    /// which its pages were given back.
+    Borrowed {
+        file: &'a CaptureFile,
+        cursor: Cursor,
+        released: usize,
+    },
+    /// Captures read one after the other (the first is being read).
+    Inputs(Inputs),
     /// A live interface (the `libpcap` feature).
     #[cfg(feature = "libpcap")]
     Live(crate::live::Live),
 }
 
-/// How many bytes of a mapped capture are walked between two releases of their
-/// pages ([`CaptureFile::release`]).
-const RELEASE_EVERY: usize = 1 << 20;
+/// Captures read one after the other, as one stream of packets.
+struct Inputs {
+    /// The capture being read, then the next ones.
+    queue: VecDeque<Input>,
+    /// The total length of the captures, when all are mapped files.
+    total: Option<u64>,
+    /// Bytes of the captures already read to their end.
+    done: u64,
+    /// Packets of the captures already read to their end.
+    packets: u64,
+}
 
 /// A packet source and the engine run over it. See the [module docs](self).
 ///
 /// `U` is the handler's per-stream data, `STREAMS` the engine's stream slots.
-/// Costs: the engine (about 280 bytes per slot, on the heap) and the storage
+/// Costs: the engine (about 340 bytes per slot plus `U`, on the heap) and the storage
 /// handed in; packets are not copied.
 pub struct Session<'a, U, const STREAMS_: usize = STREAMS> {
     source: Source<'a>,
@@ -99,11 +103,9 @@ pub struct Session<'a, U, const STREAMS_: usize = STREAMS> {
     storage: Option<Storage<'a>>,
     engine: Option<Box<Nids<'a, U, STREAMS_, HOSTS>>>,
     finished: bool,
-    /// File offset up to which the mapped pages were given back.
-    released: usize,
     /// A BPF filter for file packets.
     #[cfg(feature = "libpcap")]
-    filter: Option<crate::live::Filter>,
+    filter: Option<crate::live::FileFilter>,
 }
 
 impl<'a, U, const S: usize> Session<'a, U, S> {
@@ -115,7 +117,6 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
             storage: Some(storage),
             engine: None,
             finished: false,
-            released: 0,
             #[cfg(feature = "libpcap")]
             filter: None,
         }
@@ -136,7 +137,8 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
         Ok(s)
     }
 
-    /// Opens a capture file (see [`CaptureFile::open`]; `-` is stdin).
+    /// Opens a capture (see [`Input::open`]: `-` is standard input; pipes and
+    /// gzip or zstd files are streamed in bounded memory).
     ///
     /// # Errors
     /// The file cannot be read or is not a capture, or its link type is not
@@ -146,8 +148,53 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
         config: Config<'a>,
         storage: impl Into<Storage<'a>>,
     ) -> Result<Self, Error> {
-        let file = CaptureFile::open(path)?;
-        Self::from_file(file, config, storage)
+        Self::open_all(&[path], config, storage)
+    }
+
+    /// Opens several captures, read one after the other as one stream of
+    /// packets (concatenated in the order given, as `mergecap -a`; packet
+    /// times are taken as they are). Each is opened, and its header checked,
+    /// before any packet is read.
+    ///
+    /// # Errors
+    /// As [`open`](Self::open), for the first capture that fails.
+    pub fn open_all<P: AsRef<std::path::Path>>(
+        paths: &[P],
+        config: Config<'a>,
+        storage: impl Into<Storage<'a>>,
+    ) -> Result<Self, Error> {
+        let inputs = paths
+            .iter()
+            .map(|p| Input::open(p.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Self::from_inputs(inputs, config, storage)
+    }
+
+    /// A session over captures already open, read one after the other (see
+    /// [`open_all`](Self::open_all)).
+    ///
+    /// # Errors
+    /// [`Error::LinkType`] when a capture declares only unsupported link types.
+    pub fn from_inputs(
+        inputs: Vec<Input>,
+        config: Config<'a>,
+        storage: impl Into<Storage<'a>>,
+    ) -> Result<Self, Error> {
+        let mut link = None;
+        for i in &inputs {
+            let declared = first_supported(i.path(), &i.link_types())?;
+            link = link.or(declared);
+        }
+        let total = inputs.iter().map(|i| i.progress().1).sum::<Option<u64>>();
+        let source = Source::Inputs(Inputs {
+            queue: inputs.into(),
+            total,
+            done: 0,
+            packets: 0,
+        });
+        let mut s = Self::with(source, config, storage.into());
+        s.link = link;
+        Ok(s)
     }
 
     /// A session over a capture file already open.
@@ -159,7 +206,7 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
         config: Config<'a>,
         storage: impl Into<Storage<'a>>,
     ) -> Result<Self, Error> {
-        Self::file(File::Owned(Box::new(file)), config, storage.into())
+        Self::from_inputs(vec![Input::mapped(file)], config, storage)
     }
 
     /// A session over a borrowed capture file.
@@ -171,23 +218,13 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
         config: Config<'a>,
         storage: impl Into<Storage<'a>>,
     ) -> Result<Self, Error> {
-        Self::file(File::Borrowed(file), config, storage.into())
-    }
-
-    fn file(file: File<'a>, config: Config<'a>, storage: Storage<'a>) -> Result<Self, Error> {
-        let f = file.get();
-        let declared = f.link_types();
-        if let Some(&first) = declared.first() {
-            if !declared.iter().any(|&l| LinkType(l).is_supported()) {
-                return Err(Error::LinkType {
-                    path: f.path().display().to_string(),
-                    link: LinkType(first),
-                });
-            }
-        }
-        let link = declared.first().map(|&l| LinkType(l));
-        let cursor = f.cursor();
-        let mut s = Self::with(Source::File { file, cursor }, config, storage);
+        let link = first_supported(file.path(), &file.link_types())?;
+        let source = Source::Borrowed {
+            file,
+            cursor: file.cursor(),
+            released: 0,
+        };
+        let mut s = Self::with(source, config, storage.into());
         s.link = link;
         Ok(s)
     }
@@ -214,8 +251,9 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
 
     /// Reads only the packets that match the BPF expression `filter` (the
     /// `libpcap` feature). On a live source the kernel filters; on a file each
-    /// frame is checked in user space, for the file's first link type. Frames
-    /// given to [`feed`](Self::feed) are not filtered.
+    /// frame is checked in user space, by the filter compiled for its own link
+    /// type (raw IP included). Frames given to [`feed`](Self::feed) are not
+    /// filtered.
     ///
     /// # Errors
     /// [`Error::Filter`] when libpcap cannot compile it (or the file has no
@@ -225,8 +263,11 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
         match &mut self.source {
             Source::Live(l) => l.set_filter(filter),
             _ => {
-                let link = self.link.unwrap_or(LinkType::ETHERNET);
-                self.filter = Some(crate::live::Filter::compile(filter, link)?);
+                let mut f = crate::live::FileFilter::new(filter);
+                // Compiled now for the first link type, so a bad expression is
+                // told before any packet is read.
+                f.matches(self.link.unwrap_or(LinkType::ETHERNET), &[])?;
+                self.filter = Some(f);
                 Ok(())
             }
         }
@@ -270,7 +311,11 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
     fn name(&self) -> String {
         match &self.source {
             Source::None => "<feed>".to_owned(),
-            Source::File { file, .. } => file.get().path().display().to_string(),
+            Source::Borrowed { file, .. } => file.path().display().to_string(),
+            Source::Inputs(i) => i
+                .queue
+                .front()
+                .map_or_else(|| "<end>".to_owned(), |i| i.path().display().to_string()),
             #[cfg(feature = "libpcap")]
             Source::Live(l) => l.name().to_owned(),
         }
@@ -318,62 +363,63 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
             storage,
             config,
             link,
-            released,
             #[cfg(feature = "libpcap")]
             filter,
             ..
         } = self;
+        let mut parts = Parts {
+            engine,
+            storage,
+            config: *config,
+            link,
+            #[cfg(feature = "libpcap")]
+            filter,
+        };
         match source {
             Source::None => Ok(false),
-            Source::File { file, cursor } => {
-                let f = file.get();
-                let p = match f.next_packet(cursor) {
+            Source::Borrowed {
+                file,
+                cursor,
+                released,
+            } => {
+                file.release_read(cursor, released);
+                let r = match file.next_packet(cursor) {
                     None => return Ok(false),
                     Some(Err(e)) => return Err(e.into()),
-                    Some(Ok(p)) => p,
+                    Some(Ok(p)) => parts.process(p, h),
                 };
-                #[cfg(feature = "libpcap")]
-                if filter.as_ref().is_some_and(|f| !f.matches(p.data)) {
-                    return Ok(true);
+                if r.is_err() {
+                    *cursor = Cursor::exhausted(cursor);
                 }
-                let plink = LinkType(p.link_type);
-                let e = match engine {
-                    // A pcapng interface of another link type than the first:
-                    // the engine decodes it as such (or counts it unsupported).
-                    Some(e) => e,
-                    None => {
-                        let bad = Error::LinkType {
-                            path: f.path().display().to_string(),
-                            link: plink,
-                        };
-                        let Some(st) = storage.take() else {
-                            return Err(bad);
-                        };
-                        match Nids::boxed(plink, *config, st) {
-                            Ok(e) => {
-                                *link = Some(plink);
-                                engine.insert(e)
-                            }
-                            Err(_) => {
-                                *cursor = Cursor::exhausted(cursor);
-                                return Err(bad);
-                            }
-                        }
-                    }
-                };
-                e.process_as(Instant::from_micros(p.ts_us), plink, p.data, h);
-                // Packets are done with once processed: give their pages back so
-                // memory stays flat whatever the file's size.
-                let at = cursor.offset();
-                if at - *released >= RELEASE_EVERY {
-                    f.release(*released, at);
-                    *released = at;
-                }
-                Ok(true)
+                r.map(|()| true).map_err(|e| e.named(file.path()))
             }
+            Source::Inputs(inputs) => loop {
+                let Some(input) = inputs.queue.front_mut() else {
+                    return Ok(false);
+                };
+                let r = match input.next_packet() {
+                    None => {
+                        let (at, _) = input.progress();
+                        inputs.done += at;
+                        inputs.packets += input.packets_read();
+                        inputs.queue.pop_front();
+                        continue;
+                    }
+                    Some(Err(e)) => Err(Refused::Error(e.into())),
+                    Some(Ok(p)) => parts.process(p, h),
+                };
+                let r = r.map(|()| true).map_err(|e| e.named(input.path()));
+                if r.is_err() {
+                    // The captures after a damaged one are not read.
+                    inputs.queue.clear();
+                }
+                return r;
+            },
             #[cfg(feature = "libpcap")]
             Source::Live(live) => {
-                let Some(e) = engine else { return Ok(false) };
+                let Some(e) = parts.engine else {
+                    return Ok(false);
+                };
                 live.next(e, h)
             }
         }
@@ -453,7 +499,8 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
     pub fn packets_read(&self) -> u64 {
         match &self.source {
             Source::None => 0,
-            Source::File { cursor, .. } => cursor.packets_read(),
+            Source::Borrowed { cursor, .. } => cursor.packets_read(),
+            Source::Inputs(i) => i.packets + i.queue.front().map_or(0, |c| c.packets_read()),
             #[cfg(feature = "libpcap")]
             Source::Live(l) => l.packets_read(),
         }
@@ -462,8 +509,13 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
     /// For a file: bytes read so far and the file's length (a progress bar).
     pub fn progress(&self) -> Option<(u64, u64)> {
         match &self.source {
-            Source::File { file, cursor } => {
-                Some((cursor.offset() as u64, file.get().len() as u64))
+            Source::Borrowed { file, cursor, .. } => {
+                Some((cursor.offset() as u64, file.len() as u64))
+            }
+            Source::Inputs(i) => {
+                let total = i.total?;
+                let at = i.queue.front().map_or(0, |c| c.progress().0);
+                Some((i.done + at, total))
             }
             _ => None,
         }
@@ -476,6 +528,83 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
             return true;
         }
         false
+    }
+}
+
+/// The parts of a [`Session`] that process a packet read from a file.
+struct Parts<'s, 'a, U, const S: usize> {
+    engine: &'s mut Option<Box<Nids<'a, U, S, HOSTS>>>,
+    storage: &'s mut Option<Storage<'a>>,
+    config: Config<'a>,
+    link: &'s mut Option<LinkType>,
+    #[cfg(feature = "libpcap")]
+    filter: &'s mut Option<crate::live::FileFilter>,
+}
+
+/// Why a packet read from a file could not be processed.
+enum Refused {
+    /// The engine cannot be built for its link type.
+    Link(LinkType),
+    /// Anything else.
+    Error(Error),
+}
+
+impl Refused {
+    /// The error, naming the capture `path`.
+    fn named(self, path: &Path) -> Error {
+        match self {
+            Refused::Link(link) => Error::LinkType {
+                path: path.display().to_string(),
+                link,
+            },
+            Refused::Error(e) => e,
+        }
+    }
+}
+
+impl<'a, U, const S: usize> Parts<'_, 'a, U, S> {
+    /// Filters `p`, builds the engine for its link type if it is the first
+    /// packet, and runs it through the engine.
+    fn process<H: Handler<U>>(&mut self, p: Packet<'_>, h: &mut H) -> Result<(), Refused> {
+        let plink = LinkType(p.link_type);
+        #[cfg(feature = "libpcap")]
+        if let Some(f) = self.filter.as_mut() {
+            if !f.matches(plink, p.data).map_err(Refused::Error)? {
+                return Ok(());
+            }
+        }
+        let e = match self.engine {
+            // A pcapng interface of another link type than the first, or a
+            // later capture of another link type: the engine decodes it as such
+            // (or counts it unsupported).
+            Some(e) => e,
+            None => {
+                let st = self.storage.take().ok_or(Refused::Link(plink))?;
+                let e = Nids::boxed(plink, self.config, st).map_err(|_| Refused::Link(plink))?;
+                *self.link = Some(plink);
+                self.engine.insert(e)
+            }
+        };
+        e.process_as(Instant::from_micros(p.ts_us), plink, p.data, h);
+        Ok(())
+    }
+}
+
+/// The first link type `declared` that the engine supports, or `None` when
+/// nothing is declared yet.
+///
+/// # Errors
+/// [`Error::LinkType`] when link types are declared but none is supported.
+fn first_supported(path: &Path, declared: &[u32]) -> Result<Option<LinkType>, Error> {
+    match declared.first() {
+        None => Ok(None),
+        Some(&first) if !declared.iter().any(|&l| LinkType(l).is_supported()) => {
+            Err(Error::LinkType {
+                path: path.display().to_string(),
+                link: LinkType(first),
+            })
+        }
+        Some(&first) => Ok(Some(LinkType(first))),
     }
 }
 

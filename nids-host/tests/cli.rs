@@ -146,22 +146,79 @@ fn test_unsupported_link_type() {
 
 #[test]
 fn test_usage_errors_exit_2() {
-    for args in [
-        &[][..],
-        &["streams"][..],
-        &["bogus"][..],
-        &["streams", "--no-such-flag", "x.pcap"][..],
-        &["streams", "--checksum", "sometimes", "x.pcap"][..],
+    // No command at all: the help, on stderr.
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("Usage: nids"));
+    for (args, message) in [
+        (
+            &["streams"][..],
+            "nids: the following required arguments were not provided: <SOURCE>...",
+        ),
+        (&["bogus"][..], "nids: unrecognized subcommand 'bogus'"),
+        (
+            &["streams", "--no-such-flag", "x.pcap"][..],
+            "nids: unexpected argument '--no-such-flag' found",
+        ),
+        (
+            &["streams", "--checksum", "sometimes", "x.pcap"][..],
+            "nids: invalid value 'sometimes' for '--checksum <CHECKSUM>'",
+        ),
+        // A negative number is a value, and its error says what is allowed.
+        (
+            &["streams", "--streams", "-1", "x.pcap"][..],
+            "nids: invalid value '-1' for '--streams <N>': -1 is not in 1..=1048576",
+        ),
+        (
+            &["grep", "-m", "-1", "x", "x.pcap"][..],
+            "nids: invalid value '-1' for '--max-count <NUM>'",
+        ),
+        // --udp-scans only where it does something.
+        (
+            &["streams", "--udp-scans", "x.pcap"][..],
+            "nids: unexpected argument '--udp-scans' found",
+        ),
     ] {
         let o = run(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         let err = stderr(&o);
-        assert!(
-            err.contains("Usage: nids") || err.contains("try '--help'"),
-            "{args:?}: {err}"
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(
+            lines.len(),
+            2,
+            "{args:?}: one line, then the usage line: {err}"
         );
+        assert!(lines[0].starts_with(message), "{args:?}: {err}");
+        assert!(lines[1].starts_with("Usage: nids"), "{args:?}: {err}");
         assert!(o.stdout.is_empty());
     }
+    // --udp-scans is a scan option.
+    let o = run(&[
+        "scan",
+        "--udp-scans",
+        crafted("reorder.pcap").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// Without the `libpcap` feature, `-i` and `--filter` say which feature they
+/// need, in one line.
+#[cfg(not(feature = "libpcap"))]
+#[test]
+fn test_capture_options_name_their_feature() {
+    let o = run(&["streams", "-i", "eth0"]);
+    assert_error(
+        &o,
+        "-i/--interface (live capture) needs the `libpcap` feature",
+    );
+    let o = run(&["grep", "--interface", "eth0", "x"]);
+    assert_error(
+        &o,
+        "-i/--interface (live capture) needs the `libpcap` feature",
+    );
+    let reorder = crafted("reorder.pcap");
+    let o = run(&["streams", "--filter", "tcp", reorder.to_str().unwrap()]);
+    assert_error(&o, "--filter (BPF) needs the `libpcap` feature");
 }
 
 #[test]

@@ -299,3 +299,104 @@ fn test_tcp_storage() {
     let o = nids(&["streams", "--tcp-storage", "0", &crafted("reorder")]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// grep's habits: `-i` ignores case, `-c` counts the matches of each stream,
+/// `-l` prints each stream with a match once.
+#[test]
+fn test_grep_ignore_case_count_list() {
+    let secret = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/expected/grep-secret.txt"),
+    )
+    .unwrap();
+    check(
+        "grep-secret.txt",
+        0,
+        &["grep", "-i", "SECRET-[A-Z]+", MIXED],
+    );
+    check(
+        "grep-secret.txt",
+        0,
+        &["grep", "--ignore-case", "Secret-[a-z]+", MIXED],
+    );
+    check("grep-none.txt", 1, &["grep", "SECRET-[A-Z]+", MIXED]);
+    let o = nids(&["grep", "-c", "secret-[a-z]+", MIXED]);
+    let stream = secret.split(" c2s ").next().unwrap();
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap(),
+        format!("{stream}: 1\n")
+    );
+    check(
+        "grep-count-reorder.txt",
+        0,
+        &["grep", "-c", "[a-z]", &crafted("reorder")],
+    );
+    check(
+        "grep-list-reorder.txt",
+        0,
+        &["grep", "-l", "[a-z]", &crafted("reorder")],
+    );
+    // -c and -l print lines, not JSON.
+    let o = nids(&["grep", "-c", "--json", "x", MIXED]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// Invalid input is told before anything is written: no directory is made.
+#[test]
+fn test_dump_invalid_input_makes_no_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "not a capture").unwrap();
+    let out = dir.path().join("flows");
+    for input in [text.to_str().unwrap(), "/no/such/capture.pcap"] {
+        let o = nids(&["dump", input, "-o", out.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(!out.exists(), "{input}: {} was made", out.display());
+    }
+}
+
+/// `--kill` searches each segment's new bytes as they arrive: a match in a
+/// short request (far less than `window / 4` bytes) resets its stream at
+/// once, before the stream ends, with RSTs toward both ends.
+#[test]
+fn test_grep_kill_resets_at_the_first_match() {
+    use nids_core::{Config, Handler, LinkType, Stream, TcpEvent};
+    use nids_host::grep::{pattern, Dirs, Grepper};
+    use nids_host::session::Session;
+
+    /// What happened, in order: `E<client port>` a stream's end, `R` an RST
+    /// frame sent.
+    #[derive(Default)]
+    struct Log(Vec<String>);
+    impl Handler<Dirs> for Log {
+        fn tcp(&mut self, s: &mut Stream<'_, '_, Dirs>) {
+            if !matches!(s.event(), TcpEvent::JustEstablished | TcpEvent::Data) {
+                self.0.push(format!("E{}", s.tuple().sport));
+            }
+        }
+        fn transmit(&mut self, _: LinkType, frame: &[u8]) {
+            assert_eq!(frame[14 + 20 + 13], 0x04, "RST only");
+            self.0.push("R".to_owned());
+        }
+    }
+    let cap = root().join(MIXED);
+    for eager in [true, false] {
+        let mut g = Grepper::new(pattern("secret-").unwrap(), Vec::new(), false, 65536, 1);
+        g.kill = true;
+        g.eager = eager;
+        let mut log = Log::default();
+        let mut storage = vec![0u8; 1 << 20];
+        let mut s = Session::<Dirs>::open(&cap, Config::new(), &mut storage[..]).unwrap();
+        s.run(&mut (&mut g, &mut log)).unwrap();
+        let at = |what: &str| log.0.iter().position(|e| e == what);
+        let (rst, end) = (at("R"), at("E50000"));
+        let sent = log.0.iter().filter(|e| *e == "R").count();
+        if eager {
+            // Toward the server and the client, before the stream ends.
+            assert!(sent >= 2 && rst < end, "{:?}", log.0);
+        } else {
+            // Searched only at its end, the stream could not be reset.
+            assert!(sent == 0 && end.is_some(), "{:?}", log.0);
+        }
+        assert_eq!(g.matches, 1);
+    }
+}

@@ -366,6 +366,16 @@ pub struct Capture {
 }
 
 fn checksums(v: &Bound<'_, PyAny>) -> PyResult<Checksums> {
+    if let Ok(name) = v.extract::<String>() {
+        return match name.as_str() {
+            "auto" => Ok(Checksums::Auto),
+            "verify" => Ok(Checksums::List(Vec::new())),
+            "off" => Ok(Checksums::Off),
+            _ => Err(PyValueError::new_err(format!(
+                "checksums: {name:?} is not one of \"auto\", \"verify\", \"off\""
+            ))),
+        };
+    }
     if let Ok(b) = v.downcast::<pyo3::types::PyBool>() {
         return Ok(if b.is_true() {
             Checksums::List(Vec::new())
@@ -375,7 +385,9 @@ fn checksums(v: &Bound<'_, PyAny>) -> PyResult<Checksums> {
     }
     let mut rules = Vec::new();
     for item in v.try_iter().map_err(|_| {
-        PyTypeError::new_err("checksums must be True, False or a list of (network, verify) pairs")
+        PyTypeError::new_err(
+            "checksums must be \"auto\", True, False or a list of (network, verify) pairs",
+        )
     })? {
         let (net, verify): (String, Bound<'_, PyAny>) = item?.extract().map_err(|_| {
             PyTypeError::new_err("checksums: each entry is a (network, verify) pair")
@@ -410,8 +422,12 @@ impl Capture {
     /// * `udp`: also yield a `Datagram` for every UDP datagram.
     /// * `ports`: follow only TCP streams to these server ports (default: all).
     /// * `urgent`: also yield urgent bytes (`StreamData.urgent`).
-    /// * `checksums`: True (verify all, the default), False (verify none), or a
-    ///   list of `(network, verify)` pairs as `nids.chksum_ctl` takes.
+    /// * `checksums`: `"auto"` (the default: verify, but accept the checksums
+    ///   that senders with checksum offload leave unfilled, as most captures
+    ///   taken on Linux hosts show them), True or `"verify"` (verify all, as
+    ///   libnids), False or `"off"` (verify none), or a list of
+    ///   `(network, verify)` pairs as `nids.chksum_ctl` takes. The
+    ///   pynids-compatible functions keep libnids' default (verify all).
     /// * `max_streams`: most streams followed at once (1040 slots by default,
     ///   which hold 781 streams, as libnids).
     /// * `flow_timeout`: seconds after which a SYN for the same tuple replaces a
@@ -439,6 +455,7 @@ impl Capture {
             PyTypeError::new_err("Capture() takes the path of a capture file (str or path-like)")
         })?;
         let mut s = Settings::new();
+        s.checksums = Checksums::Auto;
         if let Some(c) = checksums {
             s.checksums = self::checksums(c)?;
         }

@@ -213,7 +213,7 @@ impl Driver {
         }
         let rules = match &settings.checksums {
             Checksums::List(r) => r.clone(),
-            Checksums::Off => Vec::new(),
+            Checksums::Off | Checksums::Auto => Vec::new(),
         };
         let owner = Owner {
             source,
@@ -335,6 +335,7 @@ fn config(owner: &Owner) -> Config<'_> {
     c.hash_key = nids_host::keys::random_hash_key();
     c.checksums = match s.checksums {
         Checksums::Off => Policy::Off,
+        Checksums::Auto => Policy::Auto,
         Checksums::List(_) if owner.rules.is_empty() => Policy::Verify,
         Checksums::List(_) => Policy::List(&owner.rules),
     };

@@ -171,6 +171,9 @@ pub enum Checksums {
     List(Vec<Rule>),
     /// None.
     Off,
+    /// Verify, but accept what senders with checksum offload leave unfilled
+    /// (`Policy::Auto`): the default of `nids.Capture`, as of the `nids` command.
+    Auto,
 }
 
 /// The engine settings of one run.

@@ -50,7 +50,10 @@ def ip_packet(src, dst, proto, payload, bad_checksum=False):
         pseudo = s.packed + d.packed + struct.pack("!IxxxB", len(payload), proto)
     off = 16 if proto == 6 else 6
     c = _csum(pseudo + payload)
-    if bad_checksum:
+    if bad_checksum == "offload":
+        # What a sender with transmit checksum offload leaves: the pseudo-header sum.
+        c = ~_csum(pseudo) & 0xFFFF
+    elif bad_checksum:
         c ^= 0x5A5A
     payload = payload[:off] + struct.pack("!H", c) + payload[off + 2 :]
     if s.version == 4:
@@ -90,7 +93,9 @@ class Conn:
 
     def _send(self, frm, to, seq, ack, flags, data=b"", urp=0):
         seg = tcp_segment(frm[1], to[1], seq, ack, flags, data, urp)
-        self.cap.add(ip_packet(frm[0], to[0], 6, seg, self.bad))
+        # "offload": only the client's packets, as captured on the sending host.
+        bad = self.bad if self.bad != "offload" or frm == self.c else False
+        self.cap.add(ip_packet(frm[0], to[0], 6, seg, bad))
 
     def handshake(self):
         self._send(self.c, self.s, self.cseq, 0, "S")

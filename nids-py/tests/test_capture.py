@@ -108,6 +108,19 @@ def test_checksums_option(tmp_path):
     assert list(nids.Capture(cap)) == []
     assert len(list(nids.Capture(cap, checksums=False))) > 0
     assert len(list(nids.Capture(cap, checksums=[("10.9.0.0/16", False)]))) > 0
+    with pytest.raises(ValueError, match="checksums"):
+        nids.Capture(cap, checksums="sometimes")
+
+
+def test_checksums_auto_by_default(tmp_path):
+    # The client's checksums left unfilled, as by transmit offload on its host.
+    cap = pcapgen.conversation(tmp_path / "offload.pcap", bad_checksum="offload")
+    ends = [e for e in nids.Capture(cap) if isinstance(e, nids.StreamEnd)]
+    assert [e.reason for e in ends] == ["close"]
+    assert [e.reason for e in nids.Capture(cap, checksums="auto") if isinstance(e, nids.StreamEnd)] == ["close"]
+    # libnids' behaviour on request, and in the pynids-compatible API.
+    assert list(nids.Capture(cap, checksums="verify")) == []
+    assert list(nids.Capture(cap, checksums=True)) == []
 
 
 def test_udp_and_ipv6(tmp_path):

@@ -1,14 +1,26 @@
-//! The RST segments of `Stream::kill`, built as libnids 1.26 builds them.
+//! The RST segments of `Stream::kill`: segments each end accepts.
 //!
-//! Four segments, flags RST only, ack 0, window 32000, no options or payload;
-//! IPv4 with tos 0, id 12345, ttl 64 (IPv6: hop limit 64); checksums filled:
+//! A receiver that follows RFC 5961 (Linux, the BSDs, Windows) resets its
+//! connection only on an RST whose sequence number is exactly the next one it
+//! expects (`RCV.NXT`); an RST elsewhere in its window only draws a "challenge
+//! ACK". libnids' RSTs (the next byte expected, then that plus half the window)
+//! miss it as soon as the receiver has acknowledged bytes the monitor has not
+//! reassembled yet, or the other way round. So each end gets up to two RSTs,
+//! from its peer, with the latest values seen of its `RCV.NXT`:
 //!
 //! | # | direction | sequence number |
 //! |---|---|---|
-//! | 1 | client → server | next byte expected from the client |
-//! | 2 | server → client | next byte expected from the server |
-//! | 3 | client → server | #1 + server's raw window / 2 |
-//! | 4 | server → client | #2 + client's raw window / 2 |
+//! | 1 | client → server | next byte expected from the client (as reassembled) |
+//! | 2 | server → client | next byte expected from the server (as reassembled) |
+//! | 3 | client → server | the server's latest acknowledgment number, if not #1 |
+//! | 4 | server → client | the client's latest acknowledgment number, if not #2 |
+//!
+//! An end that resets answers the other end's next segment with an RST of its
+//! own (with the sequence number that end expects), so one accepted RST ends
+//! the connection at both ends.
+//!
+//! Flags RST only, ack 0, window 32000, no options or payload; IPv4 with tos
+//! 0, id 12345, ttl 64 (IPv6: hop limit 64); checksums filled, as libnids.
 //!
 //! On Ethernet the frames carry the MAC addresses of the stream's SYN; on other
 //! link types they are raw IP packets (`LinkType::RAW`), since cooked and
@@ -24,8 +36,8 @@ use crate::link::LinkType;
 /// Longest frame built: Ethernet (14) + IPv6 (40) + TCP (20).
 pub const MAX_FRAME: usize = 74;
 
-/// Build the four RST frames for `tuple`/`slot` and pass each to `out` with the
-/// link type it is framed for.
+/// Build the RST frames (two to four) for `tuple`/`slot` and pass each to `out`
+/// with the link type it is framed for.
 pub(crate) fn rst_frames<U>(
     link: LinkType,
     tuple: &Tuple,
@@ -37,12 +49,15 @@ pub(crate) fn rst_frames<U>(
     let to_server = s.expected(c.first_data_seq);
     let to_client = c.expected(s.first_data_seq);
     let plan = [
-        (true, to_server),
-        (false, to_client),
-        (true, to_server.wrapping_add(u32::from(s.raw_window / 2))),
-        (false, to_client.wrapping_add(u32::from(c.raw_window / 2))),
+        (true, to_server, true),
+        (false, to_client, true),
+        (true, s.ack_seq, s.ack_seq != to_server),
+        (false, c.ack_seq, c.ack_seq != to_client),
     ];
-    for (from_client, seq) in plan {
+    for (from_client, seq, send) in plan {
+        if !send {
+            continue;
+        }
         let t = if from_client {
             *tuple
         } else {

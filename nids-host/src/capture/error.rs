@@ -35,6 +35,21 @@ pub enum Error {
         start: Vec<u8>,
     },
 
+    /// The file is compressed, but what it holds is not a capture.
+    #[error(
+        "{}: not a pcap or pcapng file inside its {compression} compression ({})",
+        path.display(),
+        describe_start(start)
+    )]
+    NotACaptureInside {
+        /// The file name.
+        path: PathBuf,
+        /// `gzip` or `zstd`.
+        compression: &'static str,
+        /// The first decompressed bytes (at most 4).
+        start: Vec<u8>,
+    },
+
     /// The file has a capture magic number but ends inside its file header
     /// (pcap) or first section header block (pcapng).
     #[error(
@@ -162,6 +177,16 @@ pub enum Reason {
     ByteOrder {
         /// The four bytes where the magic should be.
         magic: [u8; 4],
+    },
+
+    /// A record or block too long to be held while the capture is streamed
+    /// (from standard input, a pipe or a compressed file).
+    #[error("its length {len} is more than the {max} bytes a streamed capture may hold at once")]
+    TooLongToStream {
+        /// The record or block length.
+        len: usize,
+        /// The limit, [`MAX_RECORD`](super::stream::MAX_RECORD).
+        max: usize,
     },
 
     /// A pcapng section header has a major version other than 1.

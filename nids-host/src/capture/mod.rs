@@ -30,8 +30,10 @@
 mod error;
 mod pcap;
 mod pcapng;
+mod stream;
 
 pub use error::{Error, Reason};
+pub use stream::{Compression, Input, Stream, CHUNK, MAX_RECORD};
 
 use std::fmt;
 use std::fs::File;
@@ -96,6 +98,19 @@ pub enum Format {
     },
     /// pcapng; each section declares its own byte order.
     Pcapng,
+}
+
+impl Format {
+    /// The format of a file of this kind.
+    fn of(kind: Kind) -> Format {
+        match kind {
+            Kind::Pcap(h) => Format::Pcap {
+                endianness: h.endianness,
+                nanos: h.nanos,
+            },
+            Kind::Pcapng => Format::Pcapng,
+        }
+    }
 }
 
 /// One captured packet, borrowed from its [`CaptureFile`].
@@ -194,6 +209,38 @@ enum Fault {
     },
 }
 
+/// Finds the format of the capture whose first bytes are `b` from its magic
+/// number, and checks its file header. O(1).
+fn header(path: &Path, b: &[u8]) -> Result<Kind, Error> {
+    let Some(magic) = take::<4>(b, 0) else {
+        return Err(Error::NotACapture {
+            path: path.to_owned(),
+            start: b.to_vec(),
+        });
+    };
+    let checked = match magic {
+        [0x0a, 0x0d, 0x0d, 0x0a] => pcapng::check_header(b).map(|()| Kind::Pcapng),
+        _ => match pcap::format(magic) {
+            Some((endianness, nanos)) => pcap::Header::parse(b, endianness, nanos).map(Kind::Pcap),
+            None => {
+                return Err(Error::NotACapture {
+                    path: path.to_owned(),
+                    start: magic.to_vec(),
+                })
+            }
+        },
+    };
+    match checked {
+        Ok(kind) => Ok(kind),
+        Err(Fault::Truncated { offset, needed }) => Err(Error::TruncatedHeader {
+            path: path.to_owned(),
+            len: b.len(),
+            needed: offset.saturating_add(needed),
+        }),
+        Err(fault) => Err(error(path, fault, 0)),
+    }
+}
+
 /// Reads `N` bytes at `at`, or `None` when they run past the end of `bytes`.
 fn take<const N: usize>(bytes: &[u8], at: usize) -> Option<[u8; N]> {
     bytes.get(at..at.checked_add(N)?)?.try_into().ok()
@@ -246,6 +293,19 @@ impl CaptureFile {
         }
     }
 
+    /// Gives back the pages before `cursor` ([`release`](Self::release)) once
+    /// a MiB has been read past `*released`, the offset up to which they were
+    /// given back (0 at first). Call it as packets are read, so memory stays
+    /// flat whatever the file's size.
+    pub fn release_read(&self, cursor: &Cursor, released: &mut usize) {
+        const EVERY: usize = 1 << 20;
+        let at = cursor.offset();
+        if at.saturating_sub(*released) >= EVERY {
+            self.release(*released, at);
+            *released = at;
+        }
+    }
+
     /// Opens a capture file and checks its header; `-` means stdin.
     ///
     /// A regular, non-empty file is memory-mapped (O(1)); stdin, pipes and other
@@ -295,47 +355,13 @@ impl CaptureFile {
 
     /// Finds the format from the magic number and checks the file header.
     fn parse(path: PathBuf, bytes: Bytes) -> Result<CaptureFile, Error> {
-        let b = bytes.as_slice();
-        let Some(magic) = take::<4>(b, 0) else {
-            return Err(Error::NotACapture {
-                path,
-                start: b.to_vec(),
-            });
-        };
-        let checked = match magic {
-            [0x0a, 0x0d, 0x0d, 0x0a] => pcapng::check_header(b).map(|()| Kind::Pcapng),
-            _ => match pcap::format(magic) {
-                Some((endianness, nanos)) => {
-                    pcap::Header::parse(b, endianness, nanos).map(Kind::Pcap)
-                }
-                None => {
-                    return Err(Error::NotACapture {
-                        path,
-                        start: magic.to_vec(),
-                    })
-                }
-            },
-        };
-        match checked {
-            Ok(kind) => Ok(CaptureFile { path, bytes, kind }),
-            Err(Fault::Truncated { offset, needed }) => Err(Error::TruncatedHeader {
-                path,
-                len: b.len(),
-                needed: offset.saturating_add(needed),
-            }),
-            Err(fault) => Err(error(&path, fault, 0)),
-        }
+        let kind = header(&path, bytes.as_slice())?;
+        Ok(CaptureFile { path, bytes, kind })
     }
 
     /// The file format found by [`open`](Self::open). O(1).
     pub fn format(&self) -> Format {
-        match self.kind {
-            Kind::Pcap(h) => Format::Pcap {
-                endianness: h.endianness,
-                nanos: h.nanos,
-            },
-            Kind::Pcapng => Format::Pcapng,
-        }
+        Format::of(self.kind)
     }
 
     /// The name used in errors: the path as given, `<stdin>` or `<memory>`.
@@ -374,19 +400,7 @@ impl CaptureFile {
     /// [`next_packet`](Self::next_packet). Unlike [`Packets`] it borrows nothing,
     /// so it can live beside the file in one struct.
     pub fn cursor(&self) -> Cursor {
-        let state = match self.kind {
-            Kind::Pcap(h) => State::Pcap(pcap::Reader::new(h)),
-            Kind::Pcapng => State::Pcapng(pcapng::Reader::new()),
-        };
-        Cursor {
-            offset: match self.kind {
-                Kind::Pcap(_) => pcap::HEADER_LEN,
-                Kind::Pcapng => 0,
-            },
-            packets_read: 0,
-            done: false,
-            state,
-        }
+        Cursor::start(self.kind)
     }
 
     /// The packet at `cursor`, moving it on; the same contract as [`Packets`]
@@ -496,27 +510,91 @@ impl Cursor {
         }
     }
 
-    fn next<'a>(&mut self, path: &Path, bytes: &'a [u8]) -> Option<Result<Packet<'a>, Error>> {
-        if self.done {
-            return None;
-        }
-        let step = match &mut self.state {
-            State::Pcap(r) => r.next(bytes, &mut self.offset),
-            State::Pcapng(r) => r.next(bytes, &mut self.offset),
+    /// A position at the first packet of a file of this kind.
+    fn start(kind: Kind) -> Cursor {
+        let (offset, state) = match kind {
+            Kind::Pcap(h) => (pcap::HEADER_LEN, State::Pcap(pcap::Reader::new(h))),
+            Kind::Pcapng => (0, State::Pcapng(pcapng::Reader::new())),
         };
+        Cursor {
+            offset,
+            packets_read: 0,
+            done: false,
+            state,
+        }
+    }
+
+    fn next<'a>(&mut self, path: &Path, bytes: &'a [u8]) -> Option<Result<Packet<'a>, Error>> {
+        match self.step(path, bytes, 0, false) {
+            Step::Packet(p) => Some(Ok(p)),
+            Step::End | Step::More(_) => None,
+            Step::Error(e) => Some(Err(e)),
+        }
+    }
+
+    /// Reads the next packet from `bytes`, which hold the file from offset
+    /// `base` on (the cursor's offset must lie within them). With `more`, bytes
+    /// may follow `bytes`: a record cut at their end asks for them
+    /// ([`Step::More`]) instead of being an error.
+    fn step<'a>(&mut self, path: &Path, bytes: &'a [u8], base: usize, more: bool) -> Step<'a> {
+        if self.done {
+            return Step::End;
+        }
+        let mut local = self.offset - base;
+        let step = match &mut self.state {
+            State::Pcap(r) => r.next(bytes, &mut local),
+            State::Pcapng(r) => r.next(bytes, &mut local),
+        };
+        // Blocks before a cut one (pcapng headers) stay read.
+        self.offset = base + local;
         match step {
             Ok(Some(p)) => {
                 self.packets_read += 1;
-                Some(Ok(p))
+                Step::Packet(p)
             }
+            Ok(None) if more => Step::More(1),
+            Err(Fault::Truncated { needed, .. }) if more => Step::More(needed),
             Ok(None) => {
                 self.done = true;
-                None
+                Step::End
             }
             Err(fault) => {
                 self.done = true;
-                Some(Err(error(path, fault, self.packets_read)))
+                Step::Error(error(path, fault.shifted(base), self.packets_read))
             }
+        }
+    }
+}
+
+/// What [`Cursor::step`] found.
+enum Step<'a> {
+    /// A packet.
+    Packet(Packet<'a>),
+    /// The end of the file.
+    End,
+    /// The next record needs this many bytes from the cursor's offset.
+    More(usize),
+    /// A damaged record: the end of the walk.
+    Error(Error),
+}
+
+impl Fault {
+    /// The same fault at an offset `base` bytes further into the file.
+    fn shifted(self, base: usize) -> Fault {
+        match self {
+            Fault::Truncated { offset, needed } => Fault::Truncated {
+                offset: offset + base,
+                needed,
+            },
+            Fault::Bad { offset, reason } => Fault::Bad {
+                offset: offset + base,
+                reason,
+            },
+            Fault::UnknownInterface { offset, id, count } => Fault::UnknownInterface {
+                offset: offset + base,
+                id,
+                count,
+            },
         }
     }
 }

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Make the real-traffic captures in this folder (see README.md).
 #
-#   sudo tests/data/real/make-captures.sh [udp|http|frag|nmap ...]   (default: all)
+#   sudo tests/data/real/make-captures.sh [udp|http|frag|nmap|offload ...]   (default: all)
 #
 # Needs root, iproute2, ethtool, tcpdump, python3, curl, nmap. Builds three network
 # namespaces  nidsA --(vA|rA)-- nidsR --(rB|vB)-- nidsB  (nidsR routes between them),
 # sends traffic only between them, captures on the router's B-side veth (rB) and
-# deletes the namespaces on exit. Rerunning overwrites the captures (contents are
+# deletes the namespaces on exit (NS_PREFIX=x names them xA, xR, xB instead, so that
+# runs at the same time do not collide). Rerunning overwrites the captures (contents are
 # deterministic apart from timestamps, ports, IP ids and sequence numbers).
 #
 #   A: vA 10.77.1.2/24 fd77:1::2/64          B: vB 10.77.2.2/24 fd77:2::2/64
@@ -17,11 +18,14 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-$HERE}
 PY=${PY:-/usr/bin/python3}
 TOOL="$PY $HERE/nettool.py"
-A=nidsA R=nidsR B=nidsB
+P=${NS_PREFIX:-nids}
+A=${P}A R=${P}R B=${P}B
 A4=10.77.1.2 B4=10.77.2.2 A6=fd77:1::2 B6=fd77:2::2
 
 [ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
-for t in ip ethtool tcpdump curl nmap ss; do
+need="ip ethtool tcpdump curl ss"
+case " ${*:-nmap} " in *" nmap "*) need="$need nmap" ;; esac
+for t in $need; do
   command -v $t >/dev/null || { echo "missing $t (apt-get install -y iproute2 ethtool tcpdump curl nmap)" >&2; exit 1; }
 done
 
@@ -80,8 +84,11 @@ setup() {
      peer name rB netns $R address 02:77:00:02:00:01
   for x in "$A vA" "$R rA" "$R rB" "$B vB"; do
     set -- $x
-    ip netns exec $1 ethtool -K $2 tx off rx off tso off gso off gro off >/dev/null 2>&1 \
-      || ip netns exec $1 ethtool -K $2 tx off rx off tso off gso off gro off
+    # OFFLOAD=on leaves the veths as Linux makes them: transmit checksum offload on
+    if [ "${OFFLOAD:-off}" != on ]; then
+      ip netns exec $1 ethtool -K $2 tx off rx off tso off gso off gro off >/dev/null 2>&1 \
+        || ip netns exec $1 ethtool -K $2 tx off rx off tso off gso off gro off
+    fi
     ip -n $1 link set $2 up
   done
   ip -n $A addr add $A4/24 dev vA;  ip -n $A addr add $A6/64 dev vA nodad
@@ -125,10 +132,11 @@ wait_log() {  # wait_log FILE TEXT
   echo "timeout waiting for '$2' in $1" >&2; tail -n 5 "$WORK"/*.log >&2; return 1
 }
 
-cap_start() {  # cap_start NAME : capture on R's B-side veth into $WORK/NAME
+cap_start() {  # cap_start NAME [NS IFACE]: capture on R's B-side veth (or IFACE) into $WORK/NAME
   CAP_FILE=$1
+  local ns=${2:-$R} iface=${3:-rB}
   # a simple command (no function/subshell), so $! is tcpdump itself
-  ip netns exec $R tcpdump -i rB -w "$WORK/$CAP_FILE" -U -n -s 0 -Z root \
+  ip netns exec $ns tcpdump -i $iface -w "$WORK/$CAP_FILE" -U -n -s 0 -Z root \
     >"$WORK/tcpdump.log" 2>&1 &
   CAP_PID=$!
   wait_log "$WORK/tcpdump.log" "listening on"
@@ -246,6 +254,21 @@ do_nmap() {
   stop_bg
 }
 
-what=${*:-udp http frag nmap}
+do_offload() {
+  echo "== offload.pcap"
+  OFFLOAD=on setup plain
+  $TOOL make-files "$WORK/www" k1:1000 k20:20000
+  bg $B httpd sh -c "cd '$WORK/www' && exec $PY -m http.server 8000 --bind ::"
+  wait_port $B tcp 8000
+  # on the client host itself, as a capture taken on a Linux host would be
+  cap_start offload.pcap $A vA
+  inA curl -sS -o /dev/null "http://$B4:8000/k1"
+  inA curl -sS -o /dev/null "http://$B4:8000/k20"
+  inA curl -sS -o /dev/null "http://[$B6]:8000/k1"
+  cap_stop
+  stop_bg
+}
+
+what=${*:-udp http frag nmap offload}
 for w in $what; do do_$w; done
 echo "done; now run: $HERE/make-expected.py"
