@@ -107,21 +107,26 @@ pub static mut nids_tcp_timeouts: *mut c_void = core::ptr::null_mut();
 pub struct Memory(*mut [u8]);
 
 impl Memory {
-    /// `len` zeroed bytes, or `None` when memory is short.
+    /// `len` zeroed bytes, or `None` when memory is short. The pages come
+    /// zeroed from the system (`calloc`-like): untouched storage costs nothing.
     pub fn new(len: usize) -> Option<(Memory, &'static mut [u8])> {
-        let mut v: Vec<u8> = Vec::new();
-        v.try_reserve_exact(len).ok()?;
-        v.resize(len, 0);
-        let raw = Box::into_raw(v.into_boxed_slice());
-        // SAFETY: `raw` is a live allocation owned by `Memory` until its drop;
-        // its owner drops the engine (the only user of the slice) first.
+        let layout = std::alloc::Layout::array::<u8>(len.max(1)).ok()?;
+        // SAFETY: a non-zero size; a null result is handled.
+        let p = unsafe { std::alloc::alloc_zeroed(layout) };
+        if p.is_null() {
+            return None;
+        }
+        let raw = core::ptr::slice_from_raw_parts_mut(p, len.max(1));
+        // SAFETY: `raw` is a live, zeroed allocation owned by `Memory` until its
+        // drop; its owner drops the engine (the only user of the slice) first.
         Some((Memory(raw), unsafe { &mut *raw }))
     }
 }
 
 impl Drop for Memory {
     fn drop(&mut self) {
-        // SAFETY: allocated by `new` with Box, freed once; the engine that
+        // SAFETY: allocated by `new` with the global allocator and a byte
+        // layout (what `Box<[u8]>` frees with), freed once; the engine that
         // borrowed it is gone (field order in `Library`).
         drop(unsafe { Box::from_raw(self.0) });
     }

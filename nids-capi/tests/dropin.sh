@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# The libnids drop-in, checked against Debian's libnids 1.26 (see the README's
+# "libnids drop-in" section). Needs the Debian packages libnids-dev, dsniff and
+# libpcap-dev, gcc and cargo; .ci/run installs them and runs this.
+#
+#   nids-capi/tests/dropin.sh
+#
+# 1. The library: SONAME libnids.so.1.21, and every symbol nids.h declares (and
+#    nids_no_mem, the default no_mem hook)
+#    exported as Debian's libnids.so.1.21 exports it (kind, and hex size for data:
+#    programs copy-relocate nids_params and nids_errbuf), from the list in
+#    libnids-symbols.txt, itself checked against Debian's library.
+# 2. The structures: offsets and sizes through our nids.h equal Debian's.
+# 3. Debian's own binaries, unmodified, on our library (ldd shows it):
+#    urlsnarf, mailsnarf, msgsnarf and dsniff print what they print on
+#    Debian's libnids over the captures in tests/data/capi.
+# 4. The sample programs (samples/*.c) built against our nids.h and library
+#    print what they print built against Debian's, over every bundled capture.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+DEB_LIB=/usr/lib/x86_64-linux-gnu/libnids.so.1.21
+DATA=tests/data/capi
+
+for need in /usr/include/nids.h $DEB_LIB /usr/sbin/urlsnarf /usr/include/pcap/pcap.h; do
+    [ -e "$need" ] || { echo "dropin: missing $need (apt-get install libnids-dev dsniff libpcap-dev)" >&2; exit 1; }
+done
+
+echo "== build: cargo build -p nids-capi --features libpcap"
+cargo build -q -p nids-capi --features libpcap
+WORK=$(mktemp -d /tmp/nids-capi-dropin.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+LIB=$WORK/lib
+mkdir -p "$LIB"
+cp "$TARGET/debug/libnids.so" "$LIB/libnids.so.1.21"
+ln -s libnids.so.1.21 "$LIB/libnids.so"
+
+FAILED=0
+fail() { echo "FAIL: $*"; FAILED=1; }
+pass() { echo "ok: $*"; }
+
+echo "== 1. SONAME and symbols"
+soname=$(objdump -p "$LIB/libnids.so.1.21" | awk '/SONAME/ {print $2}')
+[ "$soname" = libnids.so.1.21 ] && pass "SONAME $soname" || fail "SONAME is '$soname'"
+
+# kind size name, as in libnids-symbols.txt, of a library's defined symbols.
+symbols() {
+    nm -DS --defined-only "$1" | awk '{
+        if (NF == 3) { kind = $2; size = "-"; name = $3 }
+        else { kind = $3; size = $2; sub(/^0+/, "", size); name = $4 }
+        if (kind == "T") size = "-";
+        print kind, size, name }' | sort -k3
+}
+symbols "$DEB_LIB" > "$WORK/debian.sym"
+grep -v '^#' nids-capi/tests/libnids-symbols.txt | awk '{print $1, $2, $3}' | sort -k3 > "$WORK/stored.sym"
+if diff -u "$WORK/stored.sym" "$WORK/debian.sym"; then
+    pass "libnids-symbols.txt is Debian's libnids.so.1.21"
+else
+    fail "libnids-symbols.txt differs from Debian's library"
+fi
+symbols "$LIB/libnids.so.1.21" > "$WORK/ours.sym"
+while read -r kind size name scope; do
+    case $kind in \#*) continue ;; esac
+    ours=$(awk -v n="$name" '$3 == n {print $1, $2}' "$WORK/ours.sym")
+    if [ "$scope" != internal ]; then
+        [ "$ours" = "$kind $size" ] && pass "exports $name ($kind $size)" \
+            || fail "$name: Debian '$kind $size', ours '${ours:-missing}'"
+    else
+        [ -z "$ours" ] || fail "$name is libnids-internal but exported"
+    fi
+done < nids-capi/tests/libnids-symbols.txt
+
+echo "== 2. structure layouts"
+cat > "$WORK/layout.c" <<'C'
+#include <stddef.h>
+#include <stdio.h>
+#include "nids.h"
+#define S(t) printf("sizeof %s %zu\n", #t, sizeof(struct t))
+#define O(t, f) printf("%s.%s %zu\n", #t, #f, offsetof(struct t, f))
+int main(void)
+{
+	S(tuple4); O(tuple4, source); O(tuple4, dest); O(tuple4, saddr); O(tuple4, daddr);
+	S(half_stream); O(half_stream, state); O(half_stream, collect); O(half_stream, collect_urg);
+	O(half_stream, data); O(half_stream, offset); O(half_stream, count); O(half_stream, count_new);
+	O(half_stream, bufsize); O(half_stream, rmem_alloc); O(half_stream, urg_count);
+	O(half_stream, acked); O(half_stream, seq); O(half_stream, ack_seq);
+	O(half_stream, first_data_seq); O(half_stream, urgdata); O(half_stream, count_new_urg);
+	O(half_stream, urg_seen); O(half_stream, urg_ptr); O(half_stream, window);
+	O(half_stream, ts_on); O(half_stream, wscale_on); O(half_stream, curr_ts);
+	O(half_stream, wscale); O(half_stream, list); O(half_stream, listtail);
+	S(tcp_stream); O(tcp_stream, addr); O(tcp_stream, nids_state); O(tcp_stream, listeners);
+	O(tcp_stream, client); O(tcp_stream, server); O(tcp_stream, next_node);
+	O(tcp_stream, prev_node); O(tcp_stream, hash_index); O(tcp_stream, next_time);
+	O(tcp_stream, prev_time); O(tcp_stream, read); O(tcp_stream, next_free);
+	O(tcp_stream, user); O(tcp_stream, ts);
+	S(nids_prm); O(nids_prm, n_tcp_streams); O(nids_prm, n_hosts); O(nids_prm, device);
+	O(nids_prm, filename); O(nids_prm, sk_buff_size); O(nids_prm, dev_addon);
+	O(nids_prm, syslog); O(nids_prm, syslog_level); O(nids_prm, scan_num_hosts);
+	O(nids_prm, scan_delay); O(nids_prm, scan_num_ports); O(nids_prm, no_mem);
+	O(nids_prm, ip_filter); O(nids_prm, pcap_filter); O(nids_prm, promisc);
+	O(nids_prm, one_loop_less); O(nids_prm, pcap_timeout); O(nids_prm, multiproc);
+	O(nids_prm, queue_limit); O(nids_prm, tcp_workarounds); O(nids_prm, pcap_desc);
+	O(nids_prm, tcp_flow_timeout);
+	S(tcp_timeout); O(tcp_timeout, timeout); O(tcp_timeout, prev);
+	S(nids_chksum_ctl); O(nids_chksum_ctl, action);
+	printf("consts %d %d %d %d %d %d %d %d %d %d %d %d\n", NIDS_MAJOR, NIDS_MINOR,
+	       NIDS_JUST_EST, NIDS_DATA, NIDS_CLOSE, NIDS_RESET, NIDS_TIMED_OUT, NIDS_EXITING,
+	       NIDS_WARN_SCAN, NIDS_WARN_TCP_BADFLAGS, NIDS_DO_CHKSUM, NIDS_DONT_CHKSUM);
+	return 0;
+}
+C
+gcc -o "$WORK/layout-ours" -I nids-capi/include "$WORK/layout.c"
+gcc -o "$WORK/layout-debian" "$WORK/layout.c"
+"$WORK/layout-ours" > "$WORK/layout-ours.txt"
+"$WORK/layout-debian" > "$WORK/layout-debian.txt"
+if diff -u "$WORK/layout-debian.txt" "$WORK/layout-ours.txt"; then
+    pass "$(wc -l < "$WORK/layout-ours.txt") sizes, offsets and constants as Debian's nids.h"
+else
+    fail "structure layouts differ"
+fi
+
+echo "== 3. Debian's dsniff tools on our library"
+for b in urlsnarf mailsnarf msgsnarf dsniff; do
+    if LD_LIBRARY_PATH=$LIB ldd /usr/sbin/$b | grep -q "libnids.so.1.21 => $LIB/libnids.so.1.21"; then
+        pass "ldd: $b loads $LIB/libnids.so.1.21"
+    else
+        fail "ldd: $b does not load our library"
+    fi
+done
+# Times the tools take from the wall clock (mailsnarf, msgsnarf, dsniff) differ
+# between two runs; urlsnarf's come from the packets and are compared as is.
+mask() { sed -E 's/[0-9]{2}:[0-9]{2}:[0-9]{2}/hh:mm:ss/g'; }
+# tool ARGS... -- CAPTURE MUST: both runs, compared; MUST is a string the output
+# has to contain (so that an empty output cannot pass).
+tool() {
+    local name=$1 capture=$2 must=$3; shift 3
+    local d="$WORK/$name-$(basename "$capture")"
+    (cd $DATA && timeout 20 "$@" "$capture") 2>&1 | mask > "$d.debian" || true
+    (cd $DATA && LD_LIBRARY_PATH=$LIB timeout 20 "$@" "$capture") 2>&1 | mask > "$d.ours" || true
+    if ! grep -qF -- "$must" "$d.debian"; then
+        fail "$name $capture: Debian's output lacks '$must'"
+    elif diff -u "$d.debian" "$d.ours"; then
+        pass "$name $capture: $(wc -l < "$d.ours") lines as on Debian's libnids"
+    else
+        fail "$name $capture differs"
+    fi
+}
+tool "urlsnarf -n" http.pcap 'alice' /usr/sbin/urlsnarf -n -p
+tool mailsnarf mail.pcap 'Noon at the usual place?' /usr/sbin/mailsnarf -p
+tool msgsnarf irc.pcap 'erin > #nids: hello channel' /usr/sbin/msgsnarf -p
+tool "dsniff -n" http.pcap '[alice:wonderland]' /usr/sbin/dsniff -n -p
+tool "dsniff -n" mail.pcap 'password [s3cret]' /usr/sbin/dsniff -n -p
+tool "dsniff -n" irc.pcap 'PASS ircpass' /usr/sbin/dsniff -n -p
+tool "dsniff -n" login.pcap 'LOGIN grace imappass' /usr/sbin/dsniff -n -p
+
+echo "== 4. sample programs: our nids.h and library against Debian's"
+for s in printall sniff overflows probe; do
+    gcc -Wall -Wextra -Werror -I nids-capi/include -o "$WORK/$s-ours" nids-capi/samples/$s.c \
+        -L"$LIB" -Wl,-rpath,"$LIB" -lnids
+    gcc -Wall -o "$WORK/$s-debian" nids-capi/samples/$s.c -lnids
+done
+if ldd "$WORK/printall-ours" | grep -q "$LIB/libnids.so.1.21"; then
+    pass "ldd: the samples load $LIB/libnids.so.1.21"
+else
+    fail "ldd: the samples do not load our library"
+fi
+for f in $DATA/*.pcap tests/data/real/*.pcap; do
+    for run in printall sniff overflows "probe run" "probe next" "probe dispatch"; do
+        set -- $run
+        o="$WORK/out"
+        "$WORK/$1-ours" ${2:+$2} "$f" > "$o.ours" 2>&1 || echo "exit $?" >> "$o.ours"
+        "$WORK/$1-debian" ${2:+$2} "$f" > "$o.debian" 2>&1 || echo "exit $?" >> "$o.debian"
+        if [ "$1" = probe ]; then
+            # libnids ends the streams left at exit in random order: compare
+            # stream by stream.
+            sort -s -t'|' -k1,1 "$o.ours" > "$o.ours.s"; mv "$o.ours.s" "$o.ours"
+            sort -s -t'|' -k1,1 "$o.debian" > "$o.debian.s"; mv "$o.debian.s" "$o.debian"
+        fi
+        if cmp -s "$o.debian" "$o.ours"; then
+            pass "$run $f: $(wc -l < "$o.ours") lines as on Debian's libnids"
+        else
+            fail "$run $f differs"
+            diff -u "$o.debian" "$o.ours" | head -20
+        fi
+    done
+done
+# The captures must exercise what the samples look at.
+"$WORK/overflows-ours" $DATA/login.pcap | grep -a "CWD path over 768" >/dev/null || fail "overflows: no FTP alert"
+"$WORK/overflows-ours" $DATA/login.pcap | grep -a "oversized AUTHENTICATE" >/dev/null || fail "overflows: no IMAP alert"
+"$WORK/probe-ours" run $DATA/irc.pcap | grep -a "keep [1-9]" >/dev/null || fail "probe: nothing kept with nids_discard"
+"$WORK/probe-ours" run $DATA/login.pcap | grep -a "B urgent !" >/dev/null || fail "probe: no urgent byte"
+"$WORK/printall-ours" tests/data/real/http.pcap 2>&1 | grep -a " closing$" >/dev/null || fail "printall: no close"
+
+if [ $FAILED = 0 ]; then
+    echo "dropin: all checks passed"
+else
+    echo "dropin: FAILED" >&2
+    exit 1
+fi
