@@ -16,6 +16,9 @@
 #    Debian's libnids over the captures in tests/data/capi.
 # 4. The sample programs (samples/*.c) built against our nids.h and library
 #    print what they print built against Debian's, over every bundled capture.
+# 5. install.sh stages the library, nids.h and libnids.pc; printall linked
+#    statically with libnids.a through pkg-config prints what it prints on
+#    Debian's libnids.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -192,6 +195,28 @@ done
 "$WORK/probe-ours" run $DATA/irc.pcap | grep -a "keep [1-9]" >/dev/null || fail "probe: nothing kept with nids_discard"
 "$WORK/probe-ours" run $DATA/login.pcap | grep -a "B urgent !" >/dev/null || fail "probe: no urgent byte"
 "$WORK/printall-ours" tests/data/real/http.pcap 2>&1 | grep -a " closing$" >/dev/null || fail "printall: no close"
+
+echo "== 5. install.sh, pkg-config and libnids.a"
+STAGE=$WORK/stage
+DESTDIR=$STAGE PREFIX=/usr/local PROFILE=dev nids-capi/install.sh >/dev/null
+export PKG_CONFIG_SYSROOT_DIR=$STAGE
+export PKG_CONFIG_LIBDIR=$STAGE/usr/local/lib/pkgconfig:/usr/lib/x86_64-linux-gnu/pkgconfig:/usr/share/pkgconfig
+for f in lib/libnids.so.1.21 lib/libnids.so lib/libnids.a include/nids.h lib/pkgconfig/libnids.pc; do
+    [ -e "$STAGE/usr/local/$f" ] || fail "install.sh did not install $f"
+done
+[ "$(pkg-config --modversion libnids)" = 1.26 ] && pass "pkg-config: libnids 1.26" || fail "pkg-config"
+# shellcheck disable=SC2046
+gcc -Wall -o "$WORK/printall-static" nids-capi/samples/printall.c $(pkg-config --cflags libnids) \
+    "$STAGE/usr/local/lib/libnids.a" $(pkg-config --static --libs-only-l libnids | sed 's/-lnids//')
+if ldd "$WORK/printall-static" | grep -q libnids; then
+    fail "printall-static loads a shared libnids"
+fi
+for f in $DATA/*.pcap tests/data/real/http.pcap; do
+    "$WORK/printall-static" "$f" > "$WORK/static.out" 2>&1
+    "$WORK/printall-debian" "$f" > "$WORK/static.debian" 2>&1
+    cmp -s "$WORK/static.out" "$WORK/static.debian" \
+        && pass "printall on libnids.a, $f: as on Debian's libnids" || fail "printall on libnids.a, $f"
+done
 
 if [ $FAILED = 0 ]; then
     echo "dropin: all checks passed"
