@@ -19,6 +19,10 @@ const SC: u8 = 2;
 const CCU: u8 = 4;
 const SCU: u8 = 8;
 
+/// Most bytes kept for a half between events: the engine's own limit
+/// (`nids_core::tcp::Config::max_kept`, 1 MiB).
+pub const MAX_KEPT: usize = nids_core::tcp::Config::new().max_kept;
+
 /// One TCP callback interested in a stream: libnids' `lurker_node`.
 #[derive(Debug)]
 struct Listener {
@@ -252,12 +256,24 @@ impl CStream {
                 half.offset += read;
                 self.bufs[i].drain(..read as usize);
             }
+            self.bound(i);
             let more = self.half_mut(i).count_new > 0;
             if !(one_loop_less && read > 0 && more) {
                 break;
             }
         }
         self.half_mut(i).count_new = 0;
+    }
+
+    /// Keeps at most the engine's `max_kept` bytes for half `i`: libnids'
+    /// buffer grows without limit while a program keeps bytes with
+    /// `nids_discard`; here the oldest are dropped (counted as read).
+    fn bound(&mut self, i: usize) {
+        let excess = self.bufs[i].len().saturating_sub(MAX_KEPT);
+        if excess > 0 {
+            self.bufs[i].drain(..excess);
+            self.half_mut(i).offset += excess as i32;
+        }
     }
 
     /// An end event (`Close`, `Reset`, `TimedOut`, `Exiting`): every remaining
@@ -304,6 +320,28 @@ impl Drop for CStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_kept_bytes_are_bounded() {
+        let t = Tuple {
+            src: core::net::Ipv4Addr::new(10, 0, 0, 1).into(),
+            sport: 1,
+            dst: core::net::Ipv4Addr::new(10, 0, 0, 2).into(),
+            dport: 2,
+        };
+        let mut cs = CStream {
+            c: TcpStream::new(Tuple4::default()),
+            tuple: t,
+            listeners: Vec::new(),
+            bufs: [vec![7; MAX_KEPT + 10], Vec::new()],
+        };
+        cs.c.client.count = (MAX_KEPT + 10) as i32;
+        cs.bound(0);
+        assert_eq!(cs.bufs[0].len(), MAX_KEPT);
+        assert_eq!(cs.c.client.offset, 10);
+        cs.bound(1);
+        assert_eq!(cs.c.server.offset, 0);
+    }
 
     #[test]
     fn test_changes() {
