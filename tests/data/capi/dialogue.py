@@ -107,6 +107,13 @@ DIALOGUES = {
         ("C", lines("QUIT")),
         ("S", lines("221 bye")),
     ],
+    # A connection a monitor resets (live test of nids_killtcp): the server
+    # never answers the client's line.
+    "victim": [
+        ("C", lines("kill me")),
+        ("P", b"3"),
+        ("S", lines("never sent")),
+    ],
     # Telnet: a login (sniff) with an urgent byte ("U": sent out of band, not
     # read by the server).
     "telnet": [
@@ -146,6 +153,8 @@ def play(s, dialogue, me):
     for side, data in dialogue:
         if side == me:
             s.sendall(data)
+        elif side == "P":
+            time.sleep(float(data))
         elif side == "U":
             if me == "C":
                 s.send(data, socket.MSG_OOB)
@@ -161,15 +170,22 @@ def server(name, port):
     ls.listen(1)
     print("listening", flush=True)
     c, _ = ls.accept()
-    play(c, DIALOGUES[name], "S")
-    while c.recv(4096):
-        pass
+    try:
+        play(c, DIALOGUES[name], "S")
+        while c.recv(4096):
+            pass
+    except ConnectionResetError:
+        print("connection reset", flush=True)
     c.close()
 
 
 def client(name, host, port):
     s = socket.create_connection((host, port))
-    play(s, DIALOGUES[name], "C")
+    try:
+        play(s, DIALOGUES[name], "C")
+    except ConnectionResetError:
+        print("connection reset", flush=True)
+        sys.exit(3)
     s.shutdown(socket.SHUT_WR)
     while s.recv(4096):
         pass
