@@ -5,7 +5,8 @@
  * nids_find_tcp_stream, nids_last_pcap_header, and the nids_next /
  * nids_dispatch / nids_getfd loops. Used to compare nids-rs with libnids.
  *
- * Usage: probe run|next|dispatch FILE
+ * Usage: probe run|next|dispatch|oneloop FILE (oneloop: nids_run with
+ * one_loop_less set and the line reader alone)
  * Lines about a stream start with its tuple and '|' so that outputs can be
  * compared stream by stream (libnids reports the streams left at exit in a
  * random order). */
@@ -137,6 +138,7 @@ int main(int argc, char **argv)
 		return 2;
 	nids_params.filename = argv[2];
 	nids_params.scan_num_hosts = 0;
+	nids_params.one_loop_less = !strcmp(argv[1], "oneloop");
 	if (!nids_init()) {
 		fprintf(stderr, "%s\n", nids_errbuf);
 		return 1;
@@ -145,8 +147,9 @@ int main(int argc, char **argv)
 	nids_register_ip(on_ip);
 	nids_register_udp(on_udp);
 	nids_register_tcp(lines);
-	nids_register_tcp(replies);
-	if (!strcmp(argv[1], "run")) {
+	if (strcmp(argv[1], "oneloop"))
+		nids_register_tcp(replies);
+	if (!strcmp(argv[1], "run") || !strcmp(argv[1], "oneloop")) {
 		nids_run();
 	} else if (!strcmp(argv[1], "next")) {
 		int fd = nids_getfd();

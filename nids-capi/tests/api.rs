@@ -267,3 +267,54 @@ fn test_init_reports_a_missing_file() {
     assert!(!msg.to_bytes().is_empty());
     assert_eq!(nids_run(), 0);
 }
+
+static CALLS: [AtomicUsize; 2] = [const { AtomicUsize::new(0) }; 2];
+
+unsafe extern "C" fn first(t: *mut TcpStream, _: *mut *mut c_void) {
+    CALLS[0].fetch_add(1, Relaxed);
+    // SAFETY: the stream of this callback.
+    unsafe { (*t).server.collect = 1 };
+}
+
+unsafe extern "C" fn second(_: *mut TcpStream, _: *mut *mut c_void) {
+    CALLS[1].fetch_add(1, Relaxed);
+}
+
+/// Keeps only packets to or from port 25.
+unsafe extern "C" fn smtp_only(iph: *mut c_void, len: c_int) -> c_int {
+    // SAFETY: `len` bytes of the packet.
+    let p = unsafe { std::slice::from_raw_parts(iph as *const u8, len as usize) };
+    let ihl = usize::from(p[0] & 15) * 4;
+    let port = |at: usize| u16::from_be_bytes([p[ihl + at], p[ihl + at + 1]]);
+    c_int::from(p.len() >= ihl + 4 && (port(0) == 25 || port(2) == 25))
+}
+
+#[test]
+fn test_registration_and_ip_filter() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let file = data("capi/mail.pcap");
+    for c in &CALLS {
+        c.store(0, Relaxed);
+    }
+    // SAFETY: no other thread uses the library; callbacks with libnids'
+    // signatures.
+    let old = unsafe { (*params()).ip_filter.replace(smtp_only) };
+    init(&file, 1040);
+    unsafe {
+        nids_register_tcp(Some(first));
+        nids_register_tcp(Some(first)); // a duplicate is ignored
+        nids_register_tcp(Some(second));
+        nids_unregister_tcp(Some(second));
+    }
+    nids_run();
+    // SAFETY: as above.
+    unsafe { (*params()).ip_filter = old };
+    assert_eq!(
+        CALLS[1].load(Relaxed),
+        0,
+        "an unregistered callback was called"
+    );
+    // The SMTP stream only (POP3 was filtered out): JUST_EST, its 10 client
+    // segments and CLOSE, each once (the duplicate registration adds nothing).
+    assert_eq!(CALLS[0].load(Relaxed), 12);
+}

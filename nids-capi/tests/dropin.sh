@@ -176,7 +176,7 @@ else
     fail "ldd: the samples do not load our library"
 fi
 for f in $DATA/*.pcap tests/data/real/*.pcap; do
-    for run in printall sniff overflows "probe run" "probe next" "probe dispatch"; do
+    for run in printall sniff overflows "probe run" "probe next" "probe dispatch" "probe oneloop"; do
         set -- $run
         o="$WORK/out"
         "$WORK/$1-ours" ${2:+$2} "$f" > "$o.ours" 2>&1 || echo "exit $?" >> "$o.ours"
