@@ -61,6 +61,13 @@ enum Source {
 /// The state between `nids_init` and `nids_exit`.
 pub struct Library {
     source: Source,
+    core: Core,
+    /// The header of the file packet being processed (`nids_last_pcap_header`).
+    hdr: PcapPkthdr,
+}
+
+/// The engine side: what frames go through, whatever their source.
+struct Core {
     link: LinkType,
     n_tcp_streams: usize,
     config: Config<'static>,
@@ -68,10 +75,37 @@ pub struct Library {
     engine: Option<Box<dyn Engine>>,
     memory: Option<driver::Memory>,
     finished: bool,
-    /// The handler with the program's callbacks.
-    pub glue: Glue,
-    /// The header of the file packet being processed (`nids_last_pcap_header`).
-    hdr: PcapPkthdr,
+    glue: Glue,
+}
+
+impl Core {
+    /// One frame: `nids_linkoffset` as libnids computes it, then the engine
+    /// (built at the first frame). Frames after `finish` are ignored.
+    fn frame(&mut self, ts: Instant, data: &[u8]) -> Result<(), Error> {
+        if self.finished {
+            return Ok(());
+        }
+        if self.engine.is_none() {
+            match driver::build(self.n_tcp_streams, self.link, self.config) {
+                Ok((e, m)) => {
+                    self.engine = Some(e);
+                    self.memory = Some(m);
+                }
+                Err(BuildError::NoMemory) => {
+                    ffi::no_mem("nids_init");
+                    return Err("out of memory".into());
+                }
+                Err(BuildError::LinkType(_)) => return Err("link type unknown".into()),
+            }
+        }
+        let engine = self.engine.as_deref_mut().ok_or("no engine")?;
+        ffi::refresh(&mut self.glue);
+        if let Some(off) = link_offset(self.link, data) {
+            ffi::set_linkoffset(off);
+        }
+        engine.feed(ts, data, &mut self.glue);
+        Ok(())
+    }
 }
 
 /// Why a frame could not be handled or a source read.
@@ -155,13 +189,15 @@ impl Library {
         glue.inject = inject;
         Ok(Box::new(Library {
             source,
-            link,
-            n_tcp_streams: p.n_tcp_streams,
-            config,
-            engine: None,
-            memory: None,
-            finished: false,
-            glue,
+            core: Core {
+                link,
+                n_tcp_streams: p.n_tcp_streams,
+                config,
+                engine: None,
+                memory: None,
+                finished: false,
+                glue,
+            },
             hdr: PcapPkthdr::default(),
         }))
     }
@@ -169,7 +205,7 @@ impl Library {
     /// Sets the checksum policy of the engine to build (`nids_register_chksum_ctl`).
     /// An engine already built keeps its policy.
     pub fn set_checksums(&mut self, policy: Policy<'static>) {
-        self.config.checksums = policy;
+        self.core.config.checksums = policy;
     }
 
     /// A descriptor that is readable when a packet may be (`nids_getfd`).
@@ -186,7 +222,7 @@ impl Library {
     /// # Errors
     /// The source could not be read.
     pub fn read_packet(&mut self) -> Result<bool, Error> {
-        if self.finished {
+        if self.core.finished {
             return Ok(false);
         }
         match &mut self.source {
@@ -215,15 +251,8 @@ impl Library {
                     caplen: p.data.len() as u32,
                     len: p.orig_len,
                 };
-                let data = p.data;
-                ffi::set_last(&mut self.hdr, data);
-                let (engine, glue) = Self::engine(
-                    &mut self.engine,
-                    &mut self.memory,
-                    &mut self.glue,
-                    (self.link, self.n_tcp_streams, self.config),
-                )?;
-                frame(engine, glue, self.link, Instant::from_micros(p.ts_us), data);
+                ffi::set_last(&mut self.hdr, p.data);
+                self.core.frame(Instant::from_micros(p.ts_us), p.data)?;
                 Ok(true)
             }
             Source::Pcap { handle, .. } => {
@@ -239,56 +268,23 @@ impl Library {
     /// # Errors
     /// The engine could not be built.
     pub fn handle(&mut self, hdr: &PcapPkthdr, data: &[u8]) -> Result<(), Error> {
-        if self.finished {
-            return Ok(());
-        }
         let data = &data[..data.len().min(hdr.caplen as usize)];
         let ts = Instant::from_micros(
             (hdr.ts.tv_sec as u64)
                 .wrapping_mul(1_000_000)
                 .wrapping_add(hdr.ts.tv_usec as u64),
         );
-        let (engine, glue) = Self::engine(
-            &mut self.engine,
-            &mut self.memory,
-            &mut self.glue,
-            (self.link, self.n_tcp_streams, self.config),
-        )?;
-        frame(engine, glue, self.link, ts, data);
-        Ok(())
-    }
-
-    /// The engine, built at the first frame.
-    fn engine<'s>(
-        engine: &'s mut Option<Box<dyn Engine>>,
-        memory: &mut Option<driver::Memory>,
-        glue: &'s mut Glue,
-        (link, n, config): (LinkType, usize, Config<'static>),
-    ) -> Result<(&'s mut dyn Engine, &'s mut Glue), Error> {
-        if engine.is_none() {
-            match driver::build(n, link, config) {
-                Ok((e, m)) => {
-                    *engine = Some(e);
-                    *memory = Some(m);
-                }
-                Err(BuildError::NoMemory) => {
-                    ffi::no_mem("nids_init");
-                    return Err("out of memory".into());
-                }
-                Err(BuildError::LinkType(_)) => return Err("link type unknown".into()),
-            }
-        }
-        let e = engine.as_deref_mut().ok_or("no engine")?;
-        Ok((e, glue))
+        self.core.frame(ts, data)
     }
 
     /// Ends every open stream with `NIDS_EXITING` (`nids_exit`); later packets
     /// are ignored.
     pub fn finish(&mut self) {
-        if !self.finished {
-            self.finished = true;
-            if let Some(e) = self.engine.as_mut() {
-                e.finish(&mut self.glue);
+        let c = &mut self.core;
+        if !c.finished {
+            c.finished = true;
+            if let Some(e) = c.engine.as_mut() {
+                e.finish(&mut c.glue);
             }
         }
     }
@@ -303,15 +299,6 @@ impl Library {
             _ => None,
         }
     }
-}
-
-/// One frame: `nids_linkoffset` as libnids computes it, then the engine.
-fn frame(engine: &mut dyn Engine, glue: &mut Glue, link: LinkType, ts: Instant, data: &[u8]) {
-    ffi::refresh(glue);
-    if let Some(off) = link_offset(link, data) {
-        ffi::set_linkoffset(off);
-    }
-    engine.feed(ts, data, glue);
 }
 
 /// The link header length libnids reports in `nids_linkoffset`.
