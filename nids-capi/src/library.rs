@@ -10,6 +10,7 @@ use nids_host::capture::{CaptureFile, Cursor};
 
 use crate::driver::{self, BuildError, Engine};
 use crate::ffi;
+pub use crate::ffi::pcap::Read;
 use crate::glue::{Glue, Settings};
 use crate::types::{PcapPkthdr, Timeval};
 
@@ -216,14 +217,13 @@ impl Library {
         }
     }
 
-    /// Reads and processes one packet: `Ok(true)` when one was read,
-    /// `Ok(false)` at the end of the source (or a live timeout).
+    /// Reads and processes one packet.
     ///
     /// # Errors
     /// The source could not be read.
-    pub fn read_packet(&mut self) -> Result<bool, Error> {
+    pub fn read_packet(&mut self) -> Result<Read, Error> {
         if self.core.finished {
-            return Ok(false);
+            return Ok(Read::End);
         }
         match &mut self.source {
             Source::File {
@@ -233,7 +233,7 @@ impl Library {
                 ..
             } => {
                 let p = match file.next_packet(cursor) {
-                    None => return Ok(false),
+                    None => return Ok(Read::End),
                     Some(Err(e)) => return Err(e.to_string()),
                     Some(Ok(p)) => p,
                 };
@@ -241,7 +241,7 @@ impl Library {
                     .as_ref()
                     .is_some_and(|f| !f.matches(p.data, p.orig_len))
                 {
-                    return Ok(true);
+                    return Ok(Read::Packet);
                 }
                 self.hdr = PcapPkthdr {
                     ts: Timeval {
@@ -253,7 +253,7 @@ impl Library {
                 };
                 ffi::set_last(&mut self.hdr, p.data);
                 self.core.frame(Instant::from_micros(p.ts_us), p.data)?;
-                Ok(true)
+                Ok(Read::Packet)
             }
             Source::Pcap { handle, .. } => {
                 let handle = *handle;

@@ -26,7 +26,7 @@ use std::sync::{Mutex, MutexGuard, TryLockError};
 use nids_core::ip::checksum::{Net, Policy, Rule};
 
 use crate::glue::{self, Glue, Procs};
-use crate::library::{Library, Params};
+use crate::library::{Library, Params, Read};
 use crate::registry;
 use crate::stream::CStream;
 use crate::types::{
@@ -519,7 +519,8 @@ pub extern "C" fn nids_run() -> c_int {
         };
         loop {
             match lib.read_packet() {
-                Ok(true) if !STOP.load(Ordering::Relaxed) => {}
+                // A live capture goes on after a read timeout (pcap_loop).
+                Ok(Read::Packet | Read::Idle) if !STOP.load(Ordering::Relaxed) => {}
                 Ok(_) => break,
                 Err(e) => {
                     set_errbuf(&format!("loop: {e}"));
@@ -542,8 +543,8 @@ pub extern "C" fn nids_next() -> c_int {
         return 0;
     };
     match lib.read_packet() {
-        Ok(true) => 1,
-        Ok(false) => 0,
+        Ok(Read::Packet) => 1,
+        Ok(Read::Idle | Read::End) => 0,
         Err(e) => {
             set_errbuf(&format!("next: {e}"));
             0
@@ -563,8 +564,8 @@ pub extern "C" fn nids_dispatch(cnt: c_int) -> c_int {
     let mut n = 0;
     while cnt <= 0 || n < cnt {
         match lib.read_packet() {
-            Ok(true) => n += 1,
-            Ok(false) => break,
+            Ok(Read::Packet) => n += 1,
+            Ok(Read::Idle | Read::End) => break,
             Err(e) => {
                 set_errbuf(&format!("dispatch: {e}"));
                 return -1;

@@ -7,6 +7,17 @@ use nids_core::LinkType;
 
 use crate::types::PcapPkthdr;
 
+/// What one read of a source gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// A packet, processed (or filtered out).
+    Packet,
+    /// A live capture's read timeout passed without a packet.
+    Idle,
+    /// The source is exhausted.
+    End,
+}
+
 /// libpcap's DLT number for a capture file's link type (they differ for raw IP).
 #[cfg_attr(not(feature = "libpcap"), allow(dead_code))]
 fn dlt(link: LinkType) -> i32 {
@@ -190,15 +201,14 @@ mod imp {
         unsafe { pcap_get_selectable_fd(handle as *mut c_void) }
     }
 
-    /// Reads one packet and gives it to `f`: `Ok(true)` when one was read,
-    /// `Ok(false)` at the end of a file or a live timeout.
+    /// Reads one packet and gives it to `f`.
     ///
     /// # Errors
     /// libpcap's message.
     pub fn next(
         handle: usize,
         f: impl FnOnce(&PcapPkthdr, &[u8]) -> Result<(), String>,
-    ) -> Result<bool, String> {
+    ) -> Result<Read, String> {
         let p = handle as *mut c_void;
         let mut hdr: *mut PcapPkthdr = core::ptr::null_mut();
         let mut data: *const u8 = core::ptr::null();
@@ -209,9 +219,10 @@ mod imp {
                 // SAFETY: on 1, `hdr` and `caplen` bytes at `data` are valid
                 // until the next read of this handle.
                 let (h, d) = unsafe { (&*hdr, data_slice(hdr, data)) };
-                f(h, d).map(|()| true)
+                f(h, d).map(|()| Read::Packet)
             }
-            0 | -2 => Ok(false),
+            0 => Ok(Read::Idle),
+            -2 => Ok(Read::End),
             _ => Err(err(p)),
         }
     }
@@ -317,7 +328,7 @@ mod imp {
     pub fn next(
         _: usize,
         _: impl FnOnce(&PcapPkthdr, &[u8]) -> Result<(), String>,
-    ) -> Result<bool, String> {
+    ) -> Result<Read, String> {
         Err(NO.into())
     }
     /// Does nothing.
