@@ -132,7 +132,7 @@ fi
 
 echo "== 3. Debian's dsniff tools on our library"
 for b in urlsnarf mailsnarf msgsnarf dsniff; do
-    if LD_LIBRARY_PATH=$LIB ldd /usr/sbin/$b | grep -q "libnids.so.1.21 => $LIB/libnids.so.1.21"; then
+    if LD_LIBRARY_PATH=$LIB ldd /usr/sbin/$b | grep "libnids.so.1.21 => $LIB/libnids.so.1.21" >/dev/null; then
         pass "ldd: $b loads $LIB/libnids.so.1.21"
     else
         fail "ldd: $b does not load our library"
@@ -170,7 +170,7 @@ for s in printall sniff overflows probe; do
         -L"$LIB" -Wl,-rpath,"$LIB" -lnids
     gcc -Wall -o "$WORK/$s-debian" nids-capi/samples/$s.c -lnids
 done
-if ldd "$WORK/printall-ours" | grep -q "$LIB/libnids.so.1.21"; then
+if ldd "$WORK/printall-ours" | grep "$LIB/libnids.so.1.21" >/dev/null; then
     pass "ldd: the samples load $LIB/libnids.so.1.21"
 else
     fail "ldd: the samples do not load our library"
@@ -253,7 +253,7 @@ done
 # shellcheck disable=SC2046
 gcc -Wall -o "$WORK/printall-static" nids-capi/samples/printall.c $(pkg-config --cflags libnids) \
     "$STAGE/usr/local/lib/libnids.a" $(pkg-config --static --libs-only-l libnids | sed 's/-lnids//')
-if ldd "$WORK/printall-static" | grep -q libnids; then
+if ldd "$WORK/printall-static" | grep libnids >/dev/null; then
     fail "printall-static loads a shared libnids"
 fi
 for f in $DATA/*.pcap tests/data/real/http.pcap; do
