@@ -80,7 +80,8 @@ fn libnids_state(h: &Half) -> i8 {
 }
 
 impl CStream {
-    /// A new stream for `addr`, with the engine's view of `s`.
+    /// A new stream for `addr`, with the engine's view of `s` (at its
+    /// `JustEstablished` event).
     pub fn new<U>(addr: Tuple4, s: &Stream<'_, '_, U>) -> Box<CStream> {
         let mut cs = Box::new(CStream {
             c: TcpStream::new(addr),
@@ -88,7 +89,8 @@ impl CStream {
             listeners: Vec::new(),
             bufs: [Vec::new(), Vec::new()],
         });
-        cs.c.ts = s.created().secs() as _;
+        // libnids: the packet second of the handshake's last packet.
+        cs.c.ts = s.ts().secs() as _;
         cs.sync(s);
         cs
     }
