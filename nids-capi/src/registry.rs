@@ -1,0 +1,91 @@
+//! The streams C can name: `nids_find_tcp_stream` looks them up by tuple, and
+//! `nids_killtcp` / `nids_free_tcp_stream` mark them for the engine to act on
+//! at the stream's next event (or at once, from inside its callback).
+//!
+//! Each table has its own lock, never held while C code runs, so callbacks
+//! may call these functions.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+use nids_core::Tuple;
+
+/// Streams with listeners, by client-to-server tuple: the address of their
+/// `struct tcp_stream`.
+static STREAMS: Mutex<Option<HashMap<Tuple, usize>>> = Mutex::new(None);
+/// Streams a program asked to kill.
+static KILL: Mutex<Option<HashSet<usize>>> = Mutex::new(None);
+/// Streams a program freed.
+static FREED: Mutex<Option<HashSet<usize>>> = Mutex::new(None);
+
+fn with<T, R>(m: &Mutex<Option<T>>, f: impl FnOnce(&mut T) -> R) -> R
+where
+    T: Default,
+{
+    let mut g = m.lock().unwrap_or_else(|e| e.into_inner());
+    f(g.get_or_insert_with(T::default))
+}
+
+/// Records a stream under its tuple.
+pub fn insert(addr: Tuple, ptr: usize) {
+    with(&STREAMS, |m| m.insert(addr, ptr));
+}
+
+/// The stream of `addr` (exact orientation), if any.
+pub fn find(addr: &Tuple) -> Option<usize> {
+    with(&STREAMS, |m| m.get(addr).copied())
+}
+
+/// Whether `ptr` is a stream C may act on.
+pub fn contains(ptr: usize) -> bool {
+    with(&STREAMS, |m| m.values().any(|&p| p == ptr))
+}
+
+/// Forgets the stream at `ptr`, recorded under `addr` (it ended).
+pub fn forget(addr: &Tuple, ptr: usize) {
+    with(&STREAMS, |m| {
+        if m.get(addr) == Some(&ptr) {
+            m.remove(addr);
+        }
+    });
+    with(&KILL, |k| k.remove(&ptr));
+    with(&FREED, |f| f.remove(&ptr));
+}
+
+/// Asks for the stream at `ptr` to be killed.
+pub fn kill(ptr: usize) {
+    if contains(ptr) {
+        with(&KILL, |k| k.insert(ptr));
+    }
+}
+
+/// Whether the stream at `ptr` was asked to be killed (and clears the request).
+pub fn take_kill(ptr: usize) -> bool {
+    with(&KILL, |k| k.remove(&ptr))
+}
+
+/// Frees the stream at `ptr` for C: no more callbacks, no lookup.
+pub fn free(ptr: usize) {
+    let addr = with(&STREAMS, |m| {
+        let a = m.iter().find(|(_, &p)| p == ptr).map(|(a, _)| *a);
+        if let Some(a) = a {
+            m.remove(&a);
+        }
+        a
+    });
+    if addr.is_some() {
+        with(&FREED, |f| f.insert(ptr));
+    }
+}
+
+/// Whether the stream at `ptr` was freed by the program (and clears it).
+pub fn take_freed(ptr: usize) -> bool {
+    with(&FREED, |f| f.remove(&ptr))
+}
+
+/// Forgets everything (a new `nids_init`).
+pub fn clear() {
+    with(&STREAMS, |m| m.clear());
+    with(&KILL, |k| k.clear());
+    with(&FREED, |f| f.clear());
+}
