@@ -4,23 +4,24 @@
 //! The controller has no DMA: frames go through a receive FIFO and a transmit
 //! FIFO, one 32-bit word at a time through the `DATA` register.
 //!
-//! * **Receive** ([`Stellaris::receive`]): `NP` says how many frames wait. The
+//! * **Receive** ([`Mac::receive`]): `NP` says how many frames wait. The
 //!   first word read holds the FIFO length of the frame in bits 15:0
 //!   (frame + 2 length bytes + 4 FCS bytes) and the first two frame bytes in bits
 //!   31:16; the rest of the frame and the FCS follow, little-endian, and the frame
 //!   is done after `ceil(len / 4)` words. The frame is copied into the caller's
 //!   buffer: no heap, no allocation, nothing kept.
-//! * **Transmit** ([`Stellaris::transmit`]): the first word written holds the
+//! * **Transmit** ([`Mac::transmit`]): the first word written holds the
 //!   payload length (frame minus its 14-byte header) in bits 15:0 and the first two
 //!   destination bytes in bits 31:16; the rest of the frame follows, then `TR = 1`
 //!   sends it. The MAC pads to 60 bytes and appends the FCS.
-//! * **Interrupts** ([`Stellaris::listen`], [`Stellaris::on_interrupt`]): the
-//!   controller raises NVIC line [`IRQ`] while `RIS & IM` is non-zero. The
-//!   firmware uses only the receive interrupt, to sleep (`WFI`) while the FIFO is
-//!   empty; the handler masks it again and the main loop does the work.
+//! * **Interrupts** ([`Mac::set_rx_interrupt`]): the controller raises NVIC
+//!   line [`IRQ`] while `RIS & IM` is non-zero. The firmware uses only the
+//!   receive interrupt (`RX`); [`Mac::receive`] acknowledges it before it looks
+//!   at `NP`, so a frame that comes later raises it again.
 //! * **Drops**: a frame that does not fit the 2 KiB FIFO slot sets `FOV` and is
 //!   lost (QEMU: 2,042 bytes or more); a damaged one sets `RXER`. Both are counted
-//!   ([`Counters`]). The controller filters nothing here: promiscuous mode is on
+//!   ([`Counters`]). Under QEMU the 31-frame FIFO pushes back on the network
+//!   backend when full, so nothing else is lost. The controller filters nothing here: promiscuous mode is on
 //!   (this is a tap) and QEMU does not model address filtering anyway.
 //!
 //! Register map (offsets from [`BASE`]), from the LM3S6965 data sheet, §15:
@@ -41,6 +42,8 @@
 //! accesses to the controller's registers).
 
 use core::ptr::{read_volatile, write_volatile};
+
+use crate::mac::{read_words, Counters, Mac, RxError, TxError};
 
 /// Base address of the controller.
 pub const BASE: usize = 0x4004_8000;
@@ -106,45 +109,6 @@ pub const MAX_TX_PAYLOAD: usize = 2032;
 /// Polls of `TR` before a transmission is given up as stuck.
 const TX_SPIN: u32 = 100_000;
 
-/// What the driver counted (drops and errors; frames are counted by the caller).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Counters {
-    /// Frames received and handed out.
-    pub rx_frames: u32,
-    /// Times the controller reported a receive FIFO overrun (`FOV`: at least one
-    /// frame lost each time; QEMU sets it for frames of 2,042 bytes or more).
-    pub rx_overruns: u32,
-    /// Times the controller reported a damaged frame (`RXER`).
-    pub rx_errors: u32,
-    /// Frames longer than the caller's buffer, read and dropped.
-    pub rx_too_long: u32,
-    /// Times the receive FIFO was out of step (a length word that cannot be)
-    /// and was reset; the frames in it were lost.
-    pub rx_resets: u32,
-    /// Frames transmitted.
-    pub tx_frames: u32,
-    /// Frames not transmitted (too short, too long, or the transmitter stuck).
-    pub tx_errors: u32,
-}
-
-/// Why [`Stellaris::receive`] gave no frame although one was waiting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RxError {
-    /// The frame was longer than the buffer; it was dropped.
-    TooLong(usize),
-    /// The FIFO was out of step and was reset.
-    Resync,
-}
-
-/// Why [`Stellaris::transmit`] did not send a frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TxError {
-    /// Shorter than an Ethernet header, or a payload over [`MAX_TX_PAYLOAD`].
-    BadLength,
-    /// The previous frame never finished.
-    Busy,
-}
-
 /// The controller. There is one; [`Stellaris::take`] hands it out once.
 pub struct Stellaris {
     counters: Counters,
@@ -199,29 +163,15 @@ impl Stellaris {
         Self::write(RCTL, rctl::RXEN | rctl::AMUL | rctl::PRMS | rctl::BADCRC);
     }
 
-    /// Set the MAC address (the source of frames the controller builds; a tap
-    /// sends none of its own, but the address is reported).
+    /// Set the MAC address (the source of frames the controller builds).
     pub fn set_mac(&mut self, mac: [u8; 6]) {
         Self::write(IA0, u32::from_le_bytes([mac[0], mac[1], mac[2], mac[3]]));
         Self::write(IA1, u32::from_le_bytes([mac[4], mac[5], 0, 0]));
     }
 
-    /// The MAC address.
-    pub fn mac(&self) -> [u8; 6] {
-        let a = Self::read(IA0).to_le_bytes();
-        let b = Self::read(IA1).to_le_bytes();
-        [a[0], a[1], a[2], a[3], b[0], b[1]]
-    }
-
     /// Frames waiting in the receive FIFO.
     pub fn pending(&self) -> u32 {
         Self::read(NP) & 0x3f
-    }
-
-    /// What was counted so far (error bits are folded in first).
-    pub fn counters(&mut self) -> Counters {
-        self.check_errors();
-        self.counters
     }
 
     /// Count and acknowledge the receive error bits.
@@ -239,9 +189,43 @@ impl Stellaris {
         }
     }
 
-    /// Poll for a frame: `None` if the FIFO is empty, else the next frame copied
-    /// into `buf` (FCS removed), or why it was dropped. Never blocks.
-    pub fn receive<'b>(&mut self, buf: &'b mut [u8]) -> Option<Result<&'b [u8], RxError>> {
+    fn send(frame: &[u8]) -> Result<(), TxError> {
+        if frame.len() < 14 || frame.len() - 14 > MAX_TX_PAYLOAD {
+            return Err(TxError::BadLength);
+        }
+        let mut spin = 0;
+        while Self::read(TR) & 1 != 0 {
+            spin += 1;
+            if spin > TX_SPIN {
+                return Err(TxError::Busy);
+            }
+        }
+        let payload = (frame.len() - 14) as u32;
+        Self::write(
+            DATA,
+            payload | u32::from(frame[0]) << 16 | u32::from(frame[1]) << 24,
+        );
+        for chunk in frame[2..].chunks(4) {
+            let mut w = [0u8; 4];
+            w[..chunk.len()].copy_from_slice(chunk);
+            Self::write(DATA, u32::from_le_bytes(w));
+        }
+        Self::write(TR, 1);
+        Ok(())
+    }
+}
+
+impl Mac for Stellaris {
+    fn address(&self) -> [u8; 6] {
+        let a = Self::read(IA0).to_le_bytes();
+        let b = Self::read(IA1).to_le_bytes();
+        [a[0], a[1], a[2], a[3], b[0], b[1]]
+    }
+
+    fn receive(&mut self, buf: &mut [u8]) -> Option<Result<usize, RxError>> {
+        // Acknowledge first: a frame that arrives after the NP check below
+        // raises RX again.
+        Self::write(IACK, int::RX);
         self.check_errors();
         if self.pending() == 0 {
             return None;
@@ -270,23 +254,16 @@ impl Stellaris {
         let head = (first >> 16).to_le_bytes();
         let n = len.min(2);
         buf[..n].copy_from_slice(&head[..n]);
-        let mut at = 2;
-        for _ in 1..words {
-            let w = Self::read(DATA).to_le_bytes();
-            if at < len {
-                let n = (len - at).min(4);
-                buf[at..at + n].copy_from_slice(&w[..n]);
-            }
-            at += 4;
+        let read = 1 + read_words(&mut buf[n..len], || Self::read(DATA));
+        // The FCS, and what is left of the last word.
+        for _ in read..words {
+            Self::read(DATA);
         }
-        Self::write(IACK, int::RX);
         self.counters.rx_frames += 1;
-        Some(Ok(&buf[..len]))
+        Some(Ok(len))
     }
 
-    /// Send one Ethernet frame (header included, FCS not), waiting for the
-    /// previous one to leave first.
-    pub fn transmit(&mut self, frame: &[u8]) -> Result<(), TxError> {
+    fn transmit(&mut self, frame: &[u8]) -> Result<(), TxError> {
         let result = Self::send(frame);
         match result {
             Ok(()) => self.counters.tx_frames += 1,
@@ -295,44 +272,12 @@ impl Stellaris {
         result
     }
 
-    fn send(frame: &[u8]) -> Result<(), TxError> {
-        if frame.len() < 14 || frame.len() - 14 > MAX_TX_PAYLOAD {
-            return Err(TxError::BadLength);
-        }
-        let mut spin = 0;
-        while Self::read(TR) & 1 != 0 {
-            spin += 1;
-            if spin > TX_SPIN {
-                return Err(TxError::Busy);
-            }
-        }
-        let payload = (frame.len() - 14) as u32;
-        Self::write(
-            DATA,
-            payload | u32::from(frame[0]) << 16 | u32::from(frame[1]) << 24,
-        );
-        for chunk in frame[2..].chunks(4) {
-            let mut w = [0u8; 4];
-            w[..chunk.len()].copy_from_slice(chunk);
-            Self::write(DATA, u32::from_le_bytes(w));
-        }
-        Self::write(TR, 1);
-        Ok(())
+    fn set_rx_interrupt(&mut self, on: bool) {
+        Self::write(IM, if on { int::RX } else { 0 });
     }
 
-    /// Arm the receive interrupt: NVIC line [`IRQ`] is raised as soon as a frame
-    /// is (or already was) received. [`Stellaris::on_interrupt`] disarms it.
-    pub fn listen(&mut self) {
-        Self::write(IACK, int::RX);
-        Self::write(IM, int::RX);
-    }
-
-    /// For the interrupt handler of line [`IRQ`]: mask the receive interrupt
-    /// again, so the line drops, and leave the frames to the main loop. Takes no
-    /// `&mut self`: the main loop arms the interrupt only inside a critical
-    /// section, in which the handler cannot run.
-    pub fn on_interrupt() {
-        Self::write(IM, 0);
-        Self::write(IACK, int::RX);
+    fn counters(&mut self) -> Counters {
+        self.check_errors();
+        self.counters
     }
 }
