@@ -51,6 +51,43 @@ pub struct Board {
     pub ram: usize,
 }
 
+impl Board {
+    /// A board with `ram` bytes of RAM budget. In a `const` (as every board's
+    /// binary uses it), fails the build when the firmware as sized in
+    /// [`config`] does not fit that budget.
+    pub const fn new(name: &'static str, irq: u16, ram: usize) -> Board {
+        assert!(
+            config::fits(ram),
+            "nids-embedded-example: the engine, its storage and the receive buffers do not fit this board's RAM budget (Board::ram); lower STREAMS (NIDS_FW_STREAMS), TCP_POOL or the other counts in src/config.rs"
+        );
+        Board { name, irq, ram }
+    }
+}
+
+/// The exception handlers of a board's binary: a hard fault logs and exits
+/// with status 1; the MAC's interrupt line `$irq` runs `$rx.drain()`; any
+/// other interrupt is a failure.
+#[macro_export]
+macro_rules! handlers {
+    ($rx:ident, $irq:expr) => {
+        #[cortex_m_rt::exception]
+        unsafe fn HardFault(ef: &cortex_m_rt::ExceptionFrame) -> ! {
+            defmt::error!("PANIC hard fault at pc={=u32:#x}", ef.pc());
+            $crate::semihosting::exit(false)
+        }
+
+        #[cortex_m_rt::exception]
+        unsafe fn DefaultHandler(irqn: i16) {
+            if irqn == $irq as i16 {
+                $rx.drain();
+            } else {
+                defmt::error!("PANIC unexpected interrupt {=i16}", irqn);
+                $crate::semihosting::exit(false);
+            }
+        }
+    };
+}
+
 /// An NVIC line, for [`NVIC::unmask`] and [`NVIC::pend`].
 #[derive(Clone, Copy)]
 struct Line(u16);

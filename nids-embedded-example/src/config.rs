@@ -5,7 +5,8 @@
 //! time with the environment variable `NIDS_FW_STREAMS` (for example to see
 //! the budget check fail: `NIDS_FW_STREAMS=4096 cargo build --release`).
 //! [`fits`] adds up what the firmware keeps in RAM; each board's binary
-//! states its RAM budget once and refuses to build when [`fits`] says no:
+//! states its RAM budget once (`crate::app::Board::new`) and refuses to build
+//! when [`fits`] says no:
 //!
 //! ```text
 //! error[E0080]: evaluation panicked: nids-embedded-example: the engine, its
@@ -71,8 +72,7 @@ pub const RAM_NEEDED: usize = size_of::<Engine>()
     + STACK
     + OTHER;
 
-/// Whether the firmware fits `ram` bytes; for a board's
-/// `const _: () = assert!(config::fits(RAM_BUDGET), "…")`.
+/// Whether the firmware fits `ram` bytes (checked by `Board::new`).
 pub const fn fits(ram: usize) -> bool {
     RAM_NEEDED <= ram
 }

@@ -43,12 +43,11 @@
 //! | 0xa0 | RX_DROP | frames dropped |
 //! | 0xa4, 0xa8 | MAC_CSR_CMD, MAC_CSR_DATA | the MAC's own registers, indirectly |
 //!
-//! Only this module touches the controller (all its `unsafe` is volatile
-//! register access).
+//! Only this module touches the controller (through [`Regs`]).
 
-use core::ptr::{read_volatile, write_volatile};
+use core::sync::atomic::AtomicBool;
 
-use crate::mac::{read_words, Counters, Mac, RxError, TxError};
+use crate::mac::{first_take, read_words, Counters, Mac, Regs, RxError, TxError};
 
 /// Base address of the controller on the MPS2 AN385.
 pub const BASE: usize = 0x4020_0000;
@@ -100,6 +99,9 @@ const RX_ES: u32 = 1 << 15;
 const TX_FS: u32 = 1 << 13;
 const TX_LS: u32 = 1 << 12;
 
+// SAFETY: the LAN9118's registers on the MPS2 AN385 (the offsets above, all implemented by the chip and by QEMU's model), used by this module only.
+const REGS: Regs = unsafe { Regs::at(BASE) };
+
 /// Longest frame (without FCS) the controller takes: QEMU drops 2,048 bytes
 /// and more.
 pub const MAX_FRAME: usize = 2047;
@@ -114,44 +116,30 @@ pub struct Lan9118 {
 impl Lan9118 {
     /// The controller, the first time only.
     pub fn take() -> Option<Lan9118> {
-        static TAKEN: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
-        if TAKEN.swap(true, core::sync::atomic::Ordering::AcqRel) {
-            return None;
-        }
-        Some(Lan9118 {
+        static TAKEN: AtomicBool = AtomicBool::new(false);
+        first_take(&TAKEN).then(|| Lan9118 {
             counters: Counters::default(),
         })
     }
 
-    fn read(reg: usize) -> u32 {
-        // SAFETY: BASE + reg is one of the controller's 32-bit registers (the
-        // offsets above, all implemented by the chip and by QEMU's model).
-        unsafe { read_volatile((BASE + reg) as *const u32) }
-    }
-
-    fn write(reg: usize, v: u32) {
-        // SAFETY: as in `read`; only this module accesses the controller.
-        unsafe { write_volatile((BASE + reg) as *mut u32, v) }
-    }
-
     fn csr_wait() {
         let mut spin = 0;
-        while Self::read(MAC_CSR_CMD) & CSR_BUSY != 0 && spin < SPIN {
+        while REGS.read(MAC_CSR_CMD) & CSR_BUSY != 0 && spin < SPIN {
             spin += 1;
         }
     }
 
     fn mac_read(reg: u32) -> u32 {
         Self::csr_wait();
-        Self::write(MAC_CSR_CMD, CSR_BUSY | CSR_READ | reg);
+        REGS.write(MAC_CSR_CMD, CSR_BUSY | CSR_READ | reg);
         Self::csr_wait();
-        Self::read(MAC_CSR_DATA)
+        REGS.read(MAC_CSR_DATA)
     }
 
     fn mac_write(reg: u32, v: u32) {
         Self::csr_wait();
-        Self::write(MAC_CSR_DATA, v);
-        Self::write(MAC_CSR_CMD, CSR_BUSY | reg);
+        REGS.write(MAC_CSR_DATA, v);
+        REGS.write(MAC_CSR_CMD, CSR_BUSY | reg);
         Self::csr_wait();
     }
 
@@ -159,19 +147,19 @@ impl Lan9118 {
     /// with every source masked, MAC address `mac`, transmitter on, receiver on
     /// in promiscuous mode. `false` if no LAN9118 answers at [`BASE`].
     pub fn init(&mut self, mac: [u8; 6]) -> bool {
-        if Self::read(BYTE_TEST) != 0x8765_4321 {
+        if REGS.read(BYTE_TEST) != 0x8765_4321 {
             return false;
         }
-        Self::write(HW_CFG, SRST);
+        REGS.write(HW_CFG, SRST);
         let mut spin = 0;
-        while Self::read(HW_CFG) & SRST != 0 && spin < SPIN {
+        while REGS.read(HW_CFG) & SRST != 0 && spin < SPIN {
             spin += 1;
         }
-        Self::write(INT_EN, 0);
-        Self::write(INT_STS, u32::MAX);
-        Self::write(IRQ_CFG, IRQ_EN | IRQ_POL | IRQ_TYPE);
-        Self::write(RX_CFG, 0);
-        Self::write(TX_CFG, TX_ON);
+        REGS.write(INT_EN, 0);
+        REGS.write(INT_STS, u32::MAX);
+        REGS.write(IRQ_CFG, IRQ_EN | IRQ_POL | IRQ_TYPE);
+        REGS.write(RX_CFG, 0);
+        REGS.write(TX_CFG, TX_ON);
         Self::mac_write(
             MAC_ADDRL,
             u32::from_le_bytes([mac[0], mac[1], mac[2], mac[3]]),
@@ -187,7 +175,7 @@ impl Lan9118 {
     /// Read and drop `words` words of receive data.
     fn discard(words: usize) {
         for _ in 0..words {
-            Self::read(RX_DATA_FIFO);
+            REGS.read(RX_DATA_FIFO);
         }
     }
 
@@ -197,23 +185,23 @@ impl Lan9118 {
         }
         let words = frame.len().div_ceil(4);
         let mut spin = 0;
-        while (Self::read(TX_FIFO_INF) & 0xffff) < (words as u32 + 2) * 4 {
+        while (REGS.read(TX_FIFO_INF) & 0xffff) < (words as u32 + 2) * 4 {
             spin += 1;
             if spin > SPIN {
                 return Err(TxError::Busy);
             }
         }
         let len = frame.len() as u32;
-        Self::write(TX_DATA_FIFO, TX_FS | TX_LS | len);
-        Self::write(TX_DATA_FIFO, len);
+        REGS.write(TX_DATA_FIFO, TX_FS | TX_LS | len);
+        REGS.write(TX_DATA_FIFO, len);
         for chunk in frame.chunks(4) {
             let mut w = [0u8; 4];
             w[..chunk.len()].copy_from_slice(chunk);
-            Self::write(TX_DATA_FIFO, u32::from_le_bytes(w));
+            REGS.write(TX_DATA_FIFO, u32::from_le_bytes(w));
         }
         // Pop the status words, so the status FIFO never fills.
-        while (Self::read(TX_FIFO_INF) >> 16) & 0xff != 0 {
-            Self::read(TX_STATUS_FIFO);
+        while (REGS.read(TX_FIFO_INF) >> 16) & 0xff != 0 {
+            REGS.read(TX_STATUS_FIFO);
         }
         Ok(())
     }
@@ -229,11 +217,11 @@ impl Mac for Lan9118 {
     fn receive(&mut self, buf: &mut [u8]) -> Option<Result<usize, RxError>> {
         // Acknowledge first: a frame that arrives after the count below raises
         // RSFL again.
-        Self::write(INT_STS, RSFL);
-        if (Self::read(RX_FIFO_INF) >> 16) & 0xff == 0 {
+        REGS.write(INT_STS, RSFL);
+        if (REGS.read(RX_FIFO_INF) >> 16) & 0xff == 0 {
             return None;
         }
-        let status = Self::read(RX_STATUS_FIFO);
+        let status = REGS.read(RX_STATUS_FIFO);
         let with_fcs = ((status >> 16) & 0x3fff) as usize;
         let words = with_fcs.div_ceil(4);
         if status & RX_ES != 0 || with_fcs < 4 {
@@ -247,7 +235,7 @@ impl Mac for Lan9118 {
             self.counters.rx_too_long += 1;
             return Some(Err(RxError::TooLong(len)));
         }
-        let read = read_words(&mut buf[..len], || Self::read(RX_DATA_FIFO));
+        let read = read_words(&mut buf[..len], || REGS.read(RX_DATA_FIFO));
         // The FCS, and what is left of the last word.
         Self::discard(words - read);
         self.counters.rx_frames += 1;
@@ -255,24 +243,16 @@ impl Mac for Lan9118 {
     }
 
     fn transmit(&mut self, frame: &[u8]) -> Result<(), TxError> {
-        let result = Self::send(frame);
-        match result {
-            Ok(()) => self.counters.tx_frames += 1,
-            Err(_) => self.counters.tx_errors += 1,
-        }
-        result
+        self.counters.count_tx(Self::send(frame))
     }
 
     fn set_rx_interrupt(&mut self, on: bool) {
-        Self::write(INT_EN, if on { RSFL } else { 0 });
+        REGS.write(INT_EN, if on { RSFL } else { 0 });
     }
 
     fn counters(&mut self) -> Counters {
         // RX_DROP clears on read on the chip.
-        self.counters.rx_overruns = self
-            .counters
-            .rx_overruns
-            .saturating_add(Self::read(RX_DROP));
+        self.counters.rx_overruns = self.counters.rx_overruns.saturating_add(REGS.read(RX_DROP));
         self.counters
     }
 }

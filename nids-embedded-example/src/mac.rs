@@ -4,6 +4,9 @@
 //! receive path ([`crate::rx`]), the engine loop ([`crate::app`]) and the
 //! handler ([`crate::tap`]) are the same on every board.
 
+use core::ptr::{read_volatile, write_volatile};
+use core::sync::atomic::{AtomicBool, Ordering};
+
 /// An Ethernet MAC that a tap can use.
 ///
 /// The receive side is polled: [`Mac::receive`] never blocks. A board that
@@ -54,6 +57,17 @@ pub struct Counters {
     pub tx_errors: u32,
 }
 
+impl Counters {
+    /// Count a transmission's result, and pass it on.
+    pub fn count_tx(&mut self, result: Result<(), TxError>) -> Result<(), TxError> {
+        match result {
+            Ok(()) => self.tx_frames += 1,
+            Err(_) => self.tx_errors += 1,
+        }
+        result
+    }
+}
+
 /// Why [`Mac::receive`] gave no frame although one was waiting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, defmt::Format)]
 pub enum RxError {
@@ -91,4 +105,39 @@ pub fn read_words(buf: &mut [u8], mut read: impl FnMut() -> u32) -> usize {
         n += 1;
     }
     n
+}
+
+/// A device's block of 32-bit memory-mapped registers, for its driver.
+pub struct Regs(usize);
+
+impl Regs {
+    /// The block at `base`.
+    ///
+    /// # Safety
+    ///
+    /// `base` is the base address of a device's registers, every offset later
+    /// given to [`Regs::read`] and [`Regs::write`] is one of its 32-bit
+    /// registers (reads and writes with no effect beyond the documented ones),
+    /// and only this value's owner (the driver) accesses them.
+    pub const unsafe fn at(base: usize) -> Regs {
+        Regs(base)
+    }
+
+    /// Read the register at `off`.
+    pub fn read(&self, off: usize) -> u32 {
+        // SAFETY: a register of the device, as promised to `Regs::at`.
+        unsafe { read_volatile((self.0 + off) as *const u32) }
+    }
+
+    /// Write `v` to the register at `off`.
+    pub fn write(&self, off: usize, v: u32) {
+        // SAFETY: as in `read`.
+        unsafe { write_volatile((self.0 + off) as *mut u32, v) }
+    }
+}
+
+/// For a driver's `take()`: `true` the first time it is called with `taken`,
+/// `false` after (there is one controller).
+pub fn first_take(taken: &AtomicBool) -> bool {
+    !taken.swap(true, Ordering::AcqRel)
 }

@@ -38,12 +38,13 @@
 //! | 0x34 | MACNP | frames in the receive FIFO |
 //! | 0x38 | MACTR | write 1: transmit; reads 1 while sending |
 //!
-//! Only this module touches the hardware (all `unsafe` is here, in volatile
-//! accesses to the controller's registers).
+//! Only this module touches the controller (through [`Regs`]).
 
 use core::ptr::{read_volatile, write_volatile};
 
-use crate::mac::{read_words, Counters, Mac, RxError, TxError};
+use core::sync::atomic::AtomicBool;
+
+use crate::mac::{first_take, read_words, Counters, Mac, Regs, RxError, TxError};
 
 /// Base address of the controller.
 pub const BASE: usize = 0x4004_8000;
@@ -101,6 +102,9 @@ mod tctl {
     pub const DUPLEX: u32 = 0x08;
 }
 
+// SAFETY: the Ethernet controller's registers on the LM3S6965 (the offsets above; reading DATA pops the receive FIFO, as the driver intends), used by this module only.
+const REGS: Regs = unsafe { Regs::at(BASE) };
+
 /// Longest frame (without FCS) QEMU's model delivers: a FIFO slot is 2,048
 /// bytes with the length and FCS words; longer frames set `FOV` and are lost.
 pub const MAX_FRAME: usize = 2041;
@@ -117,26 +121,10 @@ pub struct Stellaris {
 impl Stellaris {
     /// The controller, the first time only.
     pub fn take() -> Option<Stellaris> {
-        static TAKEN: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
-        if TAKEN.swap(true, core::sync::atomic::Ordering::AcqRel) {
-            return None;
-        }
-        Some(Stellaris {
+        static TAKEN: AtomicBool = AtomicBool::new(false);
+        first_take(&TAKEN).then(|| Stellaris {
             counters: Counters::default(),
         })
-    }
-
-    fn read(reg: usize) -> u32 {
-        // SAFETY: BASE + reg is one of the controller's 32-bit registers
-        // (offsets above), always mapped on this chip; reads have no effect
-        // beyond the documented ones (DATA pops the receive FIFO).
-        unsafe { read_volatile((BASE + reg) as *const u32) }
-    }
-
-    fn write(reg: usize, v: u32) {
-        // SAFETY: as in `read`: a register of the controller, which only this
-        // module accesses.
-        unsafe { write_volatile((BASE + reg) as *mut u32, v) }
     }
 
     /// Reset and start the controller: clocks on, interrupts masked and
@@ -151,35 +139,35 @@ impl Stellaris {
             let rcgc2 = SYSCTL_RCGC2 as *mut u32;
             write_volatile(rcgc2, read_volatile(rcgc2) | RCGC2_EMAC0 | RCGC2_EPHY0);
         }
-        Self::write(RCTL, 0);
-        Self::write(TCTL, 0);
-        Self::write(IM, 0);
-        Self::write(IACK, int::ALL);
-        Self::write(RCTL, rctl::RSTFIFO);
+        REGS.write(RCTL, 0);
+        REGS.write(TCTL, 0);
+        REGS.write(IM, 0);
+        REGS.write(IACK, int::ALL);
+        REGS.write(RCTL, rctl::RSTFIFO);
         self.set_mac(mac);
-        Self::write(THR, 0x3f);
-        Self::write(TCTL, tctl::TXEN | tctl::PADEN | tctl::CRC | tctl::DUPLEX);
-        Self::write(RCTL, rctl::RSTFIFO);
-        Self::write(RCTL, rctl::RXEN | rctl::AMUL | rctl::PRMS | rctl::BADCRC);
+        REGS.write(THR, 0x3f);
+        REGS.write(TCTL, tctl::TXEN | tctl::PADEN | tctl::CRC | tctl::DUPLEX);
+        REGS.write(RCTL, rctl::RSTFIFO);
+        REGS.write(RCTL, rctl::RXEN | rctl::AMUL | rctl::PRMS | rctl::BADCRC);
     }
 
     /// Set the MAC address (the source of frames the controller builds).
     pub fn set_mac(&mut self, mac: [u8; 6]) {
-        Self::write(IA0, u32::from_le_bytes([mac[0], mac[1], mac[2], mac[3]]));
-        Self::write(IA1, u32::from_le_bytes([mac[4], mac[5], 0, 0]));
+        REGS.write(IA0, u32::from_le_bytes([mac[0], mac[1], mac[2], mac[3]]));
+        REGS.write(IA1, u32::from_le_bytes([mac[4], mac[5], 0, 0]));
     }
 
     /// Frames waiting in the receive FIFO.
     pub fn pending(&self) -> u32 {
-        Self::read(NP) & 0x3f
+        REGS.read(NP) & 0x3f
     }
 
     /// Count and acknowledge the receive error bits.
     fn check_errors(&mut self) {
-        let ris = Self::read(RIS);
+        let ris = REGS.read(RIS);
         let errs = ris & (int::FOV | int::RXER);
         if errs != 0 {
-            Self::write(IACK, errs);
+            REGS.write(IACK, errs);
             if errs & int::FOV != 0 {
                 self.counters.rx_overruns += 1;
             }
@@ -194,50 +182,50 @@ impl Stellaris {
             return Err(TxError::BadLength);
         }
         let mut spin = 0;
-        while Self::read(TR) & 1 != 0 {
+        while REGS.read(TR) & 1 != 0 {
             spin += 1;
             if spin > TX_SPIN {
                 return Err(TxError::Busy);
             }
         }
         let payload = (frame.len() - 14) as u32;
-        Self::write(
+        REGS.write(
             DATA,
             payload | u32::from(frame[0]) << 16 | u32::from(frame[1]) << 24,
         );
         for chunk in frame[2..].chunks(4) {
             let mut w = [0u8; 4];
             w[..chunk.len()].copy_from_slice(chunk);
-            Self::write(DATA, u32::from_le_bytes(w));
+            REGS.write(DATA, u32::from_le_bytes(w));
         }
-        Self::write(TR, 1);
+        REGS.write(TR, 1);
         Ok(())
     }
 }
 
 impl Mac for Stellaris {
     fn address(&self) -> [u8; 6] {
-        let a = Self::read(IA0).to_le_bytes();
-        let b = Self::read(IA1).to_le_bytes();
+        let a = REGS.read(IA0).to_le_bytes();
+        let b = REGS.read(IA1).to_le_bytes();
         [a[0], a[1], a[2], a[3], b[0], b[1]]
     }
 
     fn receive(&mut self, buf: &mut [u8]) -> Option<Result<usize, RxError>> {
         // Acknowledge first: a frame that arrives after the NP check below
         // raises RX again.
-        Self::write(IACK, int::RX);
+        REGS.write(IACK, int::RX);
         self.check_errors();
         if self.pending() == 0 {
             return None;
         }
-        let first = Self::read(DATA);
+        let first = REGS.read(DATA);
         let fifo_len = (first & 0xffff) as usize;
         if !(6..=2048).contains(&fifo_len) {
             // Out of step (cannot happen unless the FIFO was misread): start
             // again from an empty FIFO, without touching the other settings.
-            let rc = Self::read(RCTL);
-            Self::write(RCTL, rc | rctl::RSTFIFO);
-            Self::write(RCTL, rc & !rctl::RSTFIFO);
+            let rc = REGS.read(RCTL);
+            REGS.write(RCTL, rc | rctl::RSTFIFO);
+            REGS.write(RCTL, rc & !rctl::RSTFIFO);
             self.counters.rx_resets += 1;
             return Some(Err(RxError::Resync));
         }
@@ -245,7 +233,7 @@ impl Mac for Stellaris {
         let words = fifo_len.div_ceil(4);
         if len > buf.len() {
             for _ in 1..words {
-                Self::read(DATA);
+                REGS.read(DATA);
             }
             self.counters.rx_too_long += 1;
             return Some(Err(RxError::TooLong(len)));
@@ -254,26 +242,21 @@ impl Mac for Stellaris {
         let head = (first >> 16).to_le_bytes();
         let n = len.min(2);
         buf[..n].copy_from_slice(&head[..n]);
-        let read = 1 + read_words(&mut buf[n..len], || Self::read(DATA));
+        let read = 1 + read_words(&mut buf[n..len], || REGS.read(DATA));
         // The FCS, and what is left of the last word.
         for _ in read..words {
-            Self::read(DATA);
+            REGS.read(DATA);
         }
         self.counters.rx_frames += 1;
         Some(Ok(len))
     }
 
     fn transmit(&mut self, frame: &[u8]) -> Result<(), TxError> {
-        let result = Self::send(frame);
-        match result {
-            Ok(()) => self.counters.tx_frames += 1,
-            Err(_) => self.counters.tx_errors += 1,
-        }
-        result
+        self.counters.count_tx(Self::send(frame))
     }
 
     fn set_rx_interrupt(&mut self, on: bool) {
-        Self::write(IM, if on { int::RX } else { 0 });
+        REGS.write(IM, if on { int::RX } else { 0 });
     }
 
     fn counters(&mut self) -> Counters {

@@ -4,25 +4,15 @@
 #![no_std]
 #![no_main]
 
-use cortex_m_rt::{entry, exception, ExceptionFrame};
+use cortex_m_rt::entry;
 use nids_embedded_example::app::{self, Board};
 use nids_embedded_example::rx::Rx;
 use nids_embedded_example::stellaris::{self, Stellaris};
-use nids_embedded_example::{config, mem, semihosting, MAC_ADDRESS};
+use nids_embedded_example::{handlers, mem, semihosting, MAC_ADDRESS};
 
-/// The RAM budget: all of the chip's SRAM.
-const RAM_BUDGET: usize = 64 * 1024;
-
-const _: () = assert!(
-    config::fits(RAM_BUDGET),
-    "nids-embedded-example: the engine, its storage and the receive buffers do not fit this board's RAM budget (lm3s6965evb: 64 KiB); lower STREAMS (NIDS_FW_STREAMS), TCP_POOL or the other counts in src/config.rs"
-);
-
-const BOARD: Board = Board {
-    name: "lm3s6965evb",
-    irq: stellaris::IRQ,
-    ram: RAM_BUDGET,
-};
+/// The board, with its RAM budget (all of the chip's SRAM): the build fails
+/// if the firmware does not fit it.
+const BOARD: Board = Board::new("lm3s6965evb", stellaris::IRQ, 64 * 1024);
 
 static RX: Rx<Stellaris> = Rx::new();
 
@@ -36,18 +26,4 @@ fn main() -> ! {
     app::run(&BOARD, &RX, mac)
 }
 
-#[exception]
-unsafe fn HardFault(ef: &ExceptionFrame) -> ! {
-    defmt::error!("PANIC hard fault at pc={=u32:#x}", ef.pc());
-    semihosting::exit(false)
-}
-
-#[exception]
-unsafe fn DefaultHandler(irqn: i16) {
-    if irqn == stellaris::IRQ as i16 {
-        RX.drain();
-    } else {
-        defmt::error!("PANIC unexpected interrupt {=i16}", irqn);
-        semihosting::exit(false);
-    }
-}
+handlers!(RX, stellaris::IRQ);
