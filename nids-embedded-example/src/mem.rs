@@ -1,7 +1,7 @@
 //! Memory figures: static RAM, flash, and the stack's high-water mark.
 //!
 //! The stack (cortex-m-rt: from the top of RAM down) and the statics (`.data`,
-//! `.bss`, `.uninit` from the bottom up) share the 64 KiB of SRAM, and nothing
+//! `.bss`, `.uninit` from the bottom up) share the RAM (64 KiB on the LM3S6965), and nothing
 //! stops the stack from running into the statics (the chip has no MPU guard
 //! set up here, and QEMU mirrors nothing past the end). So the firmware paints
 //! the free RAM between them with a pattern at boot, and at the end measures how
