@@ -9,13 +9,15 @@
 //! libnids' listener rules), [`glue`] (the engine's handler calling C),
 //! [`driver`] (the engine, sized from `n_tcp_streams`), [`library`] (what
 //! `nids_init` sets up), [`registry`] (streams C can name) and `ffi` (the
-//! exported symbols: the only module with `unsafe`).
+//! exported symbols: the only module with `unsafe`), [`message`] (the default
+//! syslog hook's texts).
 #![deny(unsafe_code)]
 
 pub mod driver;
 pub mod ffi;
 pub mod glue;
 pub mod library;
+pub mod message;
 pub mod registry;
 pub mod stream;
 pub mod types;

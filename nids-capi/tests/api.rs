@@ -318,3 +318,16 @@ fn test_registration_and_ip_filter() {
     // segments and CLOSE, each once (the duplicate registration adds nothing).
     assert_eq!(CALLS[0].load(Relaxed), 12);
 }
+
+#[test]
+fn test_warning_texts_are_libnids() {
+    // SAFETY: the table's entries are static C strings.
+    let text = |i: usize| unsafe {
+        let t = &raw const nids_warnings;
+        std::ffi::CStr::from_ptr((*t)[i]).to_str().unwrap()
+    };
+    assert_eq!(text(0), "Murphy - you never should see this message !");
+    assert_eq!(text(4), "Invalid IP header");
+    assert_eq!(text(6), "Max number of TCP streams reached");
+    assert_eq!(text(9), "Invalid TCP flags");
+}

@@ -22,7 +22,9 @@
 # 6. install.sh stages the library, nids.h and libnids.pc; printall linked
 #    statically with libnids.a through pkg-config prints what it prints on
 #    Debian's libnids.
-# 7. Live (as root): Debian's mailsnarf on our library captures an SMTP
+# 7. The default syslog hook logs what libnids' logs (syslog(3) caught by an
+#    LD_PRELOAD shim), scan reports and table-full warnings included.
+# 8. Live (as root): Debian's mailsnarf on our library captures an SMTP
 #    session between two network namespaces (nids_params.device, nids_run),
 #    and samples/killer.c resets a connection with nids_killtcp.
 set -euo pipefail
@@ -263,7 +265,57 @@ for f in $DATA/*.pcap tests/data/real/http.pcap; do
         && pass "printall on libnids.a, $f: as on Debian's libnids" || fail "printall on libnids.a, $f"
 done
 
-echo "== 7. live capture and nids_killtcp between network namespaces"
+echo "== 7. the default syslog hook"
+cat > "$WORK/syslog-shim.c" <<'C'
+/* Prints what a program sends to syslog(3) on stderr. */
+#include <stdarg.h>
+#include <stdio.h>
+void openlog(const char *ident, int option, int facility)
+{
+	fprintf(stderr, "openlog(%s, %d, %d)\n", ident, option, facility);
+}
+void vsyslog(int pri, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "syslog(%d): ", pri);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+void syslog(int pri, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsyslog(pri, fmt, ap);
+	va_end(ap);
+}
+void __syslog_chk(int pri, int flag, const char *fmt, ...)
+{
+	va_list ap;
+	(void)flag;
+	va_start(ap, fmt);
+	vsyslog(pri, fmt, ap);
+	va_end(ap);
+}
+C
+gcc -shared -fPIC -o "$WORK/syslog-shim.so" "$WORK/syslog-shim.c"
+for f in tests/data/crafted/*.pcap tests/data/real/*.pcap $DATA/*.pcap; do
+    LD_PRELOAD=$WORK/syslog-shim.so "$WORK/printall-ours" "$f" 2>&1 \
+        | grep -a -e '^syslog(' -e '^openlog(' -e 'syslog(1)' > "$WORK/log.ours" || true
+    LD_PRELOAD=$WORK/syslog-shim.so "$WORK/printall-debian" "$f" 2>&1 \
+        | grep -a -e '^syslog(' -e '^openlog(' -e 'syslog(1)' > "$WORK/log.debian" || true
+    if cmp -s "$WORK/log.debian" "$WORK/log.ours"; then
+        pass "syslog $f: $(wc -l < "$WORK/log.ours") lines as libnids logs them"
+    else
+        fail "syslog $f differs"; diff -a "$WORK/log.debian" "$WORK/log.ours" | head
+    fi
+    case $f in
+    *nmap-syn.pcap) grep -a "Scan from 10.77.1.2. Scanned ports:.*scan type: SYN" "$WORK/log.ours" \
+        >/dev/null || fail "syslog: no scan report" ;;
+    *many.pcap) grep -a "Max number of TCP streams reached,from" "$WORK/log.ours" \
+        >/dev/null || fail "syslog: no table-full warning" ;;
+    esac
+done
+
+echo "== 8. live capture and nids_killtcp between network namespaces"
 if [ "$(id -u)" != 0 ]; then
     echo "skipped: needs root (network namespaces)"
 else

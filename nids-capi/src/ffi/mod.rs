@@ -27,6 +27,7 @@ use nids_core::ip::checksum::{Net, Policy, Rule};
 
 use crate::glue::{self, Glue, Procs};
 use crate::library::{Library, Params, Read};
+use crate::message::{self, Subject};
 use crate::registry;
 use crate::stream::CStream;
 use crate::types::{
@@ -360,79 +361,55 @@ pub fn inject(handle: usize, frame: &[u8]) {
 // ---------------------------------------------------------------------------
 // Default hooks.
 
-/// The IPv4 address at `p` (network order) as text.
-fn ntoa(p: *const u8) -> String {
+/// The IPv4 address at `p` (network order).
+fn addr_at(p: *const u8) -> std::net::Ipv4Addr {
     // SAFETY: callers pass 4 readable bytes.
     let b = unsafe { core::slice::from_raw_parts(p, 4) };
-    std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]).to_string()
+    std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3])
 }
 
 /// libnids' `nids_syslog`: the warning logged with syslog(3) at
-/// `nids_params.syslog_level`, in libnids' words.
+/// `nids_params.syslog_level`, in libnids' words ([`message::line`]).
 unsafe extern "C" fn default_syslog(
     kind: c_int,
     errnum: c_int,
     iph: *mut c_void,
     data: *mut c_void,
 ) {
-    let warning = |n: c_int| {
-        let t = nids_warnings_text(n);
-        t.to_string_lossy().into_owned()
-    };
     let ip = iph as *const u8;
-    let msg = match kind {
-        warn::IP if errnum != 4 && !ip.is_null() => format!(
-            "{}, packet (apparently) from {} to {}\n",
-            warning(errnum),
-            ntoa(ip.wrapping_add(12)),
-            ntoa(ip.wrapping_add(16))
-        ),
-        warn::IP => format!("{}\n", warning(errnum)),
-        warn::TCP if !ip.is_null() => {
-            let (s, d) = (ntoa(ip.wrapping_add(12)), ntoa(ip.wrapping_add(16)));
-            if errnum != 7 && !data.is_null() {
-                let th = data as *const u8;
-                // SAFETY: `data` is the TCP header: 4 readable bytes of ports.
-                let (sp, dp) = unsafe {
-                    (
-                        u16::from_be_bytes([*th, *th.add(1)]),
-                        u16::from_be_bytes([*th.add(2), *th.add(3)]),
-                    )
-                };
-                format!("{},from {s}:{sp} to  {d}:{dp}\n", warning(errnum))
-            } else {
-                format!("{},from {s} to {d}\n", warning(errnum))
-            }
-        }
-        warn::SCAN if !data.is_null() => {
-            // SAFETY: `data` is the `struct host` of `syslog_scan`.
-            let host = unsafe { &*(data as *const ScanHost) };
-            let mut m = format!(
-                "Scan from {}. Scanned ports: ",
-                ntoa((&host.addr as *const u32).cast())
-            );
-            let (mut and, mut or) = (255u8, 0u8);
-            for i in 0..host.n_packets.max(0) as usize {
-                // SAFETY: `packets` holds `n_packets` probes.
+    let subject = if kind == warn::SCAN && !data.is_null() {
+        // SAFETY: `data` is the `struct host` of `syslog_scan`, with
+        // `n_packets` probes.
+        let host = unsafe { &*(data as *const ScanHost) };
+        let probes = (0..host.n_packets.max(0) as usize)
+            .map(|i| {
+                // SAFETY: as above.
                 let p = unsafe { &*host.packets.add(i) };
-                m += &format!("{}:{},", ntoa((&p.addr as *const u32).cast()), p.port);
-                and &= p.flags;
-                or |= p.flags;
+                (addr_at((&p.addr as *const u32).cast()), p.port, p.flags)
+            })
+            .collect();
+        let src = addr_at((&host.addr as *const u32).cast());
+        Subject::Scan { src, probes }
+    } else if ip.is_null() {
+        Subject::None
+    } else {
+        let ports = (kind == warn::TCP && !data.is_null()).then(|| {
+            let th = data as *const u8;
+            // SAFETY: `data` is the TCP header: 4 readable bytes of ports.
+            unsafe {
+                (
+                    u16::from_be_bytes([*th, *th.add(1)]),
+                    u16::from_be_bytes([*th.add(2), *th.add(3)]),
+                )
             }
-            if and == or {
-                m += &match and {
-                    2 => "scan type: SYN".to_owned(),
-                    0 => "scan type: NULL".to_owned(),
-                    1 => "scan type: FIN".to_owned(),
-                    f => format!("flags=0x{f:x}"),
-                };
-            } else {
-                m += "various flags";
-            }
-            m
+        });
+        Subject::Packet {
+            addrs: (addr_at(ip.wrapping_add(12)), addr_at(ip.wrapping_add(16))),
+            ports,
         }
-        _ => "Unknown warning number ?\n".to_owned(),
     };
+    let text = nids_warnings_text(errnum).to_string_lossy();
+    let msg = message::line(kind, errnum, &text, &subject);
     let c = std::ffi::CString::new(msg).unwrap_or_default();
     // SAFETY: a read of the level, and syslog with a "%s" format.
     unsafe { libc::syslog((*params()).syslog_level, c"%s".as_ptr(), c.as_ptr()) };
