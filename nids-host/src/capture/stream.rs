@@ -96,7 +96,10 @@ fn decompress(c: Option<Compression>, source: Box<dyn Read + Send>) -> Box<dyn R
     }
 }
 
-/// A capture read from any byte source as a stream. See the [module docs](self).
+/// A capture read from any byte source as a stream, in bounded memory: only the
+/// record being read is held, plus at most one read of [`CHUNK`] bytes, and a
+/// record is handed out as soon as its last byte has been read (so
+/// `tcpdump -U -w - | nids streams -` sees each packet as tcpdump writes it).
 ///
 /// Costs: the longest record read so far plus [`CHUNK`] bytes of buffer; each
 /// byte is copied once from the source (decompressed first, if it is).
