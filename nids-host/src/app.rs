@@ -121,7 +121,7 @@ fn open(input: &Input, stop: &Stop) -> Result<Run> {
     }
     #[cfg(feature = "libpcap")]
     if let Some(iface) = &input.live.interface {
-        let l = &input.live;
+        let l = &input.live.pcap;
         let opts = nids_host::live::Options {
             promisc: !l.no_promisc,
             snaplen: l.snaplen,

@@ -181,10 +181,11 @@ pub struct Input {
     pub common: Common,
 }
 
-/// Live capture and filters (the `libpcap` feature).
-#[cfg(feature = "libpcap")]
+/// Live capture and filters. Without the `libpcap` feature, `-i` and
+/// `--filter` are still parsed, so that using them says which feature they
+/// need.
 #[derive(Args)]
-#[command(next_help_heading = "Capture options")]
+#[command(next_help_heading = "Capture options (the libpcap feature)")]
 pub struct Live {
     /// Capture live on IFACE instead of reading a file (`any`: all interfaces;
     /// needs root or CAP_NET_RAW). Ctrl-C stops: open streams end as `exiting`
@@ -194,6 +195,15 @@ pub struct Live {
     /// Only packets matching this BPF expression (as tcpdump's), live or from a file.
     #[arg(long, value_name = "BPF")]
     pub filter: Option<String>,
+    #[cfg(feature = "libpcap")]
+    #[command(flatten)]
+    pub pcap: Pcap,
+}
+
+/// How libpcap opens the interface.
+#[cfg(feature = "libpcap")]
+#[derive(Args)]
+pub struct Pcap {
     /// Do not put the interface in promiscuous mode (on by default).
     #[arg(long)]
     pub no_promisc: bool,
@@ -213,22 +223,6 @@ pub struct Live {
         hide_default_value = true
     )]
     pub timeout: i32,
-}
-
-/// `-i` and `--filter` in a build without the `libpcap` feature: accepted by
-/// the parser, so that using them says which feature they need.
-#[cfg(not(feature = "libpcap"))]
-#[derive(Args)]
-#[command(next_help_heading = "Capture options")]
-pub struct Live {
-    /// Capture live on IFACE (needs the `libpcap` feature, which this build
-    /// lacks).
-    #[arg(short = 'i', long, value_name = "IFACE", conflicts_with_all = ["sources", "read"])]
-    pub interface: Option<String>,
-    /// Only packets matching this BPF expression (needs the `libpcap`
-    /// feature, which this build lacks).
-    #[arg(long, value_name = "BPF")]
-    pub filter: Option<String>,
 }
 
 /// Options of every command.

@@ -2,9 +2,9 @@
 //! waiting for it.
 //!
 //! A terminal, a pipe or a live capture gets each line as soon as it is known
-//! (Rust's standard output is line-buffered); a regular file is block-buffered,
-//! since nobody reads it before the run ends and one write per line would cost
-//! a system call per record.
+//! (Rust's standard output is line-buffered: one `write` per line); a regular
+//! file is block-buffered (8 KiB per `write`), since nobody waits for its lines
+//! before the run ends.
 
 use std::fs::File;
 use std::io::{self, BufWriter, StdoutLock, Write};

@@ -209,6 +209,20 @@ impl Drop for Netns {
     }
 }
 
+/// Spawning with stdout and stderr piped.
+trait Piped {
+    fn piped(&mut self) -> Child;
+}
+
+impl Piped for Command {
+    fn piped(&mut self) -> Child {
+        self.stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+}
+
 /// Kills a child on drop, unless it has been waited for.
 struct Reaper(Option<Child>);
 
@@ -221,44 +235,6 @@ impl Drop for Reaper {
     }
 }
 
-const SERVER: &str = r#"
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.213.0.2", 8000))
-s.listen(1)
-s.settimeout(20)
-c, _ = s.accept()
-got = b""
-while True:
-    d = c.recv(65536)
-    if not d:
-        break
-    got += d
-c.sendall(b"S" * 2 * len(got))
-c.close()
-"#;
-
-const CLIENT: &str = r#"
-import socket, time
-for i in range(50):
-    try:
-        c = socket.create_connection(("10.213.0.2", 8000), timeout=5)
-        break
-    except OSError:
-        time.sleep(0.1)
-c.sendall(b"C" * 3000)
-c.shutdown(socket.SHUT_WR)
-got = b""
-while True:
-    d = c.recv(65536)
-    if not d:
-        break
-    got += d
-assert len(got) == 6000, len(got)
-c.close()
-"#;
-
 /// Captures a TCP connection between two namespaces with `nids streams -i
 /// --json`, stops it with SIGINT, and checks the stream and its byte counts.
 #[test]
@@ -268,11 +244,7 @@ fn test_live_capture_between_namespaces() {
         eprintln!("not root: skipped");
         return;
     }
-    let python = if Path::new("/usr/bin/python3").exists() {
-        "/usr/bin/python3"
-    } else {
-        "python3"
-    };
+    let python = python();
     let ns = Netns::new();
     let capture = ns
         .exec(&ns.a, env!("CARGO_BIN_EXE_nids"))
@@ -286,20 +258,22 @@ fn test_live_capture_between_namespaces() {
             "-i",
             &ns.veth_a(),
         ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .piped();
     let mut capture = Reaper(Some(capture));
     // Let libpcap open the interface. (`--checksum auto`: veth leaves the TCP
     // checksums of outgoing packets to an offload that never happens.)
     std::thread::sleep(Duration::from_millis(1000));
 
-    let server = ns.exec(&ns.b, python).args(["-c", SERVER]).spawn().unwrap();
+    let server = ns
+        .exec(&ns.b, python)
+        .args(["-c", ECHO_SERVER, "1"])
+        .spawn()
+        .unwrap();
     let mut server = Reaper(Some(server));
+    let sent = "C".repeat(3000);
     let client = ns
         .exec(&ns.a, python)
-        .args(["-c", CLIENT])
+        .args(["-c", ECHO_CLIENT, &sent, "close"])
         .status()
         .unwrap();
     assert!(client.success(), "client failed");
@@ -309,20 +283,8 @@ fn test_live_capture_between_namespaces() {
     std::thread::sleep(Duration::from_millis(500));
 
     let mut child = capture.0.take().unwrap();
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("nids did not stop on SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    signal("-INT", child.id());
+    exit_code(&mut child);
     let o = child.wait_with_output().unwrap();
     let out = String::from_utf8(o.stdout).unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
@@ -330,18 +292,18 @@ fn test_live_capture_between_namespaces() {
     let streams: Vec<serde_json::Value> = out
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
-        .filter(|v: &serde_json::Value| v["kind"] == "tcp" && v["dport"] == 8000)
+        .filter(|v: &serde_json::Value| v["kind"] == "tcp" && v["dport"] == 8002)
         .collect();
     assert_eq!(streams.len(), 1, "stdout: {out}\nstderr: {err}");
     let s = &streams[0];
     assert_eq!(s["src"], "10.213.0.1");
     assert_eq!(s["dst"], "10.213.0.2");
     assert_eq!(s["c2s_bytes"], 3000, "{s}");
-    assert_eq!(s["s2c_bytes"], 6000, "{s}");
+    assert_eq!(s["s2c_bytes"], 3004, "{s}");
     use sha2::Digest;
     let sha = |b: &[u8]| nids_host::text::hex(&sha2::Sha256::digest(b));
     assert_eq!(s["c2s_sha256"], sha(&[b'C'; 3000]));
-    assert_eq!(s["s2c_sha256"], sha(&[b'S'; 6000]));
+    assert_eq!(s["s2c_sha256"], sha(format!("got {sent}").as_bytes()));
     assert_eq!(s["end"], "close", "{s}");
 }
 
@@ -349,7 +311,7 @@ const RESET_SERVER: &str = r#"
 import socket, sys
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.213.0.2", 8001))
+s.bind(("10.213.0.2", 8002))
 s.listen(1)
 s.settimeout(20)
 c, _ = s.accept()
@@ -364,19 +326,6 @@ except socket.timeout:
     print("TIMEOUT"); sys.exit(1)
 "#;
 
-const RESET_CLIENT: &str = r#"
-import socket, time
-for i in range(50):
-    try:
-        c = socket.create_connection(("10.213.0.2", 8001), timeout=5)
-        break
-    except OSError:
-        time.sleep(0.1)
-c.sendall(b"hello SECRET-42 there")
-time.sleep(4)
-c.close()
-"#;
-
 /// `nids grep --kill` on a live interface resets a matching connection: the
 /// server in the other namespace sees its connection reset by the injected RST.
 #[test]
@@ -386,11 +335,7 @@ fn test_grep_kill_resets_live_connection() {
         eprintln!("not root: skipped");
         return;
     }
-    let python = if Path::new("/usr/bin/python3").exists() {
-        "/usr/bin/python3"
-    } else {
-        "python3"
-    };
+    let python = python();
     let ns = Netns::new();
     let grep = ns
         .exec(&ns.a, env!("CARGO_BIN_EXE_nids"))
@@ -407,10 +352,7 @@ fn test_grep_kill_resets_live_connection() {
             "--interface",
             &ns.veth_a(),
         ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .piped();
     let mut grep = Reaper(Some(grep));
     std::thread::sleep(Duration::from_millis(1000));
     let server = ns
@@ -422,18 +364,15 @@ fn test_grep_kill_resets_live_connection() {
     let mut server = Reaper(Some(server));
     let _client = Reaper(Some(
         ns.exec(&ns.a, python)
-            .args(["-c", RESET_CLIENT])
+            .args(["-c", ECHO_CLIENT, "hello SECRET-42 there", "hold"])
             .spawn()
             .unwrap(),
     ));
     let out = server.0.take().unwrap().wait_with_output().unwrap();
     let said = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     let mut g = grep.0.take().unwrap();
-    let _ = Command::new("kill")
-        .args(["-INT", &g.id().to_string()])
-        .status();
-    std::thread::sleep(Duration::from_millis(500));
-    let _ = g.kill();
+    signal("-INT", g.id());
+    exit_code(&mut g);
     let o = g.wait_with_output().unwrap();
     let printed = String::from_utf8_lossy(&o.stdout);
     assert_eq!(
@@ -610,10 +549,7 @@ fn test_tcpdump_pipe_prints_streams_as_they_close() {
             &ns.veth_a(),
             "tcp",
         ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .piped();
     let pipe = tcpdump.stdout.take().unwrap();
     {
         use std::io::BufRead;
@@ -626,13 +562,7 @@ fn test_tcpdump_pipe_prints_streams_as_they_close() {
         std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
     }
     let tcpdump = Reaper(Some(tcpdump));
-    let mut streams = nids()
-        .args(["streams", "-"])
-        .stdin(pipe)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut streams = nids().args(["streams", "-"]).stdin(pipe).piped();
     let lines = lines_of(&mut streams);
     let mut streams = Reaper(Some(streams));
     let _held = three_closed_then_one_open(&ns, &lines);
@@ -672,10 +602,7 @@ fn test_live_prints_streams_while_capturing() {
     let mut capture = ns
         .exec(&ns.a, env!("CARGO_BIN_EXE_nids"))
         .args(["streams", "--timeout", "100", "-i", &ns.veth_a()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .piped();
     let lines = lines_of(&mut capture);
     let mut capture = Reaper(Some(capture));
     std::thread::sleep(Duration::from_millis(1000));
@@ -745,10 +672,7 @@ fn test_grep_kill_cuts_a_curl_download() {
             &ns.veth_a(),
             "KILL-ME-[0-9]+",
         ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .piped();
     let lines = lines_of(&mut grep);
     let mut grep = Reaper(Some(grep));
     // The server listens, and the capture has opened its interface.

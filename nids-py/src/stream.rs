@@ -311,9 +311,9 @@ impl TcpStream {
         Ok(())
     }
 
-    /// Reset the connection (libnids' `nids_killtcp`): the RST segments libnids
-    /// sends are built after the callback. Reading a capture file they go
-    /// nowhere, as with libnids.
+    /// Reset the connection (libnids' `nids_killtcp`): four RST segments, two
+    /// toward each end with the sequence numbers it expects, are built after
+    /// the callback. Reading a capture file they go nowhere, as with libnids.
     fn kill(&mut self) -> PyResult<()> {
         self.check()?;
         self.kill = true;

@@ -73,9 +73,13 @@ def nids_bin():
 
 
 @functools.lru_cache(maxsize=None)
-def nids_streams_json(capture, udp=False):
-    """`nids streams --json [--udp] CAPTURE`, parsed: one dict per line."""
-    cmd = [nids_bin(), "streams", "--json"] + (["--udp"] if udp else []) + [str(capture)]
+def nids_streams_json(capture, udp=False, checksum="auto"):
+    """`nids streams --json [--udp] --checksum CHECKSUM CAPTURE`, parsed: one
+    dict per line. The pynids-compatible API verifies every checksum, as
+    libnids: compare it with `checksum="verify"`; `nids.Capture` and the
+    command default to "auto"."""
+    cmd = [nids_bin(), "streams", "--json", "--checksum", checksum] + (
+        ["--udp"] if udp else []) + [str(capture)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return tuple(json.loads(line) for line in out.splitlines())
 

@@ -16,7 +16,7 @@ ENDED = ("close", "reset", "timeout")  # the programs' end_states; not "exiting"
 
 
 def tcp_records(capture):
-    return [r for r in nids_streams_json(capture) if r["kind"] == "tcp"]
+    return [r for r in nids_streams_json(capture, checksum="verify") if r["kind"] == "tcp"]
 
 
 def stored(program, capture):
@@ -90,7 +90,7 @@ def test_readme_callback_shapes(capture):
             m = re.fullmatch(r"tcp \S+ \d+ \S+ \d+ ([1-6]) \d+ \d+", line)
             assert m, line
             ended += m.group(1) in "3456"
-    records = nids_streams_json(capture, udp=True)
+    records = nids_streams_json(capture, udp=True, checksum="verify")
     assert ended == sum(r["kind"] == "tcp" for r in records)
     assert kinds["udp"] == sum(r["kind"] == "udp" for r in records)
     assert kinds["frag"] >= kinds["ip"] > 0

@@ -13,7 +13,7 @@ END = {nids.NIDS_CLOSE: "close", nids.NIDS_RESET: "reset",
 
 
 def reference(capture):
-    return [r for r in nids_streams_json(capture) if r["kind"] == "tcp"]
+    return [r for r in nids_streams_json(capture, checksum="verify") if r["kind"] == "tcp"]
 
 
 def pynids_records(capture):
@@ -120,6 +120,6 @@ def test_udp_callback_equals_nids_streams(capture):
     nids.init()
     nids.register_udp(udp)
     nids.run()
-    want = [dict(r, ts=micros(r["ts"])) for r in nids_streams_json(capture, udp=True)
+    want = [dict(r, ts=micros(r["ts"])) for r in nids_streams_json(capture, udp=True, checksum="verify")
             if r["kind"] == "udp"]
     assert got == want

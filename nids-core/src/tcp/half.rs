@@ -86,7 +86,7 @@ pub struct Half {
     pub(crate) urg_ptr: u32,
     pub(crate) urg_seen: bool,
     pub(crate) window: u32,
-    /// The last window field as sent (unscaled), for the kill RSTs.
+    /// The last window field as sent (unscaled).
     pub(crate) raw_window: u16,
     pub(crate) wscale: u8,
     pub(crate) wscale_on: bool,

@@ -5,15 +5,16 @@
 //! expects (`RCV.NXT`); an RST elsewhere in its window only draws a "challenge
 //! ACK". libnids' RSTs (the next byte expected, then that plus half the window)
 //! miss it as soon as the receiver has acknowledged bytes the monitor has not
-//! reassembled yet, or the other way round. So each end gets up to two RSTs,
-//! from its peer, with the latest values seen of its `RCV.NXT`:
+//! reassembled yet, or the other way round. So each end gets two RSTs, from its
+//! peer, with the latest values seen of its `RCV.NXT` (the same twice when the
+//! monitor has seen all that end acknowledged; four frames, as libnids):
 //!
 //! | # | direction | sequence number |
 //! |---|---|---|
 //! | 1 | client → server | next byte expected from the client (as reassembled) |
 //! | 2 | server → client | next byte expected from the server (as reassembled) |
-//! | 3 | client → server | the server's latest acknowledgment number, if not #1 |
-//! | 4 | server → client | the client's latest acknowledgment number, if not #2 |
+//! | 3 | client → server | the server's latest acknowledgment number |
+//! | 4 | server → client | the client's latest acknowledgment number |
 //!
 //! An end that resets answers the other end's next segment with an RST of its
 //! own (with the sequence number that end expects), so one accepted RST ends
@@ -36,8 +37,8 @@ use crate::link::LinkType;
 /// Longest frame built: Ethernet (14) + IPv6 (40) + TCP (20).
 pub const MAX_FRAME: usize = 74;
 
-/// Build the RST frames (two to four) for `tuple`/`slot` and pass each to `out`
-/// with the link type it is framed for.
+/// Build the four RST frames for `tuple`/`slot` and pass each to `out` with the
+/// link type it is framed for.
 pub(crate) fn rst_frames<U>(
     link: LinkType,
     tuple: &Tuple,
@@ -49,15 +50,12 @@ pub(crate) fn rst_frames<U>(
     let to_server = s.expected(c.first_data_seq);
     let to_client = c.expected(s.first_data_seq);
     let plan = [
-        (true, to_server, true),
-        (false, to_client, true),
-        (true, s.ack_seq, s.ack_seq != to_server),
-        (false, c.ack_seq, c.ack_seq != to_client),
+        (true, to_server),
+        (false, to_client),
+        (true, s.ack_seq),
+        (false, c.ack_seq),
     ];
-    for (from_client, seq, send) in plan {
-        if !send {
-            continue;
-        }
+    for (from_client, seq) in plan {
         let t = if from_client {
             *tuple
         } else {

@@ -935,7 +935,15 @@ fn test_kill_sends_rsts_each_end_accepts() {
         .collect();
     // Killed at the server's 11 bytes: the server expects 1001 (and acked it),
     // the client expects 5012 but has acknowledged only 5001 so far.
-    assert_eq!(seqs, [(1200, 1001, RST), (80, 5012, RST), (80, 5001, RST)]);
+    assert_eq!(
+        seqs,
+        [
+            (1200, 1001, RST),
+            (80, 5012, RST),
+            (1200, 1001, RST),
+            (80, 5001, RST)
+        ]
+    );
     // MACs: client frames go to the server's MAC.
     assert_eq!(&rec.sent[0].1[0..12], &f[0][0..12]);
     assert_eq!(&rec.sent[1].1[0..6], &f[0][6..12]);
@@ -946,7 +954,7 @@ fn test_kill_sends_rsts_each_end_accepts() {
     for (_, fr) in &rec.sent {
         n.process(Instant::ZERO, fr, &mut r2);
     }
-    assert_eq!(n.stats().tcp_segments, 3);
+    assert_eq!(n.stats().tcp_segments, 4);
     assert_eq!(n.stats().total_warnings(), 0);
 }
 

@@ -5,6 +5,11 @@
 //! [`CaptureFile::packets`] then walks the records without copying: every
 //! [`Packet::data`] borrows from the [`CaptureFile`].
 //!
+//! [`Input::open`] is the way to read any capture in order: a regular file is
+//! mapped as above, while standard input, pipes and gzip or zstd files are read
+//! as a [`Stream`], in bounded memory, each packet as soon as its last byte has
+//! arrived.
+//!
 //! ```no_run
 //! # fn main() -> Result<(), nids_host::capture::Error> {
 //! use nids_host::capture::CaptureFile;
@@ -21,8 +26,9 @@
 //! (`a1b23c4d`) timestamps; pcapng with any number of sections (each in its own byte
 //! order) and interfaces, `if_tsresol` (powers of 10 and of 2) and `if_tsoffset`,
 //! Enhanced, Simple and obsolete Packet Blocks. Every other pcapng block is skipped.
-//! **Not supported**: the modified ("Kuznetzov", `a1b2cd34`) pcap format, compressed
-//! files, and reading a file that is still being written.
+//! **Not supported**: the modified ("Kuznetzov", `a1b2cd34`) pcap format, and
+//! reading a regular file that is still being written (read it through a pipe
+//! instead); compressed files only through [`Input`].
 //!
 //! The end of the file ends the iterator; a damaged file yields its good packets,
 //! then one [`Error`], then ends.
@@ -309,7 +315,8 @@ impl CaptureFile {
     /// Opens a capture file and checks its header; `-` means stdin.
     ///
     /// A regular, non-empty file is memory-mapped (O(1)); stdin, pipes and other
-    /// non-regular files are read to their end into memory (O(file size) bytes).
+    /// non-regular files are read to their end into memory (O(file size) bytes:
+    /// [`Input::open`] streams them instead).
     /// A mapped file must not be truncated by another process while this value
     /// lives, or the process may be killed by SIGBUS.
     ///

@@ -96,7 +96,10 @@ fn decompress(c: Option<Compression>, source: Box<dyn Read + Send>) -> Box<dyn R
     }
 }
 
-/// A capture read from any byte source as a stream. See the [module docs](self).
+/// A capture read from any byte source as a stream, in bounded memory: only the
+/// record being read is held, plus at most one read of [`CHUNK`] bytes, and a
+/// record is handed out as soon as its last byte has been read (so
+/// `tcpdump -U -w - | nids streams -` sees each packet as tcpdump writes it).
 ///
 /// Costs: the longest record read so far plus [`CHUNK`] bytes of buffer; each
 /// byte is copied once from the source (decompressed first, if it is).
@@ -428,5 +431,110 @@ impl Input {
             Input::Mapped { file, cursor, .. } => (cursor.offset() as u64, Some(file.len() as u64)),
             Input::Streamed(s) => (s.offset() as u64, None),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::pcap::tests::{pcap_file, Rec};
+    use super::super::pcapng::tests::{epb, idb, shb};
+    use super::super::Endianness;
+    use super::*;
+
+    /// A source that gives one byte per read, as the slowest pipe would.
+    struct OneByte(Vec<u8>, usize);
+
+    impl Read for OneByte {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            match (self.0.get(self.1), out.first_mut()) {
+                (Some(&b), Some(o)) => {
+                    *o = b;
+                    self.1 += 1;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+
+    /// Everything a walk gives, as text: packets, then the error if any.
+    fn walk(next: &mut dyn FnMut() -> Option<Result<String, Error>>) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Some(r) = next() {
+            out.push(r.unwrap_or_else(|e| e.to_string()));
+        }
+        out
+    }
+
+    /// The packets of `bytes` streamed one byte at a time, and what the
+    /// mapped reader gives for the same bytes.
+    fn both(bytes: &[u8]) -> (Vec<String>, Vec<String>) {
+        let show = |p: Packet<'_>| format!("{} {} {:?}", p.ts_us, p.link_type, p.data);
+        let file = CaptureFile::from_bytes(bytes.to_vec()).unwrap();
+        let mut it = file.packets();
+        let mapped = walk(&mut || it.next().map(|r| r.map(show)));
+        let src = Box::new(OneByte(bytes.to_vec(), 0));
+        let mut s = Stream::new(PathBuf::from("<memory>"), src).unwrap();
+        let streamed = walk(&mut || s.next_packet().map(|r| r.map(show)));
+        assert!(
+            s.buf.len() <= bytes.len().min(CHUNK + 64),
+            "held {}",
+            s.buf.len()
+        );
+        (mapped, streamed)
+    }
+
+    #[test]
+    fn test_stream_equals_mapped() {
+        let recs = [
+            Rec::new(1, 2, b"abc"),
+            Rec::new(3, 4, b""),
+            Rec::new(5, 6, &[7; 64]),
+        ];
+        let pcap = pcap_file(Endianness::Big, true, 101, &recs);
+        let e = Endianness::Little;
+        let mut ng = shb(e);
+        ng.extend(idb(e, 1, 0, &[]));
+        ng.extend(epb(e, 0, 10, b"hello"));
+        ng.extend(shb(Endianness::Big));
+        ng.extend(idb(Endianness::Big, 101, 0, &[]));
+        ng.extend(epb(Endianness::Big, 0, 11, b"world"));
+        for bytes in [pcap, ng] {
+            let (mapped, streamed) = both(&bytes);
+            assert!(mapped.len() >= 2);
+            assert_eq!(streamed, mapped);
+            // Cut short: the same packets, then the same error (same offset).
+            let cut = &bytes[..bytes.len() - 3];
+            let (mapped, streamed) = both(cut);
+            assert!(mapped.last().unwrap().contains("truncated capture"));
+            assert_eq!(streamed, mapped);
+        }
+    }
+
+    #[test]
+    fn test_stream_header_errors() {
+        let err = |b: &[u8]| {
+            Stream::new(PathBuf::from("x"), Box::new(OneByte(b.to_vec(), 0)))
+                .err()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(err(b""), "x: not a pcap or pcapng file (it is empty)");
+        assert!(err(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0]).contains("the file header needs 24 bytes"));
+        assert!(err(b"GET / HTTP").contains("it starts with 47 45 54 20"));
+    }
+
+    #[test]
+    fn test_huge_pcapng_block_is_refused() {
+        let e = Endianness::Little;
+        let mut ng = shb(e);
+        // An EPB header claiming 1 GiB.
+        ng.extend(6u32.to_le_bytes());
+        ng.extend((1u32 << 30).to_le_bytes());
+        ng.extend([0; 64]);
+        let mut s = Stream::new(PathBuf::from("x"), Box::new(OneByte(ng, 0))).unwrap();
+        let e = s.next_packet().unwrap().unwrap_err().to_string();
+        assert!(e.contains("a streamed capture may hold at once"), "{e}");
+        assert!(s.next_packet().is_none());
     }
 }
