@@ -51,8 +51,10 @@ warnings! {
     /// A frame of a link type the engine cannot decode (only through
     /// [`crate::Nids::process_as`]). Dropped.
     LinkUnsupported = "link.unsupported", None, "frame of an unsupported link type";
-    /// More stacked 802.1Q/802.1ad tags than [`crate::link::MAX_VLAN_TAGS`]. Dropped.
+    /// More stacked 802.1Q/802.1ad/802.1ah tags than [`crate::link::MAX_VLAN_TAGS`]. Dropped.
     LinkTooManyTags = "link.too_many_tags", None, "too many stacked VLAN tags";
+    /// An MPLS label stack deeper than [`crate::link::mpls::MAX_LABELS`]. Dropped.
+    LinkTooManyLabels = "link.too_many_labels", None, "too many stacked MPLS labels";
 
     /// IPv4 packet shorter than 20 bytes or than its own header, or cut short by
     /// the capture's snap length (captured length below the total length). Dropped.
