@@ -114,6 +114,33 @@ warnings! {
     /// its limit (the datagram is dropped).
     DefragNoMemory = "defrag.no_memory", None, "fragment does not fit the fragment storage";
 
+    /// Encapsulations nested deeper than [`crate::tunnel::MAX_DEPTH`]: the packet
+    /// at that depth is processed as it is, not decapsulated further.
+    TunnelTooDeep = "tunnel.too_deep", None, "tunnels nested too deep";
+    /// A malformed GRE header (version above 1, routing present, a PPTP header
+    /// without key or PPP, cut short). The outer packet is processed as it is.
+    TunnelGreBad = "tunnel.gre_bad", None, "malformed GRE header";
+    /// GRE carrying a protocol that is not decoded. The outer packet is
+    /// processed as it is.
+    TunnelGreUnknown = "tunnel.gre_unknown_protocol", None, "GRE protocol not decoded";
+    /// A malformed ERSPAN header (bad version or frame type, cut short). The
+    /// outer packet is processed as it is.
+    TunnelErspanBad = "tunnel.erspan_bad", None, "malformed ERSPAN header";
+    /// A datagram on a VXLAN port without a valid VXLAN header (I flag clear,
+    /// cut short). It is processed as plain UDP.
+    TunnelVxlanBad = "tunnel.vxlan_bad", None, "malformed VXLAN header";
+    /// A datagram on a Geneve port with a bad version, options past its end or
+    /// an unknown protocol type. It is processed as plain UDP.
+    TunnelGeneveBad = "tunnel.geneve_bad", None, "malformed Geneve header";
+    /// A datagram on a GTP-U port that is not GTP version 1 with the protocol
+    /// type bit, or whose extension headers run past its end. It is processed as
+    /// plain UDP.
+    TunnelGtpuBad = "tunnel.gtpu_bad", None, "malformed GTP-U header";
+    /// A fragment inside a tunnel whose outer datagram was itself rebuilt from
+    /// fragments, larger than [`crate::engine::NESTED_FRAGMENT_MAX`]: not
+    /// reassembled. Dropped.
+    TunnelNestedFragment = "tunnel.nested_fragment", None, "inner fragment of a reassembled outer datagram";
+
     /// UDP header missing or its length field inconsistent with the IP payload. Dropped.
     UdpBadHeader = "udp.bad_header", None, "bad UDP header";
     /// UDP checksum wrong (under the checksum policy). Dropped.

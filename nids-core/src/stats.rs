@@ -56,6 +56,8 @@ counters! {
     fragments,
     /// Datagrams rebuilt from fragments.
     reassembled,
+    /// Packets found inside a tunnel (each level counts once).
+    decapsulated,
     /// Whole datagrams given to [`crate::Handler::ip`] (unfragmented and rebuilt).
     datagrams,
     /// UDP datagrams given to [`crate::Handler::udp`].

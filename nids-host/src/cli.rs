@@ -235,6 +235,54 @@ pub struct Common {
     /// n_hosts; 1 to 4096, default 256). More slots only spread many hosts.
     #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub hosts: u64,
+    /// Do not look inside this encapsulation (repeatable; `all` for none, as
+    /// libnids). Decoded by default: GRE (with PPTP and Ethernet bridging),
+    /// ERSPAN I-III, VXLAN (UDP 4789), Geneve (6081), GTP-U (2152), IP-in-IP
+    /// (4in4, 6in4, 4in6, 6in6), Teredo (3544), MPLS in GRE and UDP (6635).
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub no_decap: Vec<Decap>,
+    /// Also decode VXLAN on these UDP destination ports (up to 3, comma-separated;
+    /// e.g. Linux's old 8472).
+    #[arg(long, value_name = "PORTS", value_parser = ports)]
+    pub vxlan_ports: Option<Ports>,
+    /// Also decode Geneve on these UDP destination ports (up to 3).
+    #[arg(long, value_name = "PORTS", value_parser = ports)]
+    pub geneve_ports: Option<Ports>,
+    /// Also decode GTP-U on these UDP ports (up to 3).
+    #[arg(long, value_name = "PORTS", value_parser = ports)]
+    pub gtpu_ports: Option<Ports>,
+}
+
+/// `--no-decap`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Decap {
+    All,
+    Gre,
+    Erspan,
+    Vxlan,
+    Geneve,
+    Gtpu,
+    Ipip,
+    Teredo,
+    Mpls,
+}
+
+/// Up to three extra UDP ports of an encapsulation.
+#[derive(Clone, Debug)]
+pub struct Ports(pub Vec<u16>);
+
+fn ports(s: &str) -> Result<Ports, String> {
+    let v = s
+        .split(',')
+        .map(|p| match p.trim().parse::<u16>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(format!("{p:?} is not a port (1 to 65535)")),
+        })
+        .collect::<Result<Vec<u16>, String>>()?;
+    if v.len() > 3 {
+        return Err("at most 3 ports".into());
+    }
+    Ok(Ports(v))
 }
 
 /// `--tcp-policy`.

@@ -291,6 +291,7 @@ mod tests {
             sport: 41001,
             dst: "10.0.1.2".parse().unwrap(),
             dport: 80,
+            tunnel: nids_core::tunnel::TunnelId::NONE,
         };
         assert_eq!(
             file_names(&t, 1),

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """tshark's view of a capture's innermost TCP streams and UDP datagrams.
 
-    tests/data/tshark_view.py CAPTURE [OUT]      (needs tshark; writes OUT or stdout)
+    tests/data/tshark_view.py CAPTURE [OUT [TSHARK-OPTION...]]    (needs tshark)
+
+(writes OUT, or stdout for "-"; the options go to every tshark run, e.g.
+`-d udp.port==8472,vxlan`)
 
 One JSON line per TCP stream that tshark follows (client = sender of the first
 SYN without ACK; bytes and SHA-256 of each direction from `-z follow,tcp,raw,N`)
@@ -18,8 +21,9 @@ import subprocess
 import sys
 
 TSHARK = os.environ.get("TSHARK", "tshark")
-# protocols after which an innermost "udp" is a tunnel, not a datagram
-TUNNELS = {"eth", "ip", "ipv6", "mpls", "gtp", "vxlan", "geneve", "teredo"}
+# protocols after which an innermost "udp" is a tunnel, not a datagram (a GTP
+# echo, say, carries none of them: it is a datagram)
+TUNNELS = {"eth", "ip", "ipv6"}
 
 
 def tshark(*args):
@@ -96,8 +100,8 @@ def view(pcap, extra=()):
 
 
 if __name__ == "__main__":
-    lines = "".join(json.dumps(o) + "\n" for o in view(sys.argv[1]))
-    if len(sys.argv) > 2:
+    lines = "".join(json.dumps(o) + "\n" for o in view(sys.argv[1], sys.argv[3:]))
+    if len(sys.argv) > 2 and sys.argv[2] != "-":
         with open(sys.argv[2], "w") as f:
             f.write(lines)
     else:

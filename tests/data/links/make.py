@@ -14,53 +14,24 @@ are made by make-any.sh with real traffic instead.
 """
 import os
 import struct
+import sys
 
-from scapy.all import IP, IPv6, TCP, UDP, raw
+from scapy.all import IP, IPv6, UDP, raw
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-T0 = 1_700_000_000
+sys.path.insert(0, os.path.dirname(HERE))
+from craft import tcp_conn, pcap as write_pcap  # noqa: E402
 
 
 def pcap(name, linktype, frames):
-    with open(os.path.join(HERE, name), "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype))
-        for i, fr in enumerate(frames):
-            f.write(struct.pack("<IIII", T0, i * 1000, len(fr), len(fr)))
-            f.write(fr)
-    print("wrote %s (%d frames)" % (name, len(frames)))
-
-
-def tcp_conn(ipcls, c, s, cport, tag):
-    """A whole TCP connection as IP packets (bytes), client c, server s."""
-    req = b"GET /" + tag.encode() + b" HTTP/1.0\r\n\r\n"
-    rep = b"HTTP/1.0 200 OK\r\n\r\nframed as " + tag.encode() + b"\n"
-    ci, si = 1000, 5000
-
-    def C(payload=b"", **k):
-        return raw(ipcls(src=c, dst=s) / TCP(sport=cport, dport=80, window=8192, **k) / payload)
-
-    def S(payload=b"", **k):
-        return raw(ipcls(src=s, dst=c) / TCP(sport=80, dport=cport, window=8192, **k) / payload)
-
-    return [
-        C(flags="S", seq=ci),
-        S(flags="SA", seq=si, ack=ci + 1),
-        C(flags="A", seq=ci + 1, ack=si + 1),
-        C(flags="PA", seq=ci + 1, ack=si + 1, payload=req),
-        S(flags="A", seq=si + 1, ack=ci + 1 + len(req)),
-        S(flags="PA", seq=si + 1, ack=ci + 1 + len(req), payload=rep),
-        S(flags="FA", seq=si + 1 + len(rep), ack=ci + 1 + len(req)),
-        C(flags="A", seq=ci + 1 + len(req), ack=si + 2 + len(rep)),
-        C(flags="FA", seq=ci + 1 + len(req), ack=si + 2 + len(rep)),
-        S(flags="A", seq=si + 2 + len(rep), ack=ci + 2 + len(req)),
-    ]
+    write_pcap(os.path.join(HERE, name), linktype, frames)
 
 
 def traffic(tag, v6=True):
     """(tcp packets, udp packet) for the capture named `tag`."""
-    pk = tcp_conn(IP, "10.9.0.1", "10.9.0.2", 40001, tag)
+    pk = tcp_conn("10.9.0.1", "10.9.0.2", 40001, tag)
     if v6:
-        pk += tcp_conn(IPv6, "fd09::1", "fd09::2", 40002, tag + "-v6")
+        pk += tcp_conn("fd09::1", "fd09::2", 40002, tag + "-v6", IPv6)
     udp = raw(IP(src="10.9.0.1", dst="10.9.0.2") / UDP(sport=40054, dport=40053) / (b"udp over " + tag.encode()))
     return pk, udp
 
@@ -96,7 +67,7 @@ simple("loop", 108, lambda p: struct.pack(">I", 2 if ver(p) == 4 else 24) + p,
        non_ip=struct.pack(">I", 7) + bytes(20))
 simple("raw", 101, lambda p: p)
 simple("ipv4", 228, lambda p: p, v6=False)
-pk6 = tcp_conn(IPv6, "fd09::1", "fd09::2", 40002, "ipv6")
+pk6 = tcp_conn("fd09::1", "fd09::2", 40002, "ipv6", IPv6)
 pcap("ipv6.pcap", 229, pk6 + [raw(IPv6(src="fd09::1", dst="fd09::2") / UDP(sport=40054, dport=40053) / b"udp over ipv6")])
 
 # ---------------------------------------------------------------- SLIP: BSD/OS header, and bare as libnids reads it
