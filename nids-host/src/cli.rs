@@ -19,6 +19,11 @@ use nids_host::grep::WINDOW;
         nids grep 'pass(word)?=' capture.pcap\n  \
         nids scan capture.pcap\n  \
         nids stats capture.pcap\n\n\
+        Link types read: Ethernet (802.1Q/ad/ah tags, PPPoE, MPLS), Linux SLL and SLL2\n\
+        (-i any), raw IP, loopback, PPP, PPP in HDLC framing, PPPoE, Cisco HDLC, SLIP,\n\
+        802.11 (bare, radiotap, Prism, AVS, PPI), FDDI, token ring; a pcapng file may mix\n\
+        them. Tunnels decoded (see --no-decap): GRE, PPTP, ERSPAN, VXLAN, Geneve, GTP-U,\n\
+        IP-in-IP, Teredo, MPLS; --json names a flow's tunnel path, \"tunnel\":[\"vxlan:42\"].\n\n\
         Exit status: 0 on success (also when the reader of the output goes away), 1 when\n\
         `grep` found nothing, 2 for a bad command line or an error (one line on stderr)."
 )]
