@@ -371,7 +371,7 @@ impl<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> Upper<'a, U, STREAMS,
     fn unwrap<'b, H: Handler<U>>(&mut self, ts: Instant, p: &Packet<'b>, h: &mut H) -> Step<'b> {
         let udp = match p.protocol {
             protocol::UDP => match udp::check(p) {
-                Ok(c) if c.checksum == 0 || self.checksum_ok(p, protocol::UDP, c.segment) => {
+                Ok(c) if c.checksum == 0 || self.checksum_ok(p, c.segment, c.checksum) => {
                     Some((c.tuple.sport, c.tuple.dport, &c.segment[8..]))
                 }
                 _ => None,
@@ -416,14 +416,19 @@ impl<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> Upper<'a, U, STREAMS,
         }
     }
 
-    /// Whether a tunnel's outer UDP checksum holds (under the policy; no
-    /// offload bookkeeping: the inner packets are checked on their own).
-    fn checksum_ok(&self, p: &Packet<'_>, proto: u8, segment: &[u8]) -> bool {
+    /// Whether a tunnel's outer UDP checksum `field` holds under the policy
+    /// (the automatic policy also takes an offload signature, without the
+    /// bookkeeping of [`Upper::transport_checksum_ok`]: the inner packets are
+    /// checked on their own). A datagram that fails is not decapsulated; it
+    /// goes on as plain UDP, where the failure is warned.
+    fn checksum_ok(&self, p: &Packet<'_>, segment: &[u8], field: u16) -> bool {
         if !self.checksums.verifies(p.src) {
             return true;
         }
-        let pseudo = checksum::pseudo_header(p.src, p.dst, proto, segment.len() as u32);
-        checksum::verify(pseudo, segment) || matches!(self.checksums, Policy::Auto)
+        let pseudo = checksum::pseudo_header(p.src, p.dst, protocol::UDP, segment.len() as u32);
+        checksum::verify(pseudo, segment)
+            || (matches!(self.checksums, Policy::Auto)
+                && checksum::is_offload_signature(pseudo, field))
     }
 
     /// Packet time moves to `ts`: run timeouts that are due.
