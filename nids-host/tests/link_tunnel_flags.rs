@@ -82,3 +82,29 @@ fn no_decap_and_extra_ports() {
     assert_eq!(on.lines().count(), 2);
     assert!(on.contains("\"tunnel\":[\"vxlan:7\"]"));
 }
+
+/// Two tenants' streams with the same addresses and ports get two pairs of
+/// files (`c2` for the second), not one overwritten pair.
+#[test]
+fn dump_keeps_tenants_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = tunnels("vxlan-tenants.pcap");
+    nids(&[
+        "dump",
+        cap.to_str().unwrap(),
+        "-o",
+        dir.path().to_str().unwrap(),
+    ]);
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 5, "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with("c2")));
+    let index = std::fs::read_to_string(dir.path().join("index.jsonl")).unwrap();
+    assert!(
+        index.contains("\"tunnel\":[\"vxlan:100\"]")
+            && index.contains("\"tunnel\":[\"vxlan:200\"]")
+    );
+}
