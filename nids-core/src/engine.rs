@@ -276,7 +276,10 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
         // inside it is copied out (to `scratch`) before it is stored in turn.
         let mut scratch = [0u8; NESTED_FRAGMENT_MAX];
         loop {
-            stats::bump(&mut up.stats.fragments);
+            if packet.tunnel.is_none() {
+                // (inner fragments were counted as such when found)
+                stats::bump(&mut up.stats.fragments);
+            }
             let stats = &mut up.stats;
             let whole = self
                 .defrag
@@ -357,7 +360,7 @@ enum Step<'b> {
 }
 
 impl<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> Upper<'a, U, STREAMS, SCAN_HOSTS> {
-    /// Count a validated packet by IP version.
+    /// Count a validated outer packet by IP version.
     fn counted(&mut self, p: &Packet<'_>) {
         match p.version {
             ip::Version::V4 => stats::bump(&mut self.stats.ipv4),
@@ -394,11 +397,11 @@ impl<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> Upper<'a, U, STREAMS,
         let l3 = match inner {
             Ok(l3) => l3,
             Err(link::Drop::NotIp) => {
-                stats::bump(&mut self.stats.non_ip);
+                stats::bump(&mut self.stats.inner_non_ip);
                 return Step::Dropped;
             }
-            Err(link::Drop::Bad(w)) => {
-                warn(&mut self.stats, h, ts, w, p.bytes);
+            Err(link::Drop::Bad(_)) => {
+                warn(&mut self.stats, h, ts, Warning::TunnelInnerBad, p.bytes);
                 return Step::Dropped;
             }
         };
@@ -406,11 +409,14 @@ impl<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> Upper<'a, U, STREAMS,
         match ip::parse(l3, |src| policy.verifies(src)) {
             Ok(mut inner) => {
                 inner.tunnel = id;
-                self.counted(&inner);
+                stats::bump(&mut self.stats.inner_packets);
+                if inner.fragment.is_some() {
+                    stats::bump(&mut self.stats.inner_fragments);
+                }
                 Step::Inner(inner)
             }
-            Err(w) => {
-                warn(&mut self.stats, h, ts, w, l3.bytes());
+            Err(_) => {
+                warn(&mut self.stats, h, ts, Warning::TunnelInnerBad, l3.bytes());
                 Step::Dropped
             }
         }

@@ -136,6 +136,10 @@ warnings! {
     /// type bit, or whose extension headers run past its end. It is processed as
     /// plain UDP.
     TunnelGtpuBad = "tunnel.gtpu_bad", None, "malformed GTP-U header";
+    /// The frame or packet inside a tunnel is malformed (its Ethernet or other
+    /// link header, or its IP header, fails the checks an outer one would).
+    /// Dropped.
+    TunnelInnerBad = "tunnel.inner_bad", None, "malformed packet inside a tunnel";
     /// A fragment inside a tunnel whose outer datagram was itself rebuilt from
     /// fragments, larger than [`crate::engine::NESTED_FRAGMENT_MAX`]: not
     /// reassembled. Dropped.
