@@ -47,7 +47,9 @@ pub enum Command {
         #[command(flatten)]
         input: Input,
         /// JSON Lines: one object per stream with the bytes and SHA-256 of each
-        /// direction, the end event and the first and last timestamps.
+        /// direction, the end event and the first and last timestamps; a
+        /// tunnelled flow also has its tunnel path, outermost first
+        /// ("tunnel":["gre","vxlan:42"]).
         #[arg(long)]
         json: bool,
         /// Also one line (or JSON object) per UDP datagram.
