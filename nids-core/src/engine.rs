@@ -373,8 +373,12 @@ impl<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> Upper<'a, U, STREAMS,
     /// one nested too deep, is warned and `p` delivered as it is.
     fn unwrap<'b, H: Handler<U>>(&mut self, ts: Instant, p: &Packet<'b>, h: &mut H) -> Step<'b> {
         let udp = match p.protocol {
+            // the checksum only on a tunnel's ports (plain UDP is checked later)
             protocol::UDP => match udp::check(p) {
-                Ok(c) if c.checksum == 0 || self.checksum_ok(p, c.segment, c.checksum) => {
+                Ok(c)
+                    if tunnel::is_tunnel_port(&self.tunnels, c.tuple.sport, c.tuple.dport)
+                        && (c.checksum == 0 || self.checksum_ok(p, c.segment, c.checksum)) =>
+                {
                     Some((c.tuple.sport, c.tuple.dport, &c.segment[8..]))
                 }
                 _ => None,

@@ -16,6 +16,8 @@ mod gre;
 mod id;
 mod udp;
 
+pub use udp::is_tunnel_port;
+
 pub use id::{Hop, Kind, TunnelId, MAX_DEPTH};
 
 use crate::event::Warning;

@@ -4,28 +4,49 @@ use super::{Config, Decap, Hop, Kind};
 use crate::event::Warning;
 use crate::link::{ethernet, mpls, Drop, L3};
 
+/// The decoder for a UDP payload between ports `sport` and `dport`, if the
+/// configuration decodes an encapsulation on them. O(1).
+fn decoder(c: &Config, sport: u16, dport: u16) -> Option<fn(&[u8]) -> Decap<'_>> {
+    let either = |p: &super::Ports| p.contains(dport) || p.contains(sport);
+    if c.vxlan && c.vxlan_ports.contains(dport) {
+        Some(vxlan)
+    } else if c.geneve && c.geneve_ports.contains(dport) {
+        Some(geneve)
+    } else if c.gtpu && either(&c.gtpu_ports) {
+        Some(gtpu)
+    } else if c.teredo && either(&c.teredo_ports) {
+        Some(teredo)
+    } else if c.mpls && c.mpls_udp_ports.contains(dport) {
+        Some(mpls_udp)
+    } else {
+        None
+    }
+}
+
+/// Whether the configuration decodes an encapsulation between these ports (so
+/// the datagram's checksum is worth verifying before [`decode`]). O(1).
+pub fn is_tunnel_port(c: &Config, sport: u16, dport: u16) -> bool {
+    decoder(c, sport, dport).is_some()
+}
+
 /// The UDP payload `b` between ports `sport` and `dport`, if the configuration
 /// decodes an encapsulation on them. O(header).
 pub fn decode<'a>(c: &Config, sport: u16, dport: u16, b: &'a [u8]) -> Decap<'a> {
-    if c.vxlan && c.vxlan_ports.contains(dport) {
-        vxlan(b)
-    } else if c.geneve && c.geneve_ports.contains(dport) {
-        geneve(b)
-    } else if c.gtpu && (c.gtpu_ports.contains(dport) || c.gtpu_ports.contains(sport)) {
-        gtpu(b)
-    } else if c.teredo && (c.teredo_ports.contains(dport) || c.teredo_ports.contains(sport)) {
-        teredo(b)
-    } else if c.mpls && c.mpls_udp_ports.contains(dport) {
-        Decap::Inner(
-            Hop {
-                kind: Kind::Mpls,
-                id: None,
-            },
-            mpls::decode(b),
-        )
-    } else {
-        Decap::Plain
+    match decoder(c, sport, dport) {
+        Some(f) => f(b),
+        None => Decap::Plain,
     }
+}
+
+/// MPLS in UDP (RFC 7510): a label stack.
+fn mpls_udp(b: &[u8]) -> Decap<'_> {
+    Decap::Inner(
+        Hop {
+            kind: Kind::Mpls,
+            id: None,
+        },
+        mpls::decode(b),
+    )
 }
 
 fn vni(b: &[u8]) -> u32 {
