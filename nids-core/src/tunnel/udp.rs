@@ -24,7 +24,7 @@ fn decoder(c: &Config, sport: u16, dport: u16) -> Option<fn(&[u8]) -> Decap<'_>>
 }
 
 /// Whether the configuration decodes an encapsulation between these ports (so
-/// the datagram's checksum is worth verifying before [`decode`]). O(1).
+/// the datagram's checksum is worth verifying before [`decap`](super::decap)). O(1).
 pub fn is_tunnel_port(c: &Config, sport: u16, dport: u16) -> bool {
     decoder(c, sport, dport).is_some()
 }
