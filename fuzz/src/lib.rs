@@ -698,7 +698,14 @@ impl<'a> Checker<'a> {
             "ip_frag calls"
         );
         // Fragments and datagrams.
-        assert_eq!(st.fragments, d.fragments, "fragments != defrag's");
+        // Fragments found inside tunnels are reassembled there too, unless a
+        // nested one is too big to copy out of a rebuilt outer datagram.
+        assert_eq!(
+            st.fragments + st.inner_fragments - w(Warning::TunnelNestedFragment),
+            d.fragments,
+            "fragments != defrag's"
+        );
+        assert!(st.inner_fragments <= st.inner_packets);
         assert!(st.reassembled <= d.reassembled);
         assert_eq!(w(Warning::DefragOversized), d.oversized);
         assert_eq!(w(Warning::DefragOverlap), d.overlaps);
@@ -712,10 +719,17 @@ impl<'a> Checker<'a> {
             st.reassembled + (w(Warning::DefragInvalid) - d.invalid) + v6_extra,
             "rebuilt datagrams unaccounted"
         );
+        // Every whole packet (of a frame, rebuilt, or found whole in a tunnel)
+        // is delivered unless a packet was taken out of it.
         assert_eq!(
-            st.datagrams,
-            st.ipv4 + st.ipv6 - st.fragments + st.reassembled,
-            "datagrams != whole packets + reassembled"
+            st.datagrams + st.decapsulated,
+            st.ipv4 + st.ipv6 - st.fragments + st.reassembled + st.inner_packets
+                - st.inner_fragments,
+            "datagrams != whole packets + reassembled - decapsulated"
+        );
+        assert!(
+            st.inner_packets + st.inner_non_ip + w(Warning::TunnelInnerBad) == st.decapsulated,
+            "a decapsulated datagram without an inner outcome"
         );
         assert_eq!(obs.ip_calls, st.datagrams, "ip() calls != datagrams");
         let transport_w: u64 = TRANSPORT_DROPS.iter().map(|x| w(*x)).sum();

@@ -102,6 +102,8 @@ pub fn tuple(t: &Tuple4) -> Tuple {
         sport: t.source,
         dst: IpAddr::V4(t.daddr.to_ne_bytes().into()),
         dport: t.dest,
+        // A `struct tuple4` names no tunnel: the stream outside any.
+        tunnel: nids_core::TunnelId::NONE,
     }
 }
 

@@ -330,6 +330,7 @@ mod tests {
             sport: 1,
             dst: core::net::Ipv4Addr::new(10, 0, 0, 2).into(),
             dport: 2,
+            tunnel: nids_core::TunnelId::NONE,
         };
         let mut cs = CStream {
             c: TcpStream::new(Tuple4::default()),

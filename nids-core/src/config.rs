@@ -17,6 +17,9 @@ pub struct Config<'a> {
     /// Port-scan detection settings (libnids' `scan_num_ports`, `scan_delay`);
     /// the table size is the engine's `SCAN_HOSTS` (0 turns detection off).
     pub scan: crate::scan::Config,
+    /// Which tunnels are decoded (all, on their IANA ports, by default;
+    /// libnids decodes none: [`crate::tunnel::Config::off`]).
+    pub tunnels: crate::tunnel::Config,
     /// Key of the flow hash (SipHash-1-3). Give each engine a random key where
     /// an attacker could choose flow tuples (`nids`, nids-py and
     /// `nids_host::keys::random_hash_key` do; a firmware seeds it from what its
@@ -33,6 +36,7 @@ impl Config<'_> {
             tcp: crate::tcp::Config::new(),
             defrag: crate::defrag::Config::new(),
             scan: crate::scan::Config::new(),
+            tunnels: crate::tunnel::Config::new(),
             hash_key: (0x6e69_6473, 0x002d_7273),
         }
     }

@@ -14,7 +14,7 @@ use crate::stats::{self, Stats};
 use crate::storage::Storage;
 use crate::tcp::{self, Tcp};
 use crate::time::{Duration, Instant};
-use crate::{icmp, scan, udp};
+use crate::{icmp, scan, tunnel, udp};
 
 /// Why an engine could not be built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +52,7 @@ pub struct Nids<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOST
 /// datagram (borrowed from defragmentation storage) can flow through it.
 struct Upper<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> {
     checksums: Policy<'a>,
+    tunnels: tunnel::Config,
     scan: scan::Detector<SCAN_HOSTS, SCAN_PORTS>,
     offload: Offload,
     stats: Stats,
@@ -122,6 +123,7 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
             defrag: Defrag::new(storage.defrag, config.defrag),
             upper: Upper {
                 checksums: config.checksums,
+                tunnels: config.tunnels,
                 scan: scan::Detector::with_config(scan_key(config.hash_key), config.scan),
                 offload: Offload::new(),
                 stats: Stats::new(),
@@ -163,6 +165,7 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
             addr_of_mut!((*p).defrag).write(Defrag::new(storage.defrag, config.defrag));
             let up = addr_of_mut!((*p).upper);
             addr_of_mut!((*up).checksums).write(config.checksums);
+            addr_of_mut!((*up).tunnels).write(config.tunnels);
             addr_of_mut!((*up).scan).write(scan::Detector::with_config(
                 scan_key(config.hash_key),
                 config.scan,
@@ -280,33 +283,58 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
             Ok(p) => p,
             Err(w) => return warn(&mut up.stats, h, ts, w, raw),
         };
-        match packet.version {
-            ip::Version::V4 => stats::bump(&mut up.stats.ipv4),
-            ip::Version::V6 => stats::bump(&mut up.stats.ipv6),
-        }
-        if packet.fragment.is_none() {
+        up.counted(&packet);
+        // Decapsulate packets that need no reassembly, down to the innermost one
+        // or to a fragment (outer or inner: both are reassembled here, keyed by
+        // their tunnel).
+        let mut packet = packet;
+        while packet.fragment.is_none() {
             self.defrag.unfragmented(&packet);
-            return up.datagram(ts, &packet, h);
-        }
-        stats::bump(&mut up.stats.fragments);
-        let stats = &mut up.stats;
-        let whole = self
-            .defrag
-            .insert(ts, &packet, &mut |w| warn(stats, h, ts, w, packet.bytes));
-        let Some(bytes) = whole else { return };
-        // The rebuilt header was written by the reassembler (checksum included):
-        // parse it again for the transport layer, without re-verifying.
-        let rebuilt = match packet.version {
-            ip::Version::V4 => ip::v4::parse(bytes, |_| false),
-            ip::Version::V6 => ip::v6::parse(bytes),
-        };
-        match rebuilt {
-            Ok(p) if p.fragment.is_none() => {
-                stats::bump(&mut up.stats.reassembled);
-                up.datagram(ts, &p, h);
+            match up.unwrap(ts, &packet, h) {
+                Step::Deliver => return up.datagram(ts, &packet, h),
+                Step::Inner(inner) => packet = inner,
+                Step::Dropped => return,
             }
-            Ok(p) => warn(&mut up.stats, h, ts, Warning::DefragInvalid, p.bytes),
-            Err(w) => warn(&mut up.stats, h, ts, w, bytes),
+        }
+        // A rebuilt datagram lives in fragment storage, so a fragment found
+        // inside it is copied out (to `scratch`) before it is stored in turn.
+        let mut scratch = [0u8; NESTED_FRAGMENT_MAX];
+        loop {
+            if packet.tunnel.is_none() {
+                // (inner fragments were counted as such when found)
+                stats::bump(&mut up.stats.fragments);
+            }
+            let stats = &mut up.stats;
+            let whole = self
+                .defrag
+                .insert(ts, &packet, &mut |w| warn(stats, h, ts, w, packet.bytes));
+            let Some(bytes) = whole else { return };
+            // The rebuilt header was written by the reassembler (checksum
+            // included): parse it again, without re-verifying.
+            let mut p = match reparse(packet.version, bytes) {
+                Ok(p) if p.fragment.is_none() => p,
+                Ok(p) => return warn(&mut up.stats, h, ts, Warning::DefragInvalid, p.bytes),
+                Err(w) => return warn(&mut up.stats, h, ts, w, bytes),
+            };
+            p.tunnel = packet.tunnel;
+            stats::bump(&mut up.stats.reassembled);
+            while p.fragment.is_none() {
+                match up.unwrap(ts, &p, h) {
+                    Step::Deliver => return up.datagram(ts, &p, h),
+                    Step::Inner(inner) => p = inner,
+                    Step::Dropped => return,
+                }
+            }
+            let Some(copy) = scratch.get_mut(..p.bytes.len()) else {
+                return warn(&mut up.stats, h, ts, Warning::TunnelNestedFragment, p.bytes);
+            };
+            copy.copy_from_slice(p.bytes);
+            let tunnel = p.tunnel;
+            packet = match reparse(p.version, copy) {
+                Ok(f) => f,
+                Err(w) => return warn(&mut up.stats, h, ts, w, &[]),
+            };
+            packet.tunnel = tunnel;
         }
     }
 
@@ -332,7 +360,111 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
     }
 }
 
+/// The largest inner fragment reassembled from inside an outer datagram that
+/// was itself rebuilt from fragments (it is copied through a stack buffer this
+/// size); a larger one is dropped with [`Warning::TunnelNestedFragment`].
+pub const NESTED_FRAGMENT_MAX: usize = 1600;
+
+/// Parse again a packet already validated (rebuilt by the reassembler, or copied).
+fn reparse(v: ip::Version, bytes: &[u8]) -> Result<Packet<'_>, Warning> {
+    match v {
+        ip::Version::V4 => ip::v4::parse(bytes, |_| false),
+        ip::Version::V6 => ip::v6::parse(bytes),
+    }
+}
+
+/// What [`Upper::unwrap`] made of a whole datagram.
+enum Step<'b> {
+    /// It is the innermost: deliver it.
+    Deliver,
+    /// The packet inside its encapsulation (validated, counted, with its tunnel).
+    Inner(Packet<'b>),
+    /// Nothing to deliver (counted or warned).
+    Dropped,
+}
+
 impl<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> Upper<'a, U, STREAMS, SCAN_HOSTS> {
+    /// Count a validated outer packet by IP version.
+    fn counted(&mut self, p: &Packet<'_>) {
+        match p.version {
+            ip::Version::V4 => stats::bump(&mut self.stats.ipv4),
+            ip::Version::V6 => stats::bump(&mut self.stats.ipv6),
+        }
+    }
+
+    /// Look for an encapsulated packet in the whole datagram `p`
+    /// ([`crate::tunnel::decap`]) and validate it. A malformed encapsulation, or
+    /// one nested too deep, is warned and `p` delivered as it is.
+    fn unwrap<'b, H: Handler<U>>(&mut self, ts: Instant, p: &Packet<'b>, h: &mut H) -> Step<'b> {
+        let udp = match p.protocol {
+            // the checksum only on a tunnel's ports (plain UDP is checked later)
+            protocol::UDP => match udp::check(p) {
+                Ok(c)
+                    if tunnel::is_tunnel_port(&self.tunnels, c.tuple.sport, c.tuple.dport)
+                        && (c.checksum == 0 || self.checksum_ok(p, c.segment, c.checksum)) =>
+                {
+                    Some((c.tuple.sport, c.tuple.dport, &c.segment[8..]))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        let (hop, inner) = match tunnel::decap(&self.tunnels, p, udp) {
+            tunnel::Decap::Plain => return Step::Deliver,
+            tunnel::Decap::Bad(w) => {
+                warn(&mut self.stats, h, ts, w, p.bytes);
+                return Step::Deliver;
+            }
+            tunnel::Decap::Inner(hop, inner) => (hop, inner),
+        };
+        let Some(id) = p.tunnel.push(hop) else {
+            warn(&mut self.stats, h, ts, Warning::TunnelTooDeep, p.bytes);
+            return Step::Deliver;
+        };
+        stats::bump(&mut self.stats.decapsulated);
+        let l3 = match inner {
+            Ok(l3) => l3,
+            Err(link::Drop::NotIp) => {
+                stats::bump(&mut self.stats.inner_non_ip);
+                return Step::Dropped;
+            }
+            Err(link::Drop::Bad(_)) => {
+                warn(&mut self.stats, h, ts, Warning::TunnelInnerBad, p.bytes);
+                return Step::Dropped;
+            }
+        };
+        let policy = self.checksums;
+        match ip::parse(l3, |src| policy.verifies(src)) {
+            Ok(mut inner) => {
+                inner.tunnel = id;
+                stats::bump(&mut self.stats.inner_packets);
+                if inner.fragment.is_some() {
+                    stats::bump(&mut self.stats.inner_fragments);
+                }
+                Step::Inner(inner)
+            }
+            Err(_) => {
+                warn(&mut self.stats, h, ts, Warning::TunnelInnerBad, l3.bytes());
+                Step::Dropped
+            }
+        }
+    }
+
+    /// Whether a tunnel's outer UDP checksum `field` holds under the policy
+    /// (the automatic policy also takes an offload signature, without the
+    /// bookkeeping of [`Upper::transport_checksum_ok`]: the inner packets are
+    /// checked on their own). A datagram that fails is not decapsulated; it
+    /// goes on as plain UDP, where the failure is warned.
+    fn checksum_ok(&self, p: &Packet<'_>, segment: &[u8], field: u16) -> bool {
+        if !self.checksums.verifies(p.src) {
+            return true;
+        }
+        let pseudo = checksum::pseudo_header(p.src, p.dst, protocol::UDP, segment.len() as u32);
+        checksum::verify(pseudo, segment)
+            || (matches!(self.checksums, Policy::Auto)
+                && checksum::is_offload_signature(pseudo, field))
+    }
+
     /// Packet time moves to `ts`: run timeouts that are due.
     fn tick<H: Handler<U>>(&mut self, ts: Instant, h: &mut H) {
         if ts > self.now {

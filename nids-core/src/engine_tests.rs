@@ -199,10 +199,10 @@ fn test_link_drops_counted() {
 #[test]
 fn test_unsupported_link_type_refused() {
     let mut mem = std::vec![0u8; 64];
-    let e = Nids::<(), 4, 4>::new(LinkType(105), Config::new(), &mut mem[..])
+    let e = Nids::<(), 4, 4>::new(LinkType(7), Config::new(), &mut mem[..])
         .err()
         .unwrap();
-    assert_eq!(e.to_string(), "unsupported link type 105");
+    assert_eq!(e.to_string(), "unsupported link type 7");
 }
 
 #[test]

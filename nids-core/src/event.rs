@@ -51,8 +51,10 @@ warnings! {
     /// A frame of a link type the engine cannot decode (only through
     /// [`crate::Nids::process_as`]). Dropped.
     LinkUnsupported = "link.unsupported", None, "frame of an unsupported link type";
-    /// More stacked 802.1Q/802.1ad tags than [`crate::link::MAX_VLAN_TAGS`]. Dropped.
+    /// More stacked 802.1Q/802.1ad/802.1ah tags than [`crate::link::MAX_VLAN_TAGS`]. Dropped.
     LinkTooManyTags = "link.too_many_tags", None, "too many stacked VLAN tags";
+    /// An MPLS label stack deeper than [`crate::link::mpls::MAX_LABELS`]. Dropped.
+    LinkTooManyLabels = "link.too_many_labels", None, "too many stacked MPLS labels";
 
     /// IPv4 packet shorter than 20 bytes or than its own header, or cut short by
     /// the capture's snap length (captured length below the total length). Dropped.
@@ -111,6 +113,37 @@ warnings! {
     /// (no datagram slot at all), or a datagram needed more fragment records than
     /// its limit (the datagram is dropped).
     DefragNoMemory = "defrag.no_memory", None, "fragment does not fit the fragment storage";
+
+    /// Encapsulations nested deeper than [`crate::tunnel::MAX_DEPTH`]: the packet
+    /// at that depth is processed as it is, not decapsulated further.
+    TunnelTooDeep = "tunnel.too_deep", None, "tunnels nested too deep";
+    /// A malformed GRE header (version above 1, routing present, a PPTP header
+    /// without key or PPP, cut short). The outer packet is processed as it is.
+    TunnelGreBad = "tunnel.gre_bad", None, "malformed GRE header";
+    /// GRE carrying a protocol that is not decoded. The outer packet is
+    /// processed as it is.
+    TunnelGreUnknown = "tunnel.gre_unknown_protocol", None, "GRE protocol not decoded";
+    /// A malformed ERSPAN header (bad version or frame type, cut short). The
+    /// outer packet is processed as it is.
+    TunnelErspanBad = "tunnel.erspan_bad", None, "malformed ERSPAN header";
+    /// A datagram on a VXLAN port without a valid VXLAN header (I flag clear,
+    /// cut short). It is processed as plain UDP.
+    TunnelVxlanBad = "tunnel.vxlan_bad", None, "malformed VXLAN header";
+    /// A datagram on a Geneve port with a bad version, options past its end or
+    /// an unknown protocol type. It is processed as plain UDP.
+    TunnelGeneveBad = "tunnel.geneve_bad", None, "malformed Geneve header";
+    /// A datagram on a GTP-U port that is not GTP version 1 with the protocol
+    /// type bit, or whose extension headers run past its end. It is processed as
+    /// plain UDP.
+    TunnelGtpuBad = "tunnel.gtpu_bad", None, "malformed GTP-U header";
+    /// The frame or packet inside a tunnel is malformed (its Ethernet or other
+    /// link header, or its IP header, fails the checks an outer one would).
+    /// Dropped.
+    TunnelInnerBad = "tunnel.inner_bad", None, "malformed packet inside a tunnel";
+    /// A fragment inside a tunnel whose outer datagram was itself rebuilt from
+    /// fragments, larger than [`crate::engine::NESTED_FRAGMENT_MAX`]: not
+    /// reassembled. Dropped.
+    TunnelNestedFragment = "tunnel.nested_fragment", None, "inner fragment of a reassembled outer datagram";
 
     /// UDP header missing or its length field inconsistent with the IP payload. Dropped.
     UdpBadHeader = "udp.bad_header", None, "bad UDP header";

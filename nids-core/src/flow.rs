@@ -3,8 +3,11 @@
 use core::fmt;
 use core::net::IpAddr;
 
-/// The 4-tuple of a TCP or UDP flow. For TCP, `src` is the client (the sender of
-/// the first SYN), as libnids' `tuple4`. Size: 40 bytes.
+use crate::tunnel::TunnelId;
+
+/// The 4-tuple of a TCP or UDP flow, and the tunnels it runs in. For TCP, `src`
+/// is the client (the sender of the first SYN), as libnids' `tuple4`. Size: 48
+/// bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Tuple {
     /// Source address (the client, for TCP).
@@ -15,6 +18,9 @@ pub struct Tuple {
     pub dst: IpAddr,
     /// Destination port.
     pub dport: u16,
+    /// The tunnels the flow runs in ([`TunnelId::NONE`] outside tunnels): part
+    /// of the flow's identity, so tenants reusing addresses stay apart.
+    pub tunnel: TunnelId,
 }
 
 impl Tuple {
@@ -25,7 +31,17 @@ impl Tuple {
             sport: self.dport,
             dst: self.src,
             dport: self.sport,
+            tunnel: self.tunnel,
         }
+    }
+
+    /// Whether `other` is this flow seen from the other end.
+    pub fn is_reverse_of(&self, other: &Tuple) -> bool {
+        self.src == other.dst
+            && self.sport == other.dport
+            && self.dst == other.src
+            && self.dport == other.sport
+            && self.tunnel == other.tunnel
     }
 }
 
@@ -42,14 +58,19 @@ impl fmt::Display for Endpoint {
 }
 
 impl fmt::Display for Tuple {
-    /// `src:sport - dst:dport`, the form of the pynids article's output.
+    /// `src:sport - dst:dport`, the form of the pynids article's output, then
+    /// ` [vxlan:42]` (the tunnel path) for a tunnelled flow.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "{} - {}",
             Endpoint(self.src, self.sport),
             Endpoint(self.dst, self.dport)
-        )
+        )?;
+        if !self.tunnel.is_none() {
+            write!(f, " [{}]", self.tunnel)?;
+        }
+        Ok(())
     }
 }
 
@@ -80,6 +101,7 @@ mod tests {
             sport: 3177,
             dst: "fd00::1".parse().unwrap(),
             dport: 80,
+            tunnel: TunnelId::NONE,
         };
         assert_eq!(t.to_string(), "10.1.1.101:3177 - [fd00::1]:80");
         assert_eq!(t.reversed().reversed(), t);

@@ -84,7 +84,8 @@ pub(crate) fn check(p: &Packet<'_>) -> Result<Meaning, Warning> {
         }
         _ => return Ok(Meaning::Other),
     };
-    let (proto, tuple, seq, from_target_only, port_unreachable) = quoted_info;
+    let (proto, mut tuple, seq, from_target_only, port_unreachable) = quoted_info;
+    tuple.tunnel = p.tunnel;
     if from_target_only && p.src != tuple.dst {
         return Ok(Meaning::Other);
     }
@@ -107,5 +108,6 @@ fn tuple_at(src: IpAddr, dst: IpAddr, tcp: &[u8]) -> Tuple {
         sport: u16::from_be_bytes([tcp[0], tcp[1]]),
         dst,
         dport: u16::from_be_bytes([tcp[2], tcp[3]]),
+        tunnel: crate::tunnel::TunnelId::NONE,
     }
 }

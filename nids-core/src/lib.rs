@@ -46,6 +46,7 @@ pub mod stats;
 pub mod storage;
 pub mod tcp;
 pub mod time;
+pub mod tunnel;
 pub mod udp;
 
 #[cfg(any(test, feature = "test-util"))]
@@ -65,3 +66,4 @@ pub use stats::Stats;
 pub use storage::Storage;
 pub use tcp::stream::{Event as TcpEvent, Side, Stream};
 pub use time::{Duration, Instant};
+pub use tunnel::TunnelId;

@@ -48,14 +48,24 @@ counters! {
     non_ip,
     /// L3 packets refused by the handler's [`crate::Handler::ip_filter`].
     filtered,
-    /// IPv4 packets that passed validation (fragments included).
+    /// IPv4 packets of frames that passed validation (fragments included).
     ipv4,
-    /// IPv6 packets that passed validation (fragments included).
+    /// IPv6 packets of frames that passed validation (fragments included).
     ipv6,
-    /// Valid fragments handed to defragmentation.
+    /// Valid fragments of frames handed to defragmentation.
     fragments,
     /// Datagrams rebuilt from fragments.
     reassembled,
+    /// Datagrams whose encapsulated packet was taken out (each tunnel level
+    /// counts once); the packets inside are counted by the `inner_*` counters,
+    /// not as frames (`ipv4`, `ipv6`, `fragments`, `non_ip` count frames).
+    decapsulated,
+    /// Valid IPv4 and IPv6 packets found inside tunnels (fragments included).
+    inner_packets,
+    /// Those of them that are fragments (reassembled within their tunnel).
+    inner_fragments,
+    /// Tunnels whose inner frame holds no IP packet (ARP inside VXLAN, …).
+    inner_non_ip,
     /// Whole datagrams given to [`crate::Handler::ip`] (unfragmented and rebuilt).
     datagrams,
     /// UDP datagrams given to [`crate::Handler::udp`].

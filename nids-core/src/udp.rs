@@ -52,6 +52,7 @@ pub(crate) fn check<'a>(p: &Packet<'a>) -> Result<Checked<'a>, Warning> {
             sport: u16::from_be_bytes([s0, s1]),
             dst: p.dst,
             dport: u16::from_be_bytes([d0, d1]),
+            tunnel: p.tunnel,
         },
         segment: &data[..len],
         checksum,

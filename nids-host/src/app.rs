@@ -409,6 +409,7 @@ fn print_stats<W: Write>(out: &mut Output<W>, st: &Stats, reported: u64, secs: f
     out.line(format_args!("non-ip frames     {}", st.non_ip));
     out.line(format_args!("ipv4 / ipv6       {} / {}", st.ipv4, st.ipv6));
     out.line(format_args!("fragments         {}", st.fragments));
+    out.line(format_args!("decapsulated      {}", st.decapsulated));
     out.line(format_args!("udp datagrams     {}", st.udp));
     out.line(format_args!("tcp segments      {}", st.tcp_segments));
     out.line(format_args!(

@@ -29,6 +29,11 @@ use nids_host::grep::WINDOW;
         packets carry the unfilled checksums that checksum offload leaves (most captures\n\
         taken on a Linux host) is accepted. `--checksum verify` drops them as libnids does;\n\
         when most TCP segments fail their checksum, nids says so on stderr.\n\n\
+        Link types read: Ethernet (802.1Q/ad/ah tags, PPPoE, MPLS), Linux SLL and SLL2\n\
+        (-i any), raw IP, loopback, PPP, PPP in HDLC framing, PPPoE, Cisco HDLC, SLIP,\n\
+        802.11 (bare, radiotap, Prism, AVS, PPI), FDDI, token ring; a pcapng file may mix\n\
+        them. Tunnels decoded (see --no-decap): GRE, PPTP, ERSPAN, VXLAN, Geneve, GTP-U,\n\
+        IP-in-IP, Teredo, MPLS; --json names a flow's tunnel path, \"tunnel\":[\"vxlan:42\"].\n\n\
         Exit status: 0 on success (also when the reader of the output goes away), 1 when\n\
         `grep` found nothing, 2 for a bad command line (one line and the usage line on\n\
         stderr) or an error (one line), 130 after Ctrl-C or SIGTERM."
@@ -53,7 +58,9 @@ pub enum Command {
         #[command(flatten)]
         input: Input,
         /// JSON Lines: one object per stream with the bytes and SHA-256 of each
-        /// direction, the end event and the first and last timestamps.
+        /// direction, the end event and the first and last timestamps; a
+        /// tunnelled flow also has its tunnel path, outermost first
+        /// ("tunnel":["gre","vxlan:42"]).
         #[arg(long)]
         json: bool,
         /// Also one line (or JSON object) per UDP datagram.
@@ -286,6 +293,54 @@ pub struct Common {
     #[arg(long, value_name = "N", default_value_t = 256, allow_negative_numbers = true,
           value_parser = clap::value_parser!(i64).range(1..=4096))]
     pub hosts: i64,
+    /// Do not look inside this encapsulation (repeatable; `all` for none, as
+    /// libnids). Decoded by default: GRE (with PPTP and Ethernet bridging),
+    /// ERSPAN I-III, VXLAN (UDP 4789), Geneve (6081), GTP-U (2152), IP-in-IP
+    /// (4in4, 6in4, 4in6, 6in6), Teredo (3544), MPLS in GRE and UDP (6635).
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub no_decap: Vec<Decap>,
+    /// Also decode VXLAN on these UDP destination ports (up to 3, comma-separated;
+    /// e.g. Linux's old 8472).
+    #[arg(long, value_name = "PORTS", value_parser = ports)]
+    pub vxlan_ports: Option<Ports>,
+    /// Also decode Geneve on these UDP destination ports (up to 3).
+    #[arg(long, value_name = "PORTS", value_parser = ports)]
+    pub geneve_ports: Option<Ports>,
+    /// Also decode GTP-U on these UDP ports (up to 3).
+    #[arg(long, value_name = "PORTS", value_parser = ports)]
+    pub gtpu_ports: Option<Ports>,
+}
+
+/// `--no-decap`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Decap {
+    All,
+    Gre,
+    Erspan,
+    Vxlan,
+    Geneve,
+    Gtpu,
+    Ipip,
+    Teredo,
+    Mpls,
+}
+
+/// Up to three extra UDP ports of an encapsulation.
+#[derive(Clone, Debug)]
+pub struct Ports(pub Vec<u16>);
+
+fn ports(s: &str) -> Result<Ports, String> {
+    let v = s
+        .split(',')
+        .map(|p| match p.trim().parse::<u16>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(format!("{p:?} is not a port (1 to 65535)")),
+        })
+        .collect::<Result<Vec<u16>, String>>()?;
+    if v.len() > 3 {
+        return Err("at most 3 ports".into());
+    }
+    Ok(Ports(v))
 }
 
 /// `--tcp-policy`.

@@ -7,7 +7,7 @@ use nids_core::tcp::policy as tcp;
 use nids_core::{Config, Duration};
 use nids_host::session::{stream_class, STREAM_CLASSES};
 
-use crate::cli::{Checksum, Common, FragPolicy, TcpPolicy};
+use crate::cli::{Checksum, Common, Decap, FragPolicy, Ports, TcpPolicy};
 
 /// Bytes of storage for IP fragments waiting for their datagram: 16 MiB.
 pub const DEFRAG_STORAGE: usize = 16 << 20;
@@ -20,6 +20,32 @@ pub struct Settings {
     pub slots: usize,
     /// Bytes of TCP storage.
     pub tcp_storage: usize,
+}
+
+/// `--no-decap` and the extra tunnel ports.
+fn tunnels(t: &mut nids_core::tunnel::Config, common: &Common) {
+    for d in &common.no_decap {
+        match d {
+            Decap::All => *t = nids_core::tunnel::Config::off(),
+            Decap::Gre => t.gre = false,
+            Decap::Erspan => t.erspan = false,
+            Decap::Vxlan => t.vxlan = false,
+            Decap::Geneve => t.geneve = false,
+            Decap::Gtpu => t.gtpu = false,
+            Decap::Ipip => t.ipip = false,
+            Decap::Teredo => t.teredo = false,
+            Decap::Mpls => t.mpls = false,
+        }
+    }
+    let add = |set: &mut nids_core::tunnel::Ports, extra: &Option<Ports>| {
+        // one IANA port and at most 3 more (clap checked): they always fit
+        for p in extra.iter().flat_map(|p| &p.0) {
+            set.add(*p);
+        }
+    };
+    add(&mut t.vxlan_ports, &common.vxlan_ports);
+    add(&mut t.geneve_ports, &common.geneve_ports);
+    add(&mut t.gtpu_ports, &common.gtpu_ports);
 }
 
 /// The settings `common` asks for.
@@ -65,6 +91,7 @@ pub fn settings(common: &Common) -> Settings {
     c.defrag.hosts = usize::try_from(common.hosts).unwrap_or(256);
     c.tcp.idle_timeout = Duration::from_secs(common.idle_timeout.unsigned_abs());
     c.tcp.flow_timeout = Duration::from_secs(common.flow_timeout.unsigned_abs());
+    tunnels(&mut c.tunnels, common);
     Settings {
         engine: c,
         slots,

@@ -207,7 +207,13 @@ impl Handler<Files> for Dumper {
             TcpEvent::JustEstablished => {
                 s.client_mut().collect = true;
                 s.server_mut().collect = true;
-                let n = self.seen.entry(*s.tuple()).or_insert(0);
+                // Numbered per address tuple, tunnels aside: file names do not
+                // say the tunnel, so two tenants' streams get c1, c2, ...
+                let key = Tuple {
+                    tunnel: nids_core::TunnelId::NONE,
+                    ..*s.tuple()
+                };
+                let n = self.seen.entry(key).or_insert(0);
                 *n += 1;
                 let (c2s, s2c) = file_names(s.tuple(), *n);
                 *s.user() = Some(Files {
@@ -291,6 +297,7 @@ mod tests {
             sport: 41001,
             dst: "10.0.1.2".parse().unwrap(),
             dport: 80,
+            tunnel: nids_core::tunnel::TunnelId::NONE,
         };
         assert_eq!(
             file_names(&t, 1),

@@ -264,6 +264,7 @@ mod tests {
             sport: 1,
             dst: "10.0.0.2".parse().unwrap(),
             dport: 2,
+            tunnel: nids_core::tunnel::TunnelId::NONE,
         };
         let mut w = Window::default();
         let mut count = 0;

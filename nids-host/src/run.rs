@@ -23,11 +23,10 @@ pub enum Error {
     /// processed, and their streams reported).
     #[error(transparent)]
     Capture(#[from] capture::Error),
-    /// A packet's link type is not supported, or a pcapng file mixes link types.
-    #[error(
-        "{path}: unsupported link type {link} (supported: Ethernet, raw IP, Linux SLL and \
-         SLL2, BSD loopback; one link type per file)"
-    )]
+    /// The file declares no supported link type (a pcapng file may mix
+    /// supported ones; frames of unsupported interfaces are counted as
+    /// `link.unsupported`).
+    #[error("{path}: unsupported link type {link} (`nids help` lists the link types read)")]
     LinkType {
         /// The capture.
         path: String,

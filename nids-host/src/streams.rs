@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use nids_core::{udp, Handler, Instant, Stream, TcpEvent, Tuple, Warning};
+use nids_core::{udp, Handler, Instant, Stream, TcpEvent, TunnelId, Tuple, Warning};
 use sha2::{Digest, Sha256};
 
 /// What `nids streams --json` says about one finished stream; `nids dump`'s
@@ -28,18 +28,31 @@ pub struct Record {
     pub last_ts: Instant,
 }
 
+/// `,"tunnel":["gre","vxlan:42"]`: the JSON member naming a flow's tunnel path,
+/// outermost first (only the innermost hop with an identifier shows it); empty
+/// outside tunnels.
+pub fn tunnel_json(t: TunnelId) -> String {
+    if t.is_none() {
+        return String::new();
+    }
+    let hops: Vec<String> = t.hops().map(|h| format!("\"{h}\"")).collect();
+    format!(",\"tunnel\":[{}]", hops.join(","))
+}
+
 impl Record {
     /// The JSON object's members, without the braces, in the documented key order:
     /// `"kind":"tcp","src":…,"sport":…,"dst":…,"dport":…,"end":…,"c2s_bytes":…,
-    /// "c2s_sha256":…,"s2c_bytes":…,"s2c_sha256":…,"first_ts":…,"last_ts":…`.
+    /// "c2s_sha256":…,"s2c_bytes":…,"s2c_sha256":…,"first_ts":…,"last_ts":…`,
+    /// with `"tunnel":[…]` after `dport` for a tunnelled stream ([`tunnel_json`]).
     pub fn json_members(&self) -> String {
         let t = &self.tuple;
         format!(
-            "\"kind\":\"tcp\",\"src\":\"{}\",\"sport\":{},\"dst\":\"{}\",\"dport\":{},\"end\":\"{}\",\"c2s_bytes\":{},\"c2s_sha256\":\"{}\",\"s2c_bytes\":{},\"s2c_sha256\":\"{}\",\"first_ts\":{},\"last_ts\":{}",
+            "\"kind\":\"tcp\",\"src\":\"{}\",\"sport\":{},\"dst\":\"{}\",\"dport\":{}{},\"end\":\"{}\",\"c2s_bytes\":{},\"c2s_sha256\":\"{}\",\"s2c_bytes\":{},\"s2c_sha256\":\"{}\",\"first_ts\":{},\"last_ts\":{}",
             t.src,
             t.sport,
             t.dst,
             t.dport,
+            tunnel_json(t.tunnel),
             self.end.name(),
             self.c2s_bytes,
             self.c2s_sha256,
@@ -176,8 +189,15 @@ impl<W: Write> Handler<Digests> for StreamPrinter<W> {
         if self.json {
             let sha = hex(Sha256::new_with_prefix(d.payload));
             self.emit(format_args!(
-                "{{\"kind\":\"udp\",\"src\":\"{}\",\"sport\":{},\"dst\":\"{}\",\"dport\":{},\"bytes\":{},\"sha256\":\"{}\",\"ts\":{}}}",
-                t.src, t.sport, t.dst, t.dport, d.payload.len(), sha, d.ts
+                "{{\"kind\":\"udp\",\"src\":\"{}\",\"sport\":{},\"dst\":\"{}\",\"dport\":{}{},\"bytes\":{},\"sha256\":\"{}\",\"ts\":{}}}",
+                t.src,
+                t.sport,
+                t.dst,
+                t.dport,
+                tunnel_json(t.tunnel),
+                d.payload.len(),
+                sha,
+                d.ts
             ));
         } else {
             self.emit(format_args!("[u] {t} ({}B)", d.payload.len()));

@@ -103,7 +103,7 @@ fn test_feed() {
     assert_eq!(s.stats().frames, frames);
     assert_eq!(text(p), reference("seqwrap.pcap"));
 
-    let e = Session::<()>::new(LinkType(105), Config::new(), &mut storage[..]).err();
+    let e = Session::<()>::new(LinkType(7), Config::new(), &mut storage[..]).err();
     assert!(matches!(e, Some(Error::LinkType { .. })));
 }
 

@@ -23,6 +23,9 @@ pub struct Key {
     pub id: u32,
     /// IPv4 protocol; 0 for IPv6.
     pub protocol: u8,
+    /// The tunnel the fragments came through (fragments of two tenants with
+    /// the same addresses and id are different datagrams).
+    pub tunnel: crate::tunnel::TunnelId,
 }
 
 /// An address as 16 bytes: IPv4 in the first 4, the rest zero.
@@ -59,6 +62,7 @@ impl Key {
                 Version::V4 => p.protocol,
                 Version::V6 => 0,
             },
+            tunnel: p.tunnel,
         })
     }
 }
@@ -94,6 +98,7 @@ mod tests {
             bytes: &b,
             header_len: 20,
             fragment: None,
+            tunnel: crate::tunnel::TunnelId::NONE,
         };
         let k = Key::of(&p).unwrap();
         assert_eq!((k.id, k.protocol, k.version), (0x1234, 17, Version::V4));

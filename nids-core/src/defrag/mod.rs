@@ -378,9 +378,9 @@ impl<'a, const HOSTS: usize> Defrag<'a, HOSTS> {
     }
 
     /// Bytes of one datagram slot under `config` (clamped first):
-    /// `80 + 8 × max_fragments + max_header + payload`, where the payload is
+    /// `88 + 8 × max_fragments + max_header + payload`, where the payload is
     /// `max_datagram − 20` (IPv4 bound) or `max_datagram − 40` (IPv6), whichever
-    /// is larger. 66,767 bytes with the defaults; 1,816 with
+    /// is larger. 66,775 bytes with the defaults; 1,824 with
     /// `max_datagram: 1500, max_fragments: 16`.
     pub const fn slot_size_for(config: &Config) -> usize {
         let c = config.clamped();

@@ -13,7 +13,7 @@ use crate::ip::Version;
 pub(crate) const NONE: u32 = u32::MAX;
 
 /// Bytes of the fixed slot header.
-pub const META: usize = 80;
+pub const META: usize = 88;
 
 /// Flag: the last fragment (MF = 0) was seen and `end` is known.
 pub(crate) const HAVE_LAST: u8 = 1;
@@ -104,6 +104,13 @@ impl Meta {
                 dst: bytes16(b, 40),
                 id: r32(b, 60),
                 protocol: b.get(58).copied().unwrap_or(0),
+                tunnel: crate::tunnel::TunnelId::from_bits({
+                    let mut q = [0u8; 8];
+                    if let Some(s) = b.get(80..88) {
+                        q.copy_from_slice(s);
+                    }
+                    u64::from_be_bytes(q)
+                }),
             },
             flags: flags_byte,
             count: b.get(59).copied().unwrap_or(0),
@@ -140,6 +147,7 @@ impl Meta {
         w(b, 66, &self.end.to_be_bytes());
         w(b, 68, &self.held.to_be_bytes());
         w(b, 72, &self.seq.to_be_bytes());
+        w(b, 80, &self.key.tunnel.to_bits().to_be_bytes());
     }
 
     /// A fresh header for `key`, touched at `now`, in no list.
@@ -179,6 +187,7 @@ mod tests {
                 dst: [8; 16],
                 id: 0xdead_beef,
                 protocol: 0,
+                tunnel: crate::tunnel::TunnelId::from_bits(0x0123_4567_89ab_cdef),
             },
             flags: HAVE_LAST | HAVE_HEADER,
             count: 200,

@@ -448,11 +448,11 @@ fn test_sizes() {
     std::println!("Defrag fixed part: {fixed} bytes");
     let c = Config::new();
     // The payload area holds an IPv6 datagram's full 65,535-byte payload.
-    assert_eq!(Defrag::<1>::slot_size_for(&c), 80 + 128 * 8 + 128 + 65_535);
+    assert_eq!(Defrag::<1>::slot_size_for(&c), 88 + 128 * 8 + 128 + 65_535);
     let s = small();
-    assert_eq!(Defrag::<1>::slot_size_for(&s), 80 + 16 * 8 + 128 + 1480);
-    assert_eq!(Defrag::<1>::storage_for(&s, 3), 16 * 8 + 3 * 1816);
-    let mut mem = std::vec![0u8; Defrag::<1>::storage_for(&s, 3) + 1815];
+    assert_eq!(Defrag::<1>::slot_size_for(&s), 88 + 16 * 8 + 128 + 1480);
+    assert_eq!(Defrag::<1>::storage_for(&s, 3), 16 * 8 + 3 * 1824);
+    let mut mem = std::vec![0u8; Defrag::<1>::storage_for(&s, 3) + 1823];
     assert_eq!(Defrag::<1>::new(&mut mem[..], s).capacity(), 3);
     // An IPv6-sized limit: 65,535 bytes of payload.
     let big = Config {
@@ -460,7 +460,7 @@ fn test_sizes() {
         ..Config::new()
     };
     assert_eq!(big.clamped().max_datagram, MAX_DATAGRAM_LIMIT);
-    assert_eq!(Defrag::<1>::slot_size_for(&big), 80 + 1024 + 128 + 65_535);
+    assert_eq!(Defrag::<1>::slot_size_for(&big), 88 + 1024 + 128 + 65_535);
 }
 
 #[test]

@@ -11,6 +11,7 @@ pub mod v6;
 use core::net::IpAddr;
 
 use crate::event::Warning;
+use crate::tunnel::TunnelId;
 
 /// IP protocol numbers used by the engine.
 pub mod protocol {
@@ -22,6 +23,12 @@ pub mod protocol {
     pub const UDP: u8 = 17;
     /// ICMPv6.
     pub const ICMPV6: u8 = 58;
+    /// IPv4 in IP.
+    pub const IPIP: u8 = 4;
+    /// IPv6 in IP.
+    pub const IPV6: u8 = 41;
+    /// GRE.
+    pub const GRE: u8 = 47;
 }
 
 /// Which IP version a packet is.
@@ -73,6 +80,9 @@ pub struct Packet<'a> {
     pub header_len: usize,
     /// `Some` if this packet is a fragment (not an atomic one).
     pub fragment: Option<Fragment>,
+    /// The tunnels the packet was found in ([`TunnelId::NONE`] for an outer
+    /// packet; the engine sets it when it decapsulates).
+    pub tunnel: TunnelId,
 }
 
 impl<'a> Packet<'a> {

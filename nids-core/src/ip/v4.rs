@@ -73,6 +73,7 @@ pub fn parse(
         bytes: &bytes[..total_len],
         header_len,
         fragment,
+        tunnel: crate::tunnel::TunnelId::NONE,
     })
 }
 

@@ -110,6 +110,7 @@ pub fn parse(bytes: &[u8]) -> Result<Packet<'_>, Warning> {
         bytes,
         header_len: off,
         fragment,
+        tunnel: crate::tunnel::TunnelId::NONE,
     })
 }
 

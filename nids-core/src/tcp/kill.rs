@@ -25,7 +25,8 @@
 //!
 //! On Ethernet the frames carry the MAC addresses of the stream's SYN; on other
 //! link types they are raw IP packets (`LinkType::RAW`), since cooked and
-//! loopback headers cannot be sent.
+//! loopback headers cannot be sent. A stream inside a tunnel gets none: its RST
+//! would have to be encapsulated, which is not built.
 
 use core::net::IpAddr;
 
@@ -45,6 +46,9 @@ pub(crate) fn rst_frames<U>(
     slot: &Slot<U>,
     mut out: impl FnMut(LinkType, &[u8]),
 ) {
+    if !tuple.tunnel.is_none() {
+        return;
+    }
     let c = &slot.client;
     let s = &slot.server;
     let to_server = s.expected(c.first_data_seq);

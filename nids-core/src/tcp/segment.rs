@@ -103,6 +103,7 @@ pub fn parse<'a>(p: &Packet<'a>) -> Result<Segment<'a>, Warning> {
             sport: be16(0),
             dst: p.dst,
             dport: be16(2),
+            tunnel: p.tunnel,
         },
         seq: be32(4),
         ack: be32(8),

@@ -177,7 +177,7 @@ impl<T, const N: usize> Table<T, N> {
             if s == t {
                 return Some((i, true));
             }
-            if s.src == t.dst && s.sport == t.dport && s.dst == t.src && s.dport == t.sport {
+            if s.is_reverse_of(t) {
                 return Some((i, false));
             }
             i = self.links[i as usize].hash_next;
@@ -366,6 +366,7 @@ mod tests {
             sport: n,
             dst: "10.0.0.2".parse().unwrap(),
             dport: 80,
+            tunnel: crate::tunnel::TunnelId::NONE,
         }
     }
 

@@ -139,6 +139,7 @@ pub fn stream_line(args: &[String]) -> Result<String, String> {
             sport: number(sport)? as u16,
             dst: address(dst)?,
             dport: number(dport)? as u16,
+            tunnel: nids_core::TunnelId::NONE,
         },
         end: end_event(end)?,
         c2s_bytes: number(c2s)?,

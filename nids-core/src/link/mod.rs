@@ -1,18 +1,33 @@
 //! Link layers: from a captured frame to its IPv4 or IPv6 packet.
 //!
-//! Supported: Ethernet II with stacked 802.1Q/802.1ad tags, Linux "cooked" SLL and
-//! SLL2, raw IP (`LINKTYPE_RAW`, `_IPV4`, `_IPV6`), and BSD/Linux loopback
-//! (`LINKTYPE_NULL` in either byte order, `LINKTYPE_LOOP` in network order) with the
-//! IPv6 address-family values of Linux, FreeBSD, OpenBSD/NetBSD and macOS.
-//! **Not supported:** 802.11, radiotap, PPP, token ring, FDDI (libnids reads some of
-//! these); such link types are refused when the engine is built.
+//! Every link type libnids 1.26 reads, with its framing rules, and those a modern
+//! capture holds (see [`LinkType::is_supported`] for the list):
 //!
-//! Decoding costs a few comparisons per frame and borrows the frame: nothing is
+//! * [`ethernet`]: Ethernet II, with stacked 802.1Q/802.1ad tags, 802.1ah (PBB),
+//!   PPPoE sessions and MPLS label stacks after any EtherType;
+//! * [`cooked`]: Linux SLL and SLL2, including `-i any` captures;
+//! * [`raw`]: raw IP (`LINKTYPE_RAW`, `_IPV4`, `_IPV6`), SLIP, and BSD/Linux
+//!   loopback (`LINKTYPE_NULL` in either byte order, `LINKTYPE_LOOP`);
+//! * [`ppp`]: PPP, PPP in HDLC-like framing, PPPoE, Cisco HDLC;
+//! * [`wifi`]: 802.11 data frames, bare or behind radiotap, Prism, AVS or PPI;
+//! * [`llc`]: FDDI and token ring (LLC/SNAP);
+//! * [`mpls`]: MPLS label stacks, wherever an EtherType or PPP protocol leads to them.
+//!
+//! **Not supported:** link types libnids never read either (ATM, Frame Relay,
+//! ARCnet, IrDA, …); such link types are refused when the engine is built.
+//!
+//! Decoding costs a few comparisons per header and borrows the frame: nothing is
 //! copied.
 
-use core::fmt;
+pub mod cooked;
+pub mod ethernet;
+pub mod llc;
+pub mod mpls;
+pub mod ppp;
+pub mod raw;
+pub mod wifi;
 
-use smoltcp::wire::{EthernetFrame, EthernetProtocol};
+use core::fmt;
 
 use crate::event::Warning;
 
@@ -36,6 +51,30 @@ impl LinkType {
     pub const LOOP: LinkType = LinkType(108);
     /// Linux cooked capture v1 (16-byte header).
     pub const LINUX_SLL: LinkType = LinkType(113);
+    /// IEEE 802.5 token ring.
+    pub const TOKEN_RING: LinkType = LinkType(6);
+    /// SLIP (with libpcap's 16-byte BSD/OS header, or bare as libnids reads it).
+    pub const SLIP: LinkType = LinkType(8);
+    /// PPP: optional `ff 03`, then the protocol field.
+    pub const PPP: LinkType = LinkType(9);
+    /// FDDI.
+    pub const FDDI: LinkType = LinkType(10);
+    /// PPP in HDLC-like framing (libpcap's `DLT_PPP_SERIAL`); Cisco HDLC too.
+    pub const PPP_HDLC: LinkType = LinkType(50);
+    /// PPPoE session frames (header, then PPP).
+    pub const PPP_ETHER: LinkType = LinkType(51);
+    /// Cisco HDLC.
+    pub const C_HDLC: LinkType = LinkType(104);
+    /// Bare IEEE 802.11.
+    pub const IEEE802_11: LinkType = LinkType(105);
+    /// 802.11 behind a Prism header.
+    pub const PRISM: LinkType = LinkType(119);
+    /// 802.11 behind a radiotap header.
+    pub const RADIOTAP: LinkType = LinkType(127);
+    /// 802.11 behind an AVS header.
+    pub const AVS: LinkType = LinkType(163);
+    /// A PPI header, then 802.11 or Ethernet.
+    pub const PPI: LinkType = LinkType(192);
     /// Raw IPv4 only.
     pub const IPV4: LinkType = LinkType(228);
     /// Raw IPv6 only.
@@ -45,7 +84,15 @@ impl LinkType {
 
     /// Whether [`decode`] understands this link type.
     pub const fn is_supported(self) -> bool {
-        matches!(self.0, 0 | 1 | 12 | 14 | 101 | 108 | 113 | 228 | 229 | 276)
+        self.name().is_some()
+    }
+
+    /// Whether libnids 1.26 reads this link type too (with its own framing rules).
+    pub const fn libnids_reads(self) -> bool {
+        matches!(
+            self.0,
+            0 | 1 | 6 | 8 | 9 | 10 | 12 | 14 | 50 | 101 | 105 | 113 | 119 | 127
+        )
     }
 
     /// The usual name (`"ETHERNET"`, `"LINUX_SLL2"`, …), if it is a supported type.
@@ -53,9 +100,21 @@ impl LinkType {
         Some(match self.0 {
             0 => "NULL",
             1 => "ETHERNET",
+            6 => "IEEE802_5",
+            8 => "SLIP",
+            9 => "PPP",
+            10 => "FDDI",
             12 | 14 | 101 => "RAW",
+            50 => "PPP_HDLC",
+            51 => "PPP_ETHER",
+            104 => "C_HDLC",
+            105 => "IEEE802_11",
             108 => "LOOP",
             113 => "LINUX_SLL",
+            119 => "IEEE802_11_PRISM",
+            127 => "IEEE802_11_RADIOTAP",
+            163 => "IEEE802_11_AVS",
+            192 => "PPI",
             228 => "IPV4",
             229 => "IPV6",
             276 => "LINUX_SLL2",
@@ -73,8 +132,8 @@ impl fmt::Display for LinkType {
     }
 }
 
-/// The most 802.1Q/802.1ad tags [`decode`] walks through before giving up with
-/// [`Warning::LinkTooManyTags`].
+/// The most 802.1Q/802.1ad/802.1ah tags [`decode`] walks through before giving
+/// up with [`Warning::LinkTooManyTags`].
 pub const MAX_VLAN_TAGS: usize = 4;
 
 /// The network-layer packet found in a frame: the bytes from the IP header to the
@@ -107,114 +166,35 @@ pub enum Drop {
     Bad(Warning),
 }
 
-const ETHERTYPE_IPV4: u16 = 0x0800;
-const ETHERTYPE_IPV6: u16 = 0x86dd;
-const ETHERTYPE_VLAN: u16 = 0x8100;
-const ETHERTYPE_QINQ: u16 = 0x88a8;
-const ETHERTYPE_QINQ_OLD: u16 = 0x9100;
-
 /// Find the IP packet in `frame`, captured with link type `link`.
 ///
 /// An unsupported link type gives [`Drop::NotIp`]; the engine refuses such link
-/// types at construction, so it never calls this with one.
+/// types at construction, so it never calls this with one. Costs a few
+/// comparisons per header; nothing is copied.
 pub fn decode(link: LinkType, frame: &[u8]) -> Result<L3<'_>, Drop> {
-    match link {
-        LinkType::ETHERNET => ethernet(frame),
-        LinkType::RAW | LinkType::RAW_BSD | LinkType::RAW_OPENBSD => raw(frame),
-        LinkType::IPV4 => Ok(L3::V4(frame)),
-        LinkType::IPV6 => Ok(L3::V6(frame)),
-        LinkType::NULL => loopback(frame, false),
-        LinkType::LOOP => loopback(frame, true),
-        LinkType::LINUX_SLL => sll(frame),
-        LinkType::LINUX_SLL2 => sll2(frame),
+    match link.0 {
+        0 => raw::loopback(frame, false),
+        1 => ethernet::decode(frame),
+        6 => llc::token_ring(frame),
+        8 => raw::slip(frame),
+        9 => ppp::decode(frame),
+        10 => llc::fddi(frame),
+        12 | 14 | 101 => raw::raw(frame),
+        50 => ppp::serial(frame),
+        51 => ppp::pppoe(frame),
+        104 => ppp::chdlc(frame),
+        105 => wifi::frame(frame),
+        108 => raw::loopback(frame, true),
+        113 => cooked::sll(frame),
+        119 => wifi::prism(frame),
+        127 => wifi::radiotap(frame),
+        163 => wifi::avs(frame),
+        192 => wifi::ppi(frame),
+        228 => Ok(L3::V4(frame)),
+        229 => Ok(L3::V6(frame)),
+        276 => cooked::sll2(frame),
         _ => Err(Drop::NotIp),
     }
-}
-
-fn ethernet(frame: &[u8]) -> Result<L3<'_>, Drop> {
-    let eth = EthernetFrame::new_checked(frame).map_err(|_| Drop::Bad(Warning::LinkTruncated))?;
-    let ethertype: u16 = EthernetProtocol::into(eth.ethertype());
-    by_ethertype(ethertype, &frame[EthernetFrame::<&[u8]>::header_len()..])
-}
-
-/// Follow an EtherType through up to [`MAX_VLAN_TAGS`] VLAN tags (each 4 bytes:
-/// TCI, then the next EtherType) to IPv4 or IPv6.
-fn by_ethertype(mut ethertype: u16, mut rest: &[u8]) -> Result<L3<'_>, Drop> {
-    let mut tags = 0;
-    loop {
-        match ethertype {
-            ETHERTYPE_IPV4 => return Ok(L3::V4(rest)),
-            ETHERTYPE_IPV6 => return Ok(L3::V6(rest)),
-            ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_QINQ_OLD => {
-                if tags == MAX_VLAN_TAGS {
-                    return Err(Drop::Bad(Warning::LinkTooManyTags));
-                }
-                let [_, _, hi, lo, ..] = *rest else {
-                    return Err(Drop::Bad(Warning::LinkTruncated));
-                };
-                ethertype = u16::from_be_bytes([hi, lo]);
-                rest = &rest[4..];
-                tags += 1;
-            }
-            _ => return Err(Drop::NotIp),
-        }
-    }
-}
-
-fn raw(frame: &[u8]) -> Result<L3<'_>, Drop> {
-    match frame.first().map(|b| b >> 4) {
-        Some(4) => Ok(L3::V4(frame)),
-        Some(6) => Ok(L3::V6(frame)),
-        Some(_) => Err(Drop::NotIp),
-        None => Err(Drop::Bad(Warning::LinkTruncated)),
-    }
-}
-
-/// Address families of IPv6 on loopback captures: Linux, OpenBSD/NetBSD/BSD/OS,
-/// FreeBSD/DragonFly, macOS/iOS.
-const AF_INET6: [u32; 4] = [10, 24, 28, 30];
-const AF_INET: u32 = 2;
-
-fn loopback(frame: &[u8], network_order: bool) -> Result<L3<'_>, Drop> {
-    let [a, b, c, d, ..] = *frame else {
-        return Err(Drop::Bad(Warning::LinkTruncated));
-    };
-    let be = u32::from_be_bytes([a, b, c, d]);
-    let le = u32::from_le_bytes([a, b, c, d]);
-    // LINKTYPE_NULL is in the capturing host's byte order, which the file does not
-    // say: accept either (the values are small, so the two readings never clash).
-    let family = |af: u32| {
-        if network_order {
-            be == af
-        } else {
-            be == af || le == af
-        }
-    };
-    let rest = &frame[4..];
-    if family(AF_INET) {
-        Ok(L3::V4(rest))
-    } else if AF_INET6.iter().any(|af| family(*af)) {
-        Ok(L3::V6(rest))
-    } else {
-        Err(Drop::NotIp)
-    }
-}
-
-fn sll(frame: &[u8]) -> Result<L3<'_>, Drop> {
-    // packet type (2), ARPHRD (2), address length (2), address (8), protocol (2)
-    if frame.len() < 16 {
-        return Err(Drop::Bad(Warning::LinkTruncated));
-    }
-    by_ethertype(u16::from_be_bytes([frame[14], frame[15]]), &frame[16..])
-}
-
-fn sll2(frame: &[u8]) -> Result<L3<'_>, Drop> {
-    // protocol (2), reserved (2), ifindex (4), ARPHRD (2), packet type (1),
-    // address length (1), address (8)
-    if frame.len() < 20 {
-        return Err(Drop::Bad(Warning::LinkTruncated));
-    }
-    by_ethertype(u16::from_be_bytes([frame[0], frame[1]]), &frame[20..])
 }
 
 #[cfg(test)]
@@ -388,8 +368,77 @@ mod tests {
     #[test]
     fn test_supported() {
         assert!(LinkType::LINUX_SLL2.is_supported());
-        assert!(!LinkType(105).is_supported()); // 802.11
-        assert_eq!(LinkType(105).to_string(), "105");
+        assert!(!LinkType(7).is_supported()); // ARCnet
+        assert_eq!(LinkType(7).to_string(), "7");
         assert_eq!(LinkType::ETHERNET.to_string(), "ETHERNET (1)");
+    }
+
+    /// Every prefix of frames that reach deep into each decoder: never a panic,
+    /// and a cut header never gives an IP packet.
+    #[test]
+    fn test_every_prefix_of_every_link_type() {
+        let ip = [0x45u8, 0, 0, 20];
+        let snap = [0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00];
+        let mut wifi = std::vec![0x08, 0x01];
+        wifi.extend_from_slice(&[0; 22]);
+        wifi.extend_from_slice(&snap);
+        wifi.extend_from_slice(&ip);
+        let mut radiotap = std::vec![0, 0, 8, 0, 0, 0, 0, 0];
+        radiotap.extend_from_slice(&wifi);
+        let mut pbb = eth(0x88e7, &[0; 16]);
+        pbb.extend_from_slice(&[0x88, 0x47, 0, 0, 0x11, 64]);
+        pbb.extend_from_slice(&ip);
+        let cases: &[(u32, std::vec::Vec<u8>)] = &[
+            (1, pbb),
+            (105, wifi.clone()),
+            (127, radiotap),
+            (192, [&[0u8, 0, 8, 0, 105, 0, 0, 0][..], &wifi].concat()),
+            (9, [&[0xffu8, 0x03, 0x00, 0x21][..], &ip].concat()),
+            (51, [&[0x11u8, 0, 0, 1, 0, 6, 0, 0x21][..], &ip].concat()),
+            (104, [&[0x0fu8, 0, 0x08, 0x00][..], &ip].concat()),
+            (10, [&[0x50u8; 13][..], &snap, &ip].concat()),
+            (
+                6,
+                [
+                    &[0x10u8, 0x40][..],
+                    &[0; 6],
+                    &[0x80, 0, 0, 0, 0, 0, 2, 0],
+                    &snap,
+                    &ip,
+                ]
+                .concat(),
+            ),
+            (8, [&[0u8, 0x40][..], &[0; 14], &ip].concat()),
+        ];
+        for (lt, f) in cases {
+            let whole = decode(LinkType(*lt), f);
+            assert_eq!(whole.map(|l| l.bytes()), Ok(&ip[..]), "link type {lt}");
+            for n in 0..f.len() - ip.len() {
+                let got = decode(LinkType(*lt), &f[..n]);
+                assert!(got.is_err(), "link type {lt}, {n} bytes: {got:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn test_wifi_non_data() {
+        let mut f = std::vec![0x80, 0x00]; // beacon
+        f.extend_from_slice(&[0; 40]);
+        assert_eq!(decode(LinkType::IEEE802_11, &f), Err(Drop::NotIp));
+        f[0] = 0x08;
+        f[1] = 0x41; // protected data
+        assert_eq!(decode(LinkType::IEEE802_11, &f), Err(Drop::NotIp));
+        f[0] = 0x48; // null function (no data)
+        f[1] = 0x01;
+        assert_eq!(decode(LinkType::IEEE802_11, &f), Err(Drop::NotIp));
+    }
+
+    #[test]
+    fn test_mpls_too_many_labels() {
+        let f = eth(0x8847, &[0; 4 * (mpls::MAX_LABELS + 1)]);
+        assert_eq!(
+            decode(LinkType::ETHERNET, &f),
+            Err(Drop::Bad(Warning::LinkTooManyLabels))
+        );
     }
 }
