@@ -71,7 +71,7 @@
 
 use core::fmt;
 use core::hash::Hasher;
-use core::net::{IpAddr, Ipv4Addr};
+use core::net::IpAddr;
 
 use siphasher::sip::SipHasher13;
 
@@ -170,14 +170,6 @@ pub struct Probe {
 }
 
 impl Probe {
-    /// An unused slot.
-    const EMPTY: Probe = Probe {
-        dst: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        port: 0,
-        proto: Proto::Tcp { flags: 0 },
-        ts: Instant::ZERO,
-    };
-
     /// The kind of scan this probe belongs to ([`Kind::from_tcp_flags`] for TCP,
     /// [`Kind::Udp`] for UDP). O(1).
     pub const fn kind(&self) -> Kind {
@@ -371,62 +363,42 @@ impl Stats {
     }
 }
 
-/// One source's entry. Size: `32 * PORTS + 32` bytes on 64-bit targets.
-#[derive(Debug, Clone, Copy)]
+/// One source's entry. Size: `32 * PORTS + 40` bytes on 64-bit targets.
+#[derive(Debug, Clone)]
 struct Host<const PORTS: usize> {
     /// The source, `None` if the entry was never used.
     src: Option<IpAddr>,
     /// Packet time of the source's latest probe (never before any probe's `ts`).
     last: Instant,
-    /// Probes in use, at the front of `probes` (at most `PORTS`, which is
-    /// checked to fit in a `u16`).
-    len: u16,
-    probes: [Probe; PORTS],
+    /// The probes, oldest first (at most `PORTS`, which is checked to fit the
+    /// `u16` length).
+    probes: heapless::Vec<Probe, PORTS, u16>,
 }
 
 impl<const PORTS: usize> Host<PORTS> {
     const EMPTY: Self = Host {
         src: None,
         last: Instant::ZERO,
-        len: 0,
-        probes: [Probe::EMPTY; PORTS],
+        probes: heapless::Vec::new(),
     };
 
     /// Whether a new source may take this entry without losing live probes.
     fn is_free(&self, now: Instant, delay: Duration) -> bool {
-        self.src.is_none() || self.len == 0 || now.saturating_since(self.last) > delay
+        self.src.is_none() || self.probes.is_empty() || now.saturating_since(self.last) > delay
     }
 
     /// Drops the probes older than `delay`, keeping the order. O(PORTS).
     fn expire(&mut self, now: Instant, delay: Duration) {
-        let mut kept: u16 = 0;
-        for r in 0..usize::from(self.len) {
-            let Some(p) = self.probes.get(r).copied() else {
-                break;
-            };
-            if now.saturating_since(p.ts) <= delay {
-                if let Some(w) = self.probes.get_mut(usize::from(kept)) {
-                    *w = p;
-                }
-                kept = kept.saturating_add(1);
-            }
-        }
-        self.len = kept;
-    }
-
-    /// The probes in use, mutably.
-    fn probes_mut(&mut self) -> &mut [Probe] {
-        self.probes
-            .get_mut(..usize::from(self.len))
-            .unwrap_or(&mut [])
+        self.probes.retain(|p| now.saturating_since(p.ts) <= delay);
     }
 }
 
 /// Port-scan detector for up to `HOSTS` sources at a time, each tracked with up
 /// to `PORTS` probes. See the [module docs](self) for the rule.
 ///
-/// * Memory: `HOSTS * (32 * PORTS + 32)` bytes plus 72, all inline (no heap):
-///   libnids' sizes `Detector<256, 11>` take 98,376 bytes on 64-bit targets. Build
+/// * Memory: `HOSTS * (32 * PORTS + 40) + (32 * PORTS + 8) + 72` bytes, all
+///   inline (no heap; the second term holds the last report's probes): libnids'
+///   sizes `Detector<256, 11>` take 100,784 bytes on 64-bit targets. Build
 ///   it in a `static` or in place when the stack is small; [`Detector::new`] is a
 ///   `const fn`.
 /// * Time: each call costs one SipHash of the source, at most [`WINDOW`] entry
@@ -438,6 +410,8 @@ impl<const PORTS: usize> Host<PORTS> {
 ///   and counted in [`Stats::reused`].
 pub struct Detector<const HOSTS: usize, const PORTS: usize> {
     hosts: [Host<PORTS>; HOSTS],
+    /// The probes of the last report (a source's list restarts at its report).
+    reported: heapless::Vec<Probe, PORTS, u16>,
     key: (u64, u64),
     config: Config,
     stats: Stats,
@@ -465,6 +439,7 @@ impl<const HOSTS: usize, const PORTS: usize> Detector<HOSTS, PORTS> {
         let k1 = u64::from_le_bytes([k[8], k[9], k[10], k[11], k[12], k[13], k[14], k[15]]);
         Detector {
             hosts: [Host::EMPTY; HOSTS],
+            reported: heapless::Vec::new(),
             key: (k0, k1),
             config,
             stats: Stats::new(),
@@ -508,7 +483,7 @@ impl<const HOSTS: usize, const PORTS: usize> Detector<HOSTS, PORTS> {
     pub fn sources(&self) -> usize {
         self.hosts
             .iter()
-            .filter(|h| h.src.is_some() && h.len > 0)
+            .filter(|h| h.src.is_some() && !h.probes.is_empty())
             .count()
     }
 
@@ -570,7 +545,7 @@ impl<const HOSTS: usize, const PORTS: usize> Detector<HOSTS, PORTS> {
         };
         host.expire(now, delay);
         let probe = host
-            .probes_mut()
+            .probes
             .iter_mut()
             .find(|p| p.same_target(target, port, true));
         if let Some(Probe {
@@ -608,7 +583,7 @@ impl<const HOSTS: usize, const PORTS: usize> Detector<HOSTS, PORTS> {
         }
         let udp = matches!(proto, Proto::Udp { .. });
         if let Some(p) = host
-            .probes_mut()
+            .probes
             .iter_mut()
             .find(|p| p.same_target(dst, port, udp))
         {
@@ -619,19 +594,20 @@ impl<const HOSTS: usize, const PORTS: usize> Detector<HOSTS, PORTS> {
         }
         // `len <= threshold < PORTS` between calls, so there is room; should a
         // future change break that, the probe is dropped rather than panic.
-        let slot = host.probes.get_mut(usize::from(host.len))?;
-        *slot = Probe {
-            dst,
-            port,
-            proto,
-            ts: now,
-        };
-        host.len = host.len.saturating_add(1);
-        if usize::from(host.len) <= threshold {
+        host.probes
+            .push(Probe {
+                dst,
+                port,
+                proto,
+                ts: now,
+            })
+            .ok()?;
+        if host.probes.len() <= threshold {
             return None;
         }
-        let n = usize::from(core::mem::take(&mut host.len));
-        let probes = host.probes.get(..n)?;
+        // The source's list restarts; the report shows the probes taken out.
+        self.reported = core::mem::take(&mut host.probes);
+        let probes = self.reported.as_slice();
         let first = probes.iter().map(|p| p.ts).min().unwrap_or(now);
         let last = probes.iter().map(|p| p.ts).max().unwrap_or(now);
         self.stats.reports = self.stats.reports.saturating_add(1);
@@ -703,7 +679,7 @@ impl<const HOSTS: usize, const PORTS: usize> Detector<HOSTS, PORTS> {
         let h = self.hosts.get_mut(i)?;
         h.src = Some(src);
         h.last = now;
-        h.len = 0;
+        h.probes.clear();
         Some(i)
     }
 }
@@ -724,6 +700,7 @@ impl<const HOSTS: usize, const PORTS: usize> fmt::Debug for Detector<HOSTS, PORT
 #[cfg(test)]
 mod tests {
     use super::*;
+    use core::net::Ipv4Addr;
     use std::vec::Vec;
 
     const SYN: u8 = flag::SYN;
@@ -794,12 +771,12 @@ mod tests {
     fn test_sizes() {
         assert_eq!(core::mem::size_of::<Probe>(), 32);
         assert_eq!(core::mem::size_of::<Kind>(), 2);
-        assert_eq!(core::mem::size_of::<Host<11>>(), 32 * 11 + 32);
+        assert_eq!(core::mem::size_of::<Host<11>>(), 32 * 11 + 40);
         assert_eq!(
             core::mem::size_of::<Detector<256, 11>>(),
-            256 * (32 * 11 + 32) + 72
+            256 * (32 * 11 + 40) + (32 * 11 + 8) + 72
         );
-        assert_eq!(core::mem::size_of::<Detector<256, 11>>(), 98_376);
+        assert_eq!(core::mem::size_of::<Detector<256, 11>>(), 100_784);
         assert_eq!(core::mem::size_of::<Report<'_>>(), 56);
     }
 
@@ -1178,7 +1155,7 @@ mod tests {
         let mut d = Detector::<0, 11>::new([0; 16]);
         assert_eq!(d.threshold(), 0);
         assert!(sweep(&mut d, src, dst, 100, 0, 1, SYN).is_empty());
-        assert_eq!(core::mem::size_of::<Detector<0, 11>>(), 72);
+        assert_eq!(core::mem::size_of::<Detector<0, 11>>(), 32 * 11 + 8 + 72);
 
         let mut d = Detector::<8, 0>::new([0; 16]);
         assert_eq!(d.threshold(), 0);

@@ -30,7 +30,7 @@ pub const STREAMS: usize = match option_env!("NIDS_FW_STREAMS") {
 };
 /// Defragmentation host slots.
 pub const HOSTS: usize = 4;
-/// Port-scan detector sources (512 bytes each).
+/// Port-scan detector sources (552 bytes each).
 pub const SCAN_HOSTS: usize = 2;
 /// Bytes for out-of-order TCP segments: 48 blocks of 256 bytes.
 pub const TCP_POOL: usize = 12 * 1024;

@@ -65,7 +65,7 @@ pub struct Figures {
 }
 
 /// Measure. The stack peak is exact to the word unless the stack ever went
-/// within [`MARGIN`] of the statics' end at boot (it did not if `stack_peak` is
+/// within `MARGIN` (256 bytes) of the statics' end at boot (it did not if `stack_peak` is
 /// well below `stack_size`).
 pub fn figures() -> Figures {
     let lo = statics_end();

@@ -4,7 +4,7 @@
 //! The firmware logs (see nids-embedded-example's `app.rs` and `tap.rs`):
 //! `READY …`, `tcp …` per stream, `warning CODE at US` (the first of each
 //! kind), `stats [..]`, `firmware key=value …`, `DONE`, and `PANIC …` at the
-//! error level. Each becomes one [`Item`].
+//! error level. Each decodes to a [`Message`].
 
 use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
