@@ -39,7 +39,10 @@ impl Handler for Count {
 
 /// The frames of the flood with `n` holes: handshake, then `n` one-byte
 /// segments at odd offsets, then the holes (even offsets) in reverse order.
-fn frames(n: u32) -> (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<Vec<u8>>) {
+/// Frames, each a `Vec`.
+type Frames = Vec<Vec<u8>>;
+
+fn frames(n: u32) -> (Frames, Frames, Frames) {
     let ws = [1u8, 3, 3, 9]; // window scale 9: 32 MiB windows
     let hs = vec![
         tcp4_opts(C, 40000, S, 80, CI, 0, SYN, 0, &ws, b""),
