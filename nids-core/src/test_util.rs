@@ -8,6 +8,8 @@ use crate::ip::checksum;
 use crate::tcp::stream::{Event, Side, Stream};
 use crate::{Handler, Instant, Warning};
 
+pub use crate::tcp::queue::fuzz_drive as queue_fuzz_drive;
+
 /// An Ethernet frame carrying an IPv4 TCP segment with correct checksums.
 #[allow(clippy::too_many_arguments)]
 pub fn tcp4(

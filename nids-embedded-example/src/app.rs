@@ -174,12 +174,12 @@ pub fn run<M: Mac + Send>(board: &Board, rx: &'static Rx<M>, mac: M) -> ! {
     let address = mac.address();
 
     let storage = Storage::new(&mut TCP_MEM.take()[..], &mut DEFRAG_MEM.take()[..]);
-    let engine = match Nids::new_in(
-        ENGINE.uninit(),
-        LinkType::ETHERNET,
-        config::config(),
-        storage,
-    ) {
+    // Flow-hash key from what this chip has: its MAC address (a part with a
+    // unique ID or a TRNG would mix that in), not the public default.
+    let mut c = config::config();
+    let m = address;
+    c.hash_key.0 ^= u64::from_le_bytes([m[0], m[1], m[2], m[3], m[4], m[5], 0, 0]);
+    let engine = match Nids::new_in(ENGINE.uninit(), LinkType::ETHERNET, c, storage) {
         Ok(e) => e,
         Err(_) => semihosting::fail("engine"),
     };

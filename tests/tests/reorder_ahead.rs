@@ -29,6 +29,13 @@ struct Dir {
     bytes: BTreeMap<u64, u8>,
     /// How far past the next expected byte data ever reached.
     max_ahead: u64,
+    /// Data segments whose bytes were all seen before (retransmissions).
+    repeats: u32,
+    /// Segments carrying a SACK option (TCP option kind 5).
+    sacks: u32,
+    /// Pure ACKs acknowledging the same byte as the ACK before them.
+    dup_acks: u32,
+    last_ack: Option<u32>,
 }
 
 impl Dir {
@@ -39,6 +46,11 @@ impl Dir {
         }
         let Some(isn) = self.isn else { return };
         let off = u64::from(seq.wrapping_sub(isn).wrapping_sub(1));
+        if !payload.is_empty()
+            && (0..payload.len() as u64).all(|i| self.bytes.contains_key(&(off + i)))
+        {
+            self.repeats += 1;
+        }
         for (i, &b) in payload.iter().enumerate() {
             self.bytes.entry(off + i as u64).or_insert(b);
         }
@@ -89,11 +101,41 @@ fn reference(path: &std::path::Path) -> BTreeMap<([u8; 4], u16, [u8; 4], u16), D
             u16::from_be_bytes([t[2], t[3]]),
         );
         let seq = u32::from_be_bytes(t[4..8].try_into().unwrap());
-        dirs.entry(key)
-            .or_default()
-            .segment(seq, t[13] & 2 != 0, &t[doff..]);
+        let ack = u32::from_be_bytes(t[8..12].try_into().unwrap());
+        let d = dirs.entry(key).or_default();
+        d.segment(seq, t[13] & 2 != 0, &t[doff..]);
+        if has_sack(&t[20..doff]) {
+            d.sacks += 1;
+        }
+        if doff == t.len() && t[13] & 0x17 == 0x10 {
+            if d.last_ack == Some(ack) {
+                d.dup_acks += 1;
+            }
+            d.last_ack = Some(ack);
+        }
     }
     dirs
+}
+
+/// Whether TCP options hold a SACK block (kind 5).
+fn has_sack(mut o: &[u8]) -> bool {
+    while let Some(&k) = o.first() {
+        match k {
+            0 => return false,
+            1 => o = &o[1..],
+            _ => {
+                let l = usize::from(*o.get(1).unwrap_or(&0));
+                if k == 5 {
+                    return true;
+                }
+                if l < 2 || l > o.len() {
+                    return false;
+                }
+                o = &o[l..];
+            }
+        }
+    }
+    false
 }
 
 fn nids_streams(config: nids_core::Config<'static>) -> Vec<Value> {
@@ -122,6 +164,15 @@ fn reorder_ahead_equals_unbounded_reassembler() {
         down.max_ahead
     );
     let up = &dirs[&(key.2, key.3, key.0, key.1)];
+    // both stacks reacted: the receiver sent SACKs and duplicate ACKs, the
+    // sender retransmitted
+    assert!(
+        up.sacks > 0 && up.dup_acks > 0,
+        "sacks {} dup acks {}",
+        up.sacks,
+        up.dup_acks
+    );
+    assert!(down.repeats > 0, "no retransmission");
     for skip_gaps in [false, true] {
         let mut config = nids_core::Config::new();
         config.tcp.skip_gaps = skip_gaps;

@@ -594,3 +594,83 @@ impl Queue {
 
 #[cfg(test)]
 mod tests;
+
+/// Drive a queue with the operations encoded in `ops` and check it against a
+/// model; panics on any difference (for the `queue` fuzz target, with the
+/// `test-util` feature). Byte 0 picks the policy, byte 1 the block size and the
+/// storage (so storage runs out), then each 4-byte record is one operation: a
+/// segment of the stream (every copy of an offset carries the same byte, so all
+/// policies must give the stream), or delivery of what is in order, or pruning
+/// the far end. Checked after each: the tree is ordered and free of overlaps, its
+/// accounting equals the blocks in use, and delivered bytes are the stream's.
+#[cfg(any(test, feature = "test-util"))]
+pub fn fuzz_drive(ops: &[u8]) {
+    use super::policy::Policy::*;
+    let policies = [
+        Libnids, First, Last, Bsd, Linux, OldLinux, Windows, Vista, Solaris,
+    ];
+    let (Some(&p), Some(&b)) = (ops.first(), ops.get(1)) else {
+        return;
+    };
+    let policy = policies[usize::from(p) % policies.len()];
+    let block = [64usize, 96, 256, 2048][usize::from(b & 3)];
+    let storage = block * (1 + usize::from(b >> 2) * 4);
+    let mut mem = alloc::vec![0u8; storage];
+    let mut pool = Pool::new(&mut mem[..], block);
+    let mut q = Queue::EMPTY;
+    let isn = u32::from(p).wrapping_mul(0x9e37_79b9);
+    let byte = |off: u32| (off.wrapping_mul(31) >> 3) as u8;
+    let mut exp = isn;
+    let mut delivered = 0u32;
+    for op in ops[2..].chunks_exact(4) {
+        let off = u32::from(u16::from_le_bytes([op[0], op[1]])) % 8192;
+        match op[3] % 8 {
+            0 => {
+                while let Some(f) = q.pop_due(&mut pool, exp) {
+                    let from = exp.wrapping_sub(f.seq) as usize;
+                    let data = pool.data(f.id).get(HDR..HDR + f.len).unwrap_or(&[]);
+                    for (i, &x) in data.iter().enumerate().skip(from) {
+                        assert_eq!(x, byte(delivered + (i - from) as u32), "delivered byte");
+                    }
+                    if from < f.len {
+                        delivered += (f.len - from) as u32;
+                        exp = exp.wrapping_add((f.len - from) as u32);
+                    }
+                    pool.release(f.id);
+                }
+            }
+            1 => {
+                q.pop_last(&mut pool);
+            }
+            _ => {
+                let len = u32::from(op[2]) * 3 + 1;
+                let data: alloc::vec::Vec<u8> = (off..off + len).map(byte).collect();
+                let out = q.insert(&mut pool, isn.wrapping_add(off), &data, None, exp, policy);
+                assert!(!out.differs, "the same bytes never differ");
+            }
+        }
+        assert_eq!(
+            pool.in_use_bytes(),
+            q.charged(),
+            "accounting = blocks in use"
+        );
+        assert_eq!(pool.in_use(), q.count, "one block per fragment");
+        // order and overlaps: walk from the first fragment by successor
+        let mut at = q.first(&mut pool);
+        let (mut n, mut bytes, mut end) = (0u32, 0usize, None::<u32>);
+        while let Some(id) = at {
+            let (s, l, ..) = header(&pool, id);
+            assert!(l > 0);
+            if let Some(e) = end {
+                assert!(!before(s, e), "fragments overlap or are out of order");
+            }
+            end = Some(s.wrapping_add(l as u32));
+            n += 1;
+            bytes += l;
+            at = q.find_gt(&mut pool, s);
+        }
+        assert_eq!((n, bytes), (q.count, q.bytes), "counts");
+    }
+    q.clear(&mut pool);
+    assert_eq!(pool.in_use(), 0, "clear() frees every block");
+}

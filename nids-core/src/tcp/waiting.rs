@@ -135,7 +135,14 @@ impl<U, const N: usize> Tcp<'_, U, N> {
         h: &mut H,
         st: &mut Stats,
     ) -> bool {
-        let need = len + 2 * self.pool.block_size();
+        // Storage the segment takes: a small block, or large blocks.
+        let small_room = self.pool.small_capacity().saturating_sub(queue::HDR);
+        let need = if len <= small_room {
+            self.pool.small_capacity() + super::pool::LINK
+        } else {
+            len.div_ceil(self.pool.capacity().saturating_sub(queue::HDR).max(1))
+                * self.pool.block_size()
+        };
         let mine = self.queue_mut(idx, side).map_or(0, |q| q.charged());
         let mut freed = false;
         let victim = self

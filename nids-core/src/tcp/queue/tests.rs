@@ -163,6 +163,26 @@ const POLICIES: [Policy; 9] = [
     Policy::Solaris,
 ];
 
+#[test]
+fn test_fuzz_drive_smoke() {
+    // every policy and block size, mixed operations
+    for p in 0..9u8 {
+        for b in 0..8u8 {
+            let mut ops = std::vec![p, b];
+            for i in 0..300u32 {
+                let x = i.wrapping_mul(2_654_435_761);
+                ops.extend_from_slice(&[
+                    (x >> 8) as u8,
+                    (x >> 16) as u8 & 15,
+                    (x >> 24) as u8,
+                    x as u8,
+                ]);
+            }
+            fuzz_drive(&ops);
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 128, .. ProptestConfig::default() })]
 
