@@ -60,21 +60,21 @@ pub fn one_line(e: &dyn Error) -> String {
     line
 }
 
-type Result<T> = std::result::Result<T, Box<dyn Error>>;
+pub(crate) type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
 /// What a run over the input gave.
-struct Outcome {
+pub(crate) struct Outcome {
     /// The engine's counters.
-    stats: Stats,
+    pub stats: Stats,
     /// The read error, if the source could not be read to its end (the
     /// streams are reported anyway).
-    read: Result<()>,
+    pub read: Result<()>,
     /// Whether Ctrl-C stopped a live capture.
-    interrupted: bool,
+    pub interrupted: bool,
 }
 
 /// Where packets come from.
-enum Source {
+pub(crate) enum Source {
     File(CaptureFile),
     #[cfg(feature = "libpcap")]
     Live(String, nids_host::live::Options),
@@ -107,7 +107,7 @@ fn drive<U, H: Handler<U>>(input: &Input, h: &mut H) -> Result<Outcome> {
 }
 
 /// Opens the capture file, or describes the interface to open.
-fn source(input: &Input) -> Result<Source> {
+pub(crate) fn source(input: &Input) -> Result<Source> {
     #[cfg(feature = "libpcap")]
     if let Some(iface) = &input.live.interface {
         let l = &input.live;
@@ -209,7 +209,7 @@ impl Outbox {
 /// Ctrl-C (or SIGTERM) sets `stop` and breaks the capture's read, so the loop
 /// ends and reports the streams; a second one exits at once.
 #[cfg(feature = "libpcap")]
-fn on_ctrl_c(stop: Arc<AtomicBool>, breakloop: pcap::BreakLoop) -> Result<()> {
+pub(crate) fn on_ctrl_c(stop: Arc<AtomicBool>, breakloop: pcap::BreakLoop) -> Result<()> {
     ctrlc::set_handler(move || {
         if stop.swap(true, Ordering::Relaxed) {
             std::process::exit(130);
@@ -221,7 +221,7 @@ fn on_ctrl_c(stop: Arc<AtomicBool>, breakloop: pcap::BreakLoop) -> Result<()> {
 
 /// Ends a printing command: a write error other than a broken pipe is the
 /// error; then the read error, if any.
-fn finish<W: Write>(out: &mut Output<W>, outcome: Outcome) -> Result<Status> {
+pub(crate) fn finish<W: Write>(out: &mut Output<W>, outcome: Outcome) -> Result<Status> {
     match out.finish() {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Status::Success),
         Err(e) => return Err(Box::new(WriteError(e))),
@@ -231,7 +231,7 @@ fn finish<W: Write>(out: &mut Output<W>, outcome: Outcome) -> Result<Status> {
 }
 
 /// The status of a run whose output went well.
-fn status(outcome: Outcome) -> Result<Status> {
+pub(crate) fn status(outcome: Outcome) -> Result<Status> {
     outcome.read?;
     Ok(if outcome.interrupted {
         Status::Interrupted
@@ -243,13 +243,16 @@ fn status(outcome: Outcome) -> Result<Status> {
 /// Standard output could not be written.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot write to standard output")]
-struct WriteError(#[source] io::Error);
+pub(crate) struct WriteError(#[source] io::Error);
 
-fn stdout() -> BufWriter<io::StdoutLock<'static>> {
+pub(crate) fn stdout() -> BufWriter<io::StdoutLock<'static>> {
     BufWriter::new(io::stdout().lock())
 }
 
 pub fn run(opts: Opts) -> Result<Status> {
+    if crate::sharded::wanted(&opts.command) {
+        return crate::sharded::run(opts.command);
+    }
     match opts.command {
         Command::Streams { input, json, udp } => {
             let mut p = StreamPrinter::new(stdout(), json, udp);
@@ -305,9 +308,9 @@ pub fn run(opts: Opts) -> Result<Status> {
 /// The regex given to `grep` is not valid.
 #[derive(Debug, thiserror::Error)]
 #[error("bad REGEX {0:?}")]
-struct BadRegex(String, #[source] regex::Error);
+pub(crate) struct BadRegex(pub String, #[source] pub regex::Error);
 
-fn print_stats<W: Write>(out: &mut Output<W>, st: &Stats, reported: u64, secs: f64) {
+pub(crate) fn print_stats<W: Write>(out: &mut Output<W>, st: &Stats, reported: u64, secs: f64) {
     out.line(format_args!("frames            {}", st.frames));
     out.line(format_args!("bytes             {}", st.bytes));
     out.line(format_args!("non-ip frames     {}", st.non_ip));

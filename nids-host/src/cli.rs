@@ -235,6 +235,22 @@ pub struct Common {
     /// n_hosts; 1 to 4096, default 256). More slots only spread many hosts.
     #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub hosts: u64,
+    /// Engines to run, each on its own thread, behind a symmetric hash of the
+    /// IP address pair (`auto`: one per core). The output is the same as with
+    /// one; limits (`--streams`, storage) apply to each engine.
+    #[arg(long, value_name = "N|auto", default_value = "1", value_parser = threads)]
+    pub threads: usize,
+}
+
+/// `--threads`: a number from 1 to 1024, or `auto` (the cores available).
+fn threads(s: &str) -> Result<usize, String> {
+    if s == "auto" {
+        return Ok(nids_host::shard::available());
+    }
+    match s.parse::<usize>() {
+        Ok(n @ 1..=1024) => Ok(n),
+        _ => Err("expected a number from 1 to 1024, or auto".to_owned()),
+    }
 }
 
 /// `--tcp-policy`.

@@ -55,6 +55,23 @@ pub fn stream_class(n: usize) -> Option<usize> {
     STREAM_CLASSES.iter().copied().find(|&c| c >= n)
 }
 
+/// The first link type `file` declares (`None` if it declares none yet).
+///
+/// # Errors
+/// [`Error::LinkType`] when it declares only unsupported link types.
+pub fn check_link_types(file: &CaptureFile) -> Result<Option<LinkType>, Error> {
+    let declared = file.link_types();
+    if let Some(&first) = declared.first() {
+        if !declared.iter().any(|&l| LinkType(l).is_supported()) {
+            return Err(Error::LinkType {
+                path: file.path().display().to_string(),
+                link: LinkType(first),
+            });
+        }
+    }
+    Ok(declared.first().map(|&l| LinkType(l)))
+}
+
 /// A capture file, owned or borrowed.
 enum File<'a> {
     Owned(Box<CaptureFile>),
@@ -176,16 +193,7 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
 
     fn file(file: File<'a>, config: Config<'a>, storage: Storage<'a>) -> Result<Self, Error> {
         let f = file.get();
-        let declared = f.link_types();
-        if let Some(&first) = declared.first() {
-            if !declared.iter().any(|&l| LinkType(l).is_supported()) {
-                return Err(Error::LinkType {
-                    path: f.path().display().to_string(),
-                    link: LinkType(first),
-                });
-            }
-        }
-        let link = declared.first().map(|&l| LinkType(l));
+        let link = check_link_types(f)?;
         let cursor = f.cursor();
         let mut s = Self::with(Source::File { file, cursor }, config, storage);
         s.link = link;

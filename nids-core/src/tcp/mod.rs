@@ -103,6 +103,8 @@ pub struct Slot<U> {
     pub(crate) server: Half,
     pub(crate) established: bool,
     pub(crate) created: Instant,
+    /// Number of the frame that created it (`Nids::set_frame_number`).
+    pub(crate) created_frame: u64,
     /// Time of the handshake packets, for `flow_timeout` (libnids `a_tcp->ts`).
     pub(crate) handshake: Instant,
     pub(crate) last: Instant,
@@ -120,6 +122,7 @@ impl<U> Slot<U> {
             server: Half::NEW,
             established: false,
             created: ts,
+            created_frame: 0,
             handshake: ts,
             last: ts,
             midstream: false,
@@ -179,6 +182,8 @@ pub(crate) struct Tcp<'a, U, const N: usize> {
     link: crate::link::LinkType,
     /// MAC addresses (destination, source) of the frame being processed.
     frame_l2: [u8; 12],
+    /// Number of the frame being processed (see `Nids::set_frame_number`).
+    frame_no: u64,
 }
 
 pub(crate) fn warn<U, H: Handler<U>>(
@@ -214,12 +219,19 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             limit,
             link,
             frame_l2: [0; 12],
+            frame_no: 0,
         }
     }
 
     /// Remember the MAC addresses of the frame being processed (Ethernet).
     pub(crate) fn set_frame_l2(&mut self, l2: [u8; 12]) {
         self.frame_l2 = l2;
+    }
+
+    /// Remember the number of the frame being processed: streams created by it
+    /// keep it ([`Stream::created_frame`]).
+    pub(crate) fn set_frame_no(&mut self, n: u64) {
+        self.frame_no = n;
     }
 
     /// Initialise in place at `p` (the stream table is large: no temporary).
@@ -247,6 +259,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             addr_of_mut!((*p).limit).write(limit);
             addr_of_mut!((*p).link).write(link);
             addr_of_mut!((*p).frame_l2).write([0; 12]);
+            addr_of_mut!((*p).frame_no).write(0);
         }
     }
 
@@ -446,6 +459,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         }
         let mut slot = Slot::new(ts);
         slot.l2 = self.frame_l2;
+        slot.created_frame = self.frame_no;
         slot
     }
 

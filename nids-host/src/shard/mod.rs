@@ -1,0 +1,482 @@
+//! Several engines on several threads, with the answers of one.
+//!
+//! # How
+//!
+//! One reader thread reads the capture and hands each frame to one of N
+//! shards by a keyed hash of its IP address pair that is the same both ways
+//! ([`ShardKey`]): both directions of a stream, every fragment of a datagram
+//! and the ICMP errors about them meet in one shard. Each shard is an engine of
+//! its own, on its own thread, with its own storage. Frames travel in rounds
+//! (a few thousand frames, or a few MiB, at a time): each round gives every
+//! shard one batch, of borrowed slices of the mapped file (live frames are
+//! copied), so there is one channel message per shard per round, not per
+//! frame.
+//!
+//! # The same answers
+//!
+//! The merge (the calling thread) takes every shard's answer to a round and
+//! writes what the handlers wrote in the order one engine would have:
+//!
+//! * every piece of output is tagged with the index of the frame being
+//!   processed; stream ends outside a frame (idle timeouts, the end of input)
+//!   with the number of the frame that created the stream, as one engine ends
+//!   them oldest first ([`nids_core::Stream::created_frame`]);
+//! * idle timeouts run in every shard at the frames where one engine would run
+//!   them (the reader keeps the engine's schedule), and at the end every shard's
+//!   time is brought to the capture's latest before `finish()`;
+//! * port-scan detection is a stage of its own: the shards' detectors are off,
+//!   and every packet they would have counted ([`nids_core::Handler::scan_probe`])
+//!   goes, in frame order, to one detector in the merge, so a scanner whose
+//!   probes hash to different shards is seen whole;
+//! * [`nids_core::Stats`] are the sum of the shards' ([`nids_core::Stats::merge`])
+//!   and the merge's scan counters.
+//!
+//! Limits are per shard: each shard has the stream slots, `--streams` limit
+//! and storage of one engine, so N shards hold up to N times as many. Output
+//! is the same as one engine's as long as one engine would not have hit a
+//! limit (hitting one is warned and counted either way).
+//!
+//! Frames with no IP pair go to shard 0 ([`Shard::Unkeyed`]) and are counted
+//! ([`Outcome::unkeyed`]).
+
+mod key;
+mod merge;
+mod recorders;
+
+mod worker;
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, SyncSender};
+use std::time::Instant as WallClock;
+
+use nids_core::engine::EXPIRY_INTERVAL;
+use nids_core::{Config, Handler, Instant, LinkType, Stats};
+
+pub use key::{Shard, ShardKey};
+
+use crate::capture::{CaptureFile, Cursor};
+use crate::output::Output;
+use crate::run::Error;
+
+/// A command's handler, run in a shard: what it writes goes to a tape (a byte
+/// buffer) that the merge takes after every round and puts in order.
+pub trait Recorder<U>: Handler<U> + Send {
+    /// The bytes written since the tape was last taken.
+    fn tape(&mut self) -> &mut Vec<u8>;
+}
+
+/// `--threads auto`: the number of cores this process may use.
+pub fn available() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// How the shards are built.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan<'c> {
+    /// How many shards (engines, threads).
+    pub shards: usize,
+    /// The shard hash's secret key.
+    pub key: [u8; 16],
+    /// Every engine's settings.
+    pub config: Config<'c>,
+    /// Bytes of TCP storage per shard.
+    pub tcp_storage: usize,
+    /// Bytes of fragment storage per shard.
+    pub defrag_storage: usize,
+}
+
+/// A frame read by a [`Frames`] source.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'d> {
+    /// Capture time.
+    pub ts: Instant,
+    /// Link type.
+    pub link: LinkType,
+    /// Captured bytes.
+    pub data: &'d [u8],
+}
+
+/// What a [`Frames`] source gave.
+pub enum Read<'f, 't> {
+    /// A frame that lives as long as the source (a mapped file): not copied.
+    Lasting(Frame<'f>),
+    /// A frame valid until the next read (a live capture's): copied.
+    Passing(Frame<'t>),
+    /// No frame within the read timeout: packet time runs to this (wall) time.
+    Idle(Instant),
+    /// Nothing more.
+    End,
+}
+
+/// Where the reader gets frames.
+pub trait Frames<'f>: Send {
+    /// The next frame, or why there is none.
+    ///
+    /// # Errors
+    /// The source cannot be read further.
+    fn read(&mut self) -> Result<Read<'f, '_>, Error>;
+    /// The capture file, for its pages to be given back as rounds end.
+    fn file(&self) -> Option<&'f CaptureFile> {
+        None
+    }
+    /// How far into the file the reader is (a progress bar).
+    fn offset(&self) -> usize {
+        0
+    }
+}
+
+/// The frames of a capture file, optionally through a BPF filter.
+pub struct FileFrames<'f> {
+    file: &'f CaptureFile,
+    cursor: Cursor,
+    #[cfg(feature = "libpcap")]
+    filter: Option<crate::live::Filter>,
+}
+
+impl<'f> FileFrames<'f> {
+    /// Every frame of `file`, from the start.
+    ///
+    /// # Errors
+    /// [`Error::LinkType`] when the file declares only unsupported link types.
+    pub fn new(file: &'f CaptureFile) -> Result<Self, Error> {
+        crate::session::check_link_types(file)?;
+        Ok(FileFrames {
+            file,
+            cursor: file.cursor(),
+            #[cfg(feature = "libpcap")]
+            filter: None,
+        })
+    }
+
+    /// Only the frames that match the BPF expression `filter`, compiled for
+    /// the file's first link type (as [`crate::session::Session::set_filter`]).
+    ///
+    /// # Errors
+    /// [`Error::Filter`] when libpcap cannot compile it.
+    #[cfg(feature = "libpcap")]
+    pub fn set_filter(&mut self, filter: &str) -> Result<(), Error> {
+        let link = self
+            .file
+            .link_types()
+            .first()
+            .map_or(LinkType::ETHERNET, |&l| LinkType(l));
+        self.filter = Some(crate::live::Filter::compile(filter, link)?);
+        Ok(())
+    }
+}
+
+impl FileFrames<'_> {
+    /// Whether the filter, if any, lets `frame` through.
+    fn passes(&self, frame: &[u8]) -> bool {
+        #[cfg(feature = "libpcap")]
+        if let Some(f) = &self.filter {
+            return f.matches(frame);
+        }
+        let _ = frame;
+        true
+    }
+}
+
+impl<'f> Frames<'f> for FileFrames<'f> {
+    fn read(&mut self) -> Result<Read<'f, '_>, Error> {
+        loop {
+            let p = match self.file.next_packet(&mut self.cursor) {
+                None => return Ok(Read::End),
+                Some(Err(e)) => return Err(e.into()),
+                Some(Ok(p)) => p,
+            };
+            if self.passes(p.data) {
+                return Ok(Read::Lasting(Frame {
+                    ts: Instant::from_micros(p.ts_us),
+                    link: LinkType(p.link_type),
+                    data: p.data,
+                }));
+            }
+        }
+    }
+
+    fn file(&self) -> Option<&'f CaptureFile> {
+        Some(self.file)
+    }
+
+    fn offset(&self) -> usize {
+        self.cursor.offset()
+    }
+}
+
+#[cfg(feature = "libpcap")]
+impl<'f> Frames<'f> for crate::live::Live {
+    fn read(&mut self) -> Result<Read<'f, '_>, Error> {
+        use crate::live::LiveRead;
+        let link = self.link_type();
+        Ok(match self.read_frame()? {
+            LiveRead::Frame(ts, data) => Read::Passing(Frame { ts, link, data }),
+            LiveRead::Timeout(now) => Read::Idle(now),
+            LiveRead::End => Read::End,
+        })
+    }
+}
+
+/// What a sharded run gave.
+pub struct Outcome<H> {
+    /// The counters of all engines, as one.
+    pub stats: Stats,
+    /// Each shard's handler, in shard order, then the merge's (which got the
+    /// port-scan reports).
+    pub handlers: Vec<H>,
+    /// The read error, if the source could not be read to its end (the
+    /// streams are reported anyway).
+    pub read: Result<(), Error>,
+    /// Frames given to each shard.
+    pub frames: Vec<u64>,
+    /// Frames with no IP address pair (given to shard 0).
+    pub unkeyed: u64,
+}
+
+/// A frame of a round: its index in the capture and where its bytes are.
+struct Framed<'f> {
+    index: u64,
+    ts: Instant,
+    link: LinkType,
+    data: Data<'f>,
+}
+
+/// Where a frame's bytes are.
+enum Data<'f> {
+    /// In the mapped file.
+    Mapped(&'f [u8]),
+    /// In the batch's arena (copied from a passing frame).
+    Arena(Range<usize>),
+}
+
+/// One shard's share of a round.
+struct Batch<'f> {
+    /// The run's link type (the first frame's), to build the engine.
+    link: LinkType,
+    frames: Vec<Framed<'f>>,
+    arena: Vec<u8>,
+    /// Timeouts to run before frame `.0` at time `.1`, in frame order.
+    ticks: Vec<(u64, Instant)>,
+    /// File offset after the round.
+    end_offset: usize,
+}
+
+/// What the reader sends a shard.
+enum Job<'f> {
+    Round(Batch<'f>),
+    /// End of input: time runs to `now`, then every stream ends.
+    Finish {
+        now: Instant,
+    },
+}
+
+/// Most frames in a round.
+const ROUND_FRAMES: usize = 4096;
+/// Most bytes of frames in a round.
+const ROUND_BYTES: usize = 4 << 20;
+/// Longest a live round waits before it is handed on.
+const ROUND_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+/// Rounds in flight per shard.
+const DEPTH: usize = 4;
+
+/// Runs `frames` through `plan.shards` engines with stream slots `S`, each
+/// with a handler from `make` (called once per shard, then once for the
+/// merge), writing what they write to `out` in one engine's order. `stop` ends
+/// the read early (Ctrl-C); `progress` is told the file offset after each
+/// round.
+///
+/// Costs: `plan.shards` engines and their storage, a reader thread and one
+/// thread per shard; memory for [`DEPTH`] rounds per shard.
+pub fn run<'f, U, H, W, const S: usize>(
+    frames: impl Frames<'f>,
+    plan: &Plan<'_>,
+    mut make: impl FnMut() -> H,
+    out: &mut Output<W>,
+    stop: &AtomicBool,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Outcome<H>
+where
+    H: Recorder<U>,
+    W: std::io::Write,
+{
+    let n = plan.shards.max(1);
+    let file = frames.file();
+    let build = worker::Build {
+        config: plan.config,
+        tcp_storage: plan.tcp_storage,
+        defrag_storage: plan.defrag_storage,
+    };
+    std::thread::scope(|sc| {
+        let mut jobs = Vec::with_capacity(n);
+        let mut dones = Vec::with_capacity(n);
+        let mut shards = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (jtx, jrx) = mpsc::sync_channel::<Job<'f>>(DEPTH);
+            let (dtx, drx) = mpsc::sync_channel(DEPTH);
+            let h = make();
+            let build = &build;
+            shards.push(sc.spawn(move || worker::run::<U, H, S>(build, h, jrx, dtx)));
+            jobs.push(jtx);
+            dones.push(drx);
+        }
+        let key = ShardKey::new(plan.key, n);
+        let reader = sc.spawn(move || read(frames, key, jobs, stop, progress));
+        let merged = merge::run(&plan.config, make(), dones, out, file);
+        let (read, counts) = reader.join().unwrap_or_else(|_| (Ok(()), Counts::new(n)));
+        let mut stats = merged.stats;
+        let mut handlers = Vec::with_capacity(n + 1);
+        for s in shards {
+            if let Ok((h, st)) = s.join() {
+                stats.merge(&st);
+                handlers.push(h);
+            }
+        }
+        handlers.push(merged.central);
+        Outcome {
+            stats,
+            handlers,
+            read,
+            frames: counts.frames,
+            unkeyed: counts.unkeyed,
+        }
+    })
+}
+
+/// Frames per shard, and those without an IP pair.
+struct Counts {
+    frames: Vec<u64>,
+    unkeyed: u64,
+}
+
+impl Counts {
+    fn new(n: usize) -> Self {
+        Counts {
+            frames: vec![0; n],
+            unkeyed: 0,
+        }
+    }
+}
+
+/// The reader: frames into rounds, rounds to the shards, then `Finish`.
+fn read<'f>(
+    mut frames: impl Frames<'f>,
+    key: ShardKey,
+    jobs: Vec<SyncSender<Job<'f>>>,
+    stop: &AtomicBool,
+    progress: &(dyn Fn(u64) + Sync),
+) -> (Result<(), Error>, Counts) {
+    let n = jobs.len();
+    let name = frames.file().map_or_else(
+        || "<live>".to_owned(),
+        |file| file.path().display().to_string(),
+    );
+    let mut counts = Counts::new(n);
+    let mut link: Option<LinkType> = None;
+    let mut index = 0u64;
+    // The engine's timeout schedule (`Nids::process_as` runs them when packet
+    // time reaches `next_expiry`) and its latest packet time.
+    let mut next_expiry = Instant::ZERO;
+    let mut latest = Instant::ZERO;
+    let fresh = |link| Batch {
+        link,
+        frames: Vec::new(),
+        arena: Vec::new(),
+        ticks: Vec::new(),
+        end_offset: 0,
+    };
+    let mut batches: Vec<Batch<'f>> = (0..n).map(|_| fresh(LinkType::ETHERNET)).collect();
+    let (mut in_round, mut bytes, mut since) = (0usize, 0usize, WallClock::now());
+    let result = loop {
+        if stop.load(Ordering::Relaxed) {
+            break Ok(());
+        }
+        let (frame, lasting) = match frames.read() {
+            Ok(Read::End) => break Ok(()),
+            Err(e) => break Err(e),
+            Ok(Read::Idle(now)) => {
+                if now >= next_expiry {
+                    next_expiry = now + EXPIRY_INTERVAL;
+                }
+                latest = latest.max(now);
+                for b in &mut batches {
+                    b.ticks.push((index, now));
+                }
+                in_round = ROUND_FRAMES; // hand on what there is
+                (None, false)
+            }
+            Ok(Read::Lasting(f)) => (Some((f, Data::Mapped(f.data))), true),
+            Ok(Read::Passing(f)) => (Some((f, Data::Arena(0..0))), false),
+        };
+        if let Some((f, data)) = frame {
+            if link.is_none() && !f.link.is_supported() {
+                // As one engine: a first frame of an unsupported link type is an error.
+                break Err(Error::LinkType {
+                    path: name,
+                    link: f.link,
+                });
+            }
+            link.get_or_insert(f.link);
+            if f.ts >= next_expiry {
+                next_expiry = f.ts + EXPIRY_INTERVAL;
+                for b in &mut batches {
+                    b.ticks.push((index, f.ts));
+                }
+            }
+            latest = latest.max(f.ts);
+            let shard = key.shard(f.link, f.data);
+            if shard == Shard::Unkeyed {
+                counts.unkeyed += 1;
+            }
+            let i = shard.index();
+            counts.frames[i] += 1;
+            let b = &mut batches[i];
+            let data = match data {
+                Data::Arena(_) if !lasting => {
+                    let at = b.arena.len();
+                    b.arena.extend_from_slice(f.data);
+                    Data::Arena(at..b.arena.len())
+                }
+                d => d,
+            };
+            b.frames.push(Framed {
+                index,
+                ts: f.ts,
+                link: f.link,
+                data,
+            });
+            index += 1;
+            in_round += 1;
+            bytes += f.data.len();
+        }
+        let full = in_round >= ROUND_FRAMES || bytes >= ROUND_BYTES;
+        let late = !lasting && in_round % 64 == 0 && since.elapsed() >= ROUND_WAIT;
+        if full || late {
+            let end = frames.offset();
+            let l = link.unwrap_or(LinkType::ETHERNET);
+            for (b, tx) in batches.iter_mut().zip(&jobs) {
+                let mut next = fresh(l);
+                std::mem::swap(b, &mut next);
+                next.link = l;
+                next.end_offset = end;
+                if tx.send(Job::Round(next)).is_err() {
+                    break;
+                }
+            }
+            progress(end as u64);
+            (in_round, bytes, since) = (0, 0, WallClock::now());
+        }
+    };
+    // The last round, then the end: every shard's time to the latest packet's.
+    let end = frames.offset();
+    let l = link.unwrap_or(LinkType::ETHERNET);
+    for (b, tx) in batches.into_iter().zip(&jobs) {
+        let mut b = b;
+        b.link = l;
+        b.end_offset = end;
+        let _ = tx.send(Job::Round(b));
+        let _ = tx.send(Job::Finish { now: latest });
+    }
+    progress(end as u64);
+    (result, counts)
+}

@@ -1,0 +1,225 @@
+//! The commands with `--threads N` (N > 1): the same output as with one
+//! engine, from N engines ([`nids_host::shard`]).
+
+use std::io::{self, Write};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Instant as WallClock;
+
+use nids_host::dump::Dumper;
+use nids_host::grep::{self, Grepper};
+use nids_host::output::Output;
+use nids_host::scan;
+use nids_host::session::STREAM_CLASSES;
+use nids_host::shard::{self, FileFrames, Frames, Plan, Recorder};
+use nids_host::streams::StreamPrinter;
+
+use crate::app::{self, BadRegex, Outcome, Result, Source, Status};
+use crate::cli::{Command, Input};
+use crate::config;
+use crate::progress::Progress;
+
+/// The input of a command.
+fn input(c: &Command) -> &Input {
+    match c {
+        Command::Streams { input, .. }
+        | Command::Dump { input, .. }
+        | Command::Grep { input, .. }
+        | Command::Scan { input, .. }
+        | Command::Stats { input } => input,
+    }
+}
+
+/// Whether the command asks for more than one engine.
+pub fn wanted(c: &Command) -> bool {
+    input(c).common.threads > 1
+}
+
+/// Runs a command with `--threads` engines.
+pub fn run(command: Command) -> Result<Status> {
+    match command {
+        Command::Streams { input, json, udp } => {
+            let mut out = Output::new(app::stdout());
+            let (outcome, _) = drive(
+                &input,
+                || StreamPrinter::new(Vec::new(), json, udp),
+                &mut out,
+            )?;
+            app::finish(&mut out, outcome)
+        }
+        Command::Dump { input, output } => {
+            let index = Dumper::create(&output)?;
+            let mut out = Output::new(index.index);
+            let (outcome, dumpers) =
+                drive(&input, || Dumper::with_index(&output, Vec::new()), &mut out)?;
+            for d in dumpers {
+                d.finish()?;
+            }
+            out.finish().map_err(|source| nids_host::dump::Error {
+                path: output.join(nids_host::dump::INDEX),
+                source,
+            })?;
+            app::status(outcome)
+        }
+        Command::Grep {
+            pattern,
+            input,
+            json,
+            max_count,
+            window,
+            kill,
+        } => {
+            #[cfg(feature = "libpcap")]
+            if kill && input.live.interface.is_some() {
+                return Err("--kill on a live interface needs --threads 1".into());
+            }
+            let re = grep::pattern(&pattern).map_err(|e| BadRegex(pattern.clone(), e))?;
+            let make = || {
+                let mut g = Grepper::new(
+                    re.clone(),
+                    Vec::new(),
+                    json,
+                    window,
+                    max_count.unwrap_or(u64::MAX),
+                );
+                g.kill = kill;
+                g
+            };
+            let mut out = Output::new(app::stdout());
+            let (outcome, greppers) = drive(&input, make, &mut out)?;
+            let matches: u64 = greppers.iter().map(|g| g.matches).sum();
+            let status = app::finish(&mut out, outcome)?;
+            Ok(if matches == 0 && status == Status::Success {
+                Status::NoMatch
+            } else {
+                status
+            })
+        }
+        Command::Scan { input, json } => {
+            let mut out = Output::new(app::stdout());
+            let (outcome, _) =
+                drive::<(), _, _>(&input, || scan::Printer::new(Vec::new(), json), &mut out)?;
+            app::finish(&mut out, outcome)
+        }
+        Command::Stats { input } => {
+            let start = WallClock::now();
+            let mut sink = Output::new(io::sink());
+            let (outcome, printers) =
+                drive(&input, || StreamPrinter::counting(Vec::new()), &mut sink)?;
+            let secs = start.elapsed().as_secs_f64();
+            let streams = printers.iter().map(|p| p.streams).sum();
+            let mut out = Output::new(app::stdout());
+            app::print_stats(&mut out, &outcome.stats, streams, secs);
+            app::finish(&mut out, outcome)
+        }
+    }
+}
+
+/// Runs the input through `--threads` engines, with a handler from `make` for
+/// each and one for the merge; what they write goes to `out` in one engine's
+/// order. Returns the outcome and the handlers.
+fn drive<U, H: Recorder<U>, W: Write>(
+    input: &Input,
+    make: impl FnMut() -> H,
+    out: &mut Output<W>,
+) -> Result<(Outcome, Vec<H>)> {
+    let settings = config::settings(&input.common);
+    let plan = Plan {
+        shards: input.common.threads,
+        key: random_key(),
+        config: settings.engine,
+        tcp_storage: settings.tcp_storage,
+        defrag_storage: config::DEFRAG_STORAGE,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    match app::source(input)? {
+        Source::File(file) => {
+            #[allow(unused_mut)]
+            let mut frames = FileFrames::new(&file)?;
+            #[cfg(feature = "libpcap")]
+            if let Some(f) = input.live.filter.as_deref() {
+                frames.set_filter(f)?;
+            }
+            let bar = Progress::new(Some(file.len() as u64));
+            let o = sized(frames, &plan, settings.slots, make, out, &stop, &|at| {
+                bar.set(at)
+            });
+            bar.finish();
+            Ok(o)
+        }
+        #[cfg(feature = "libpcap")]
+        Source::Live(iface, opts) => {
+            let mut live = nids_host::live::Live::open(&iface, &opts)?;
+            if let Some(f) = input.live.filter.as_deref() {
+                live.set_filter(f)?;
+            }
+            app::on_ctrl_c(Arc::clone(&stop), live.breakloop_handle())?;
+            Ok(sized(
+                live,
+                &plan,
+                settings.slots,
+                make,
+                out,
+                &stop,
+                &|_| {},
+            ))
+        }
+    }
+}
+
+/// [`shard::run`] with the stream-slot class for `slots`.
+fn sized<'f, U, H: Recorder<U>, W: Write>(
+    frames: impl Frames<'f>,
+    plan: &Plan<'_>,
+    slots: usize,
+    make: impl FnMut() -> H,
+    out: &mut Output<W>,
+    stop: &AtomicBool,
+    progress: &(dyn Fn(u64) + Sync),
+) -> (Outcome, Vec<H>) {
+    let o = match slots {
+        n if n <= STREAM_CLASSES[0] => {
+            shard::run::<U, H, W, { STREAM_CLASSES[0] }>(frames, plan, make, out, stop, progress)
+        }
+        n if n <= STREAM_CLASSES[1] => {
+            shard::run::<U, H, W, { STREAM_CLASSES[1] }>(frames, plan, make, out, stop, progress)
+        }
+        n if n <= STREAM_CLASSES[2] => {
+            shard::run::<U, H, W, { STREAM_CLASSES[2] }>(frames, plan, make, out, stop, progress)
+        }
+        _ => shard::run::<U, H, W, { STREAM_CLASSES[3] }>(frames, plan, make, out, stop, progress),
+    };
+    if std::env::var_os("NIDS_SHARD_REPORT").is_some() {
+        eprintln!(
+            "nids: {} shards: frames {:?}, {} without an IP pair (to shard 0)",
+            o.frames.len(),
+            o.frames,
+            o.unkeyed
+        );
+    }
+    let interrupted = stop.load(std::sync::atomic::Ordering::Relaxed);
+    let outcome = Outcome {
+        stats: o.stats,
+        read: o.read.map_err(Into::into),
+        interrupted,
+    };
+    (outcome, o.handlers)
+}
+
+/// A shard key for this run: `NIDS_SHARD_KEY` (32 hex digits) if set, for
+/// reproducible shard assignment, else from the system's random hasher seed.
+fn random_key() -> [u8; 16] {
+    if let Some(k) = std::env::var("NIDS_SHARD_KEY")
+        .ok()
+        .and_then(|s| u128::from_str_radix(&s, 16).ok())
+    {
+        return k.to_le_bytes();
+    }
+    use std::hash::{BuildHasher, Hasher};
+    let s = std::collections::hash_map::RandomState::new();
+    let mut a = s.build_hasher();
+    a.write_u8(1);
+    let mut b = s.build_hasher();
+    b.write_u8(2);
+    (u128::from(a.finish()) << 64 | u128::from(b.finish())).to_le_bytes()
+}
