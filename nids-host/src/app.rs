@@ -293,6 +293,12 @@ pub fn run(opts: Opts) -> Result<Status> {
             let outcome = drive::<(), _>(&input, &mut p)?;
             finish(&mut p.out, outcome)
         }
+        Command::Split {
+            capture,
+            shards,
+            output,
+            key,
+        } => crate::sharded::split(&capture, shards, &output, key),
         Command::Stats { input } => {
             let start = WallClock::now();
             let mut p = StreamPrinter::counting(io::sink());

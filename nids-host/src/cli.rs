@@ -18,7 +18,9 @@ use nids_host::grep::WINDOW;
         nids dump capture.pcap -o flows/\n  \
         nids grep 'pass(word)?=' capture.pcap\n  \
         nids scan capture.pcap\n  \
-        nids stats capture.pcap\n\n\
+        nids stats capture.pcap\n  \
+        nids streams --threads auto capture.pcap\n  \
+        nids split --shards 8 capture.pcap -o shards/\n\n\
         Exit status: 0 on success (also when the reader of the output goes away), 1 when\n\
         `grep` found nothing, 2 for a bad command line or an error (one line on stderr)."
 )]
@@ -118,6 +120,31 @@ pub enum Command {
         /// JSON Lines: one object per report, with every probe.
         #[arg(long)]
         json: bool,
+    },
+    /// Cut a capture into K capture files by the `--threads` hash of the IP
+    /// address pair, so that every stream, datagram and fragment train lies
+    /// whole in one file (for a cluster: each file can be processed on its own).
+    ///
+    /// Writes DIR/shard-0.pcap ... (classic pcap, the input's link type, the
+    /// frames of each shard in their original order). Frames without an IP
+    /// address pair go to shard 0.
+    #[command(after_help = "Example:\n  \
+        nids split --shards 8 archive.pcap -o shards/\n  \
+        nids streams --json shards/shard-3.pcap")]
+    Split {
+        /// The capture file (pcap or pcapng of one link type; `-` for standard input).
+        #[arg(value_name = "CAPTURE")]
+        capture: PathBuf,
+        /// How many files.
+        #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..=65_536))]
+        shards: u64,
+        /// The directory to write to (created if missing).
+        #[arg(short, long, value_name = "DIR")]
+        output: PathBuf,
+        /// The hash key, 32 hex digits (default: a fixed key, so an archive is
+        /// always split the same way).
+        #[arg(long, value_name = "HEX", value_parser = split_key)]
+        key: Option<u128>,
     },
     /// Counts of packets, streams and drops by reason, and the throughput.
     ///
@@ -240,6 +267,14 @@ pub struct Common {
     /// one; limits (`--streams`, storage) apply to each engine.
     #[arg(long, value_name = "N|auto", default_value = "1", value_parser = threads)]
     pub threads: usize,
+}
+
+/// `split --key`: 32 hex digits.
+fn split_key(s: &str) -> Result<u128, String> {
+    match u128::from_str_radix(s, 16) {
+        Ok(k) if s.len() == 32 => Ok(k),
+        _ => Err("expected 32 hex digits".to_owned()),
+    }
 }
 
 /// `--threads`: a number from 1 to 1024, or `auto` (the cores available).

@@ -2,16 +2,17 @@
 //! engine, from N engines ([`nids_host::shard`]).
 
 use std::io::{self, Write};
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant as WallClock;
 
+use nids_host::capture::CaptureFile;
 use nids_host::dump::Dumper;
 use nids_host::grep::{self, Grepper};
 use nids_host::output::Output;
 use nids_host::scan;
-use nids_host::session::STREAM_CLASSES;
-use nids_host::shard::{self, FileFrames, Frames, Plan, Recorder};
+use nids_host::shard::{self, split, FileFrames, Frames, Plan, Recorder, ShardKey};
 use nids_host::streams::StreamPrinter;
 
 use crate::app::{self, BadRegex, Outcome, Result, Source, Status};
@@ -19,20 +20,25 @@ use crate::cli::{Command, Input};
 use crate::config;
 use crate::progress::Progress;
 
-/// The input of a command.
-fn input(c: &Command) -> &Input {
+/// Whether the command asks for more than one engine.
+pub fn wanted(c: &Command) -> bool {
     match c {
         Command::Streams { input, .. }
         | Command::Dump { input, .. }
         | Command::Grep { input, .. }
         | Command::Scan { input, .. }
-        | Command::Stats { input } => input,
+        | Command::Stats { input } => input.common.threads > 1,
+        Command::Split { .. } => false,
     }
 }
 
-/// Whether the command asks for more than one engine.
-pub fn wanted(c: &Command) -> bool {
-    input(c).common.threads > 1
+/// `nids split`: `capture` into `shards` files in `dir`.
+pub fn split(capture: &Path, shards: u64, dir: &Path, key: Option<u128>) -> Result<Status> {
+    let file = CaptureFile::open(capture)?;
+    let key = key.map_or(split::DEFAULT_KEY, u128::to_le_bytes);
+    let shards = usize::try_from(shards)?;
+    split::split(&file, ShardKey::new(key, shards), dir)?;
+    Ok(Status::Success)
 }
 
 /// Runs a command with `--threads` engines.
@@ -101,6 +107,12 @@ pub fn run(command: Command) -> Result<Status> {
                 drive::<(), _, _>(&input, || scan::Printer::new(Vec::new(), json), &mut out)?;
             app::finish(&mut out, outcome)
         }
+        Command::Split {
+            capture,
+            shards,
+            output,
+            key,
+        } => split(&capture, shards, &output, key),
         Command::Stats { input } => {
             let start = WallClock::now();
             let mut sink = Output::new(io::sink());
@@ -130,6 +142,7 @@ fn drive<U, H: Recorder<U>, W: Write>(
         config: settings.engine,
         tcp_storage: settings.tcp_storage,
         defrag_storage: config::DEFRAG_STORAGE,
+        end_ts: None,
     };
     let stop = Arc::new(AtomicBool::new(false));
     match app::source(input)? {
@@ -167,7 +180,7 @@ fn drive<U, H: Recorder<U>, W: Write>(
     }
 }
 
-/// [`shard::run`] with the stream-slot class for `slots`.
+/// [`shard::run_sized`], and the outcome as the commands take it.
 fn sized<'f, U, H: Recorder<U>, W: Write>(
     frames: impl Frames<'f>,
     plan: &Plan<'_>,
@@ -177,18 +190,7 @@ fn sized<'f, U, H: Recorder<U>, W: Write>(
     stop: &AtomicBool,
     progress: &(dyn Fn(u64) + Sync),
 ) -> (Outcome, Vec<H>) {
-    let o = match slots {
-        n if n <= STREAM_CLASSES[0] => {
-            shard::run::<U, H, W, { STREAM_CLASSES[0] }>(frames, plan, make, out, stop, progress)
-        }
-        n if n <= STREAM_CLASSES[1] => {
-            shard::run::<U, H, W, { STREAM_CLASSES[1] }>(frames, plan, make, out, stop, progress)
-        }
-        n if n <= STREAM_CLASSES[2] => {
-            shard::run::<U, H, W, { STREAM_CLASSES[2] }>(frames, plan, make, out, stop, progress)
-        }
-        _ => shard::run::<U, H, W, { STREAM_CLASSES[3] }>(frames, plan, make, out, stop, progress),
-    };
+    let o = shard::run_sized(slots, frames, plan, make, out, stop, progress);
     if std::env::var_os("NIDS_SHARD_REPORT").is_some() {
         eprintln!(
             "nids: {} shards: frames {:?}, {} without an IP pair (to shard 0)",

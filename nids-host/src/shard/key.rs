@@ -67,9 +67,6 @@ impl ShardKey {
 
     /// The shard of a frame of link type `link`.
     pub fn shard(&self, link: LinkType, frame: &[u8]) -> Shard {
-        if self.shards == 1 {
-            return Shard::Keyed(0);
-        }
         let Some((a, b)) = link::decode(link, frame).ok().and_then(pair) else {
             return Shard::Unkeyed;
         };

@@ -42,6 +42,7 @@
 mod key;
 mod merge;
 mod recorders;
+pub mod split;
 
 mod worker;
 
@@ -84,6 +85,10 @@ pub struct Plan<'c> {
     pub tcp_storage: usize,
     /// Bytes of fragment storage per shard.
     pub defrag_storage: usize,
+    /// When the input ends, if later than its last packet: packet time runs
+    /// to it before open streams end (for a file of `nids split`'s, the whole
+    /// capture's end).
+    pub end_ts: Option<Instant>,
 }
 
 /// A frame read by a [`Frames`] source.
@@ -321,7 +326,8 @@ where
             dones.push(drx);
         }
         let key = ShardKey::new(plan.key, n);
-        let reader = sc.spawn(move || read(frames, key, jobs, stop, progress));
+        let end = plan.end_ts.unwrap_or(Instant::ZERO);
+        let reader = sc.spawn(move || read(frames, (key, end), jobs, stop, progress));
         let merged = merge::run(&plan.config, make(), dones, out, file);
         let (read, counts) = reader.join().unwrap_or_else(|_| (Ok(()), Counts::new(n)));
         let mut stats = merged.stats;
@@ -343,6 +349,30 @@ where
     })
 }
 
+/// [`run`] with the smallest stream-slot class of
+/// [`crate::session::STREAM_CLASSES`] that holds `slots`.
+pub fn run_sized<'f, U, H, W>(
+    slots: usize,
+    frames: impl Frames<'f>,
+    plan: &Plan<'_>,
+    make: impl FnMut() -> H,
+    out: &mut Output<W>,
+    stop: &AtomicBool,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Outcome<H>
+where
+    H: Recorder<U>,
+    W: std::io::Write,
+{
+    use crate::session::STREAM_CLASSES as C;
+    match slots {
+        n if n <= C[0] => run::<U, H, W, { C[0] }>(frames, plan, make, out, stop, progress),
+        n if n <= C[1] => run::<U, H, W, { C[1] }>(frames, plan, make, out, stop, progress),
+        n if n <= C[2] => run::<U, H, W, { C[2] }>(frames, plan, make, out, stop, progress),
+        _ => run::<U, H, W, { C[3] }>(frames, plan, make, out, stop, progress),
+    }
+}
+
 /// Frames per shard, and those without an IP pair.
 struct Counts {
     frames: Vec<u64>,
@@ -361,7 +391,7 @@ impl Counts {
 /// The reader: frames into rounds, rounds to the shards, then `Finish`.
 fn read<'f>(
     mut frames: impl Frames<'f>,
-    key: ShardKey,
+    (key, end_ts): (ShardKey, Instant),
     jobs: Vec<SyncSender<Job<'f>>>,
     stop: &AtomicBool,
     progress: &(dyn Fn(u64) + Sync),
@@ -475,7 +505,9 @@ fn read<'f>(
         b.link = l;
         b.end_offset = end;
         let _ = tx.send(Job::Round(b));
-        let _ = tx.send(Job::Finish { now: latest });
+        let _ = tx.send(Job::Finish {
+            now: latest.max(end_ts),
+        });
     }
     progress(end as u64);
     (result, counts)
