@@ -198,6 +198,19 @@ fn sized<'f, U, H: Recorder<U>, W: Write>(
             o.frames,
             o.unkeyed
         );
+        let ms = |d: Option<std::time::Duration>| d.map_or(-1.0, |d| d.as_secs_f64() * 1e3);
+        let shards: Vec<String> = o
+            .cpu
+            .shards
+            .iter()
+            .map(|&d| format!("{:.1}", ms(d)))
+            .collect();
+        eprintln!(
+            "nids: cpu ms: reader {:.1}, shards [{}], merge {:.1}",
+            ms(o.cpu.reader),
+            shards.join(", "),
+            ms(o.cpu.merge)
+        );
     }
     let interrupted = stop.load(std::sync::atomic::Ordering::Relaxed);
     let outcome = Outcome {

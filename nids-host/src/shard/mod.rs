@@ -237,6 +237,27 @@ pub struct Outcome<H> {
     pub frames: Vec<u64>,
     /// Frames with no IP address pair (given to shard 0).
     pub unkeyed: u64,
+    /// CPU time of each thread, where the system tells it (Linux).
+    pub cpu: Cpu,
+}
+
+/// CPU time of the threads of a sharded run (`None` where the system does
+/// not tell it: read from `/proc/thread-self/schedstat` on Linux).
+#[derive(Debug, Clone, Default)]
+pub struct Cpu {
+    /// The reader: reading, hashing, batching.
+    pub reader: Option<std::time::Duration>,
+    /// Each shard's engine.
+    pub shards: Vec<Option<std::time::Duration>>,
+    /// The merge (the calling thread, from the start of the run).
+    pub merge: Option<std::time::Duration>,
+}
+
+/// CPU time of the calling thread so far (Linux), in nanoseconds.
+pub fn thread_cpu() -> Option<std::time::Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns = s.split_whitespace().next()?.parse().ok()?;
+    Some(std::time::Duration::from_nanos(ns))
 }
 
 /// A frame of a round: its index in the capture and where its bytes are.
@@ -312,6 +333,7 @@ where
         tcp_storage: plan.tcp_storage,
         defrag_storage: plan.defrag_storage,
     };
+    let merge_start = thread_cpu();
     std::thread::scope(|sc| {
         let mut jobs = Vec::with_capacity(n);
         let mut dones = Vec::with_capacity(n);
@@ -321,21 +343,37 @@ where
             let (dtx, drx) = mpsc::sync_channel(DEPTH);
             let h = make();
             let build = &build;
-            shards.push(sc.spawn(move || worker::run::<U, H, S>(build, h, jrx, dtx)));
+            shards.push(sc.spawn(move || {
+                let r = worker::run::<U, H, S>(build, h, jrx, dtx);
+                (r, thread_cpu())
+            }));
             jobs.push(jtx);
             dones.push(drx);
         }
         let key = ShardKey::new(plan.key, n);
         let end = plan.end_ts.unwrap_or(Instant::ZERO);
-        let reader = sc.spawn(move || read(frames, (key, end), jobs, stop, progress));
+        let reader = sc.spawn(move || {
+            let r = read(frames, (key, end), jobs, stop, progress);
+            (r, thread_cpu())
+        });
         let merged = merge::run(&plan.config, make(), dones, out, file);
-        let (read, counts) = reader.join().unwrap_or_else(|_| (Ok(()), Counts::new(n)));
+        let mut cpu = Cpu {
+            merge: thread_cpu()
+                .zip(merge_start)
+                .map(|(now, start)| now.saturating_sub(start)),
+            ..Cpu::default()
+        };
+        let ((read, counts), reader_cpu) = reader
+            .join()
+            .unwrap_or_else(|_| ((Ok(()), Counts::new(n)), None));
+        cpu.reader = reader_cpu;
         let mut stats = merged.stats;
         let mut handlers = Vec::with_capacity(n + 1);
         for s in shards {
-            if let Ok((h, st)) = s.join() {
+            if let Ok(((h, st), c)) = s.join() {
                 stats.merge(&st);
                 handlers.push(h);
+                cpu.shards.push(c);
             }
         }
         handlers.push(merged.central);
@@ -345,6 +383,7 @@ where
             read,
             frames: counts.frames,
             unkeyed: counts.unkeyed,
+            cpu,
         }
     })
 }
