@@ -222,19 +222,10 @@ fn sized<'f, U, H: Recorder<U>, W: Write>(
 }
 
 /// A shard key for this run: `NIDS_SHARD_KEY` (32 hex digits) if set, for
-/// reproducible shard assignment, else from the system's random hasher seed.
+/// reproducible shard assignment, else a random one.
 fn random_key() -> [u8; 16] {
-    if let Some(k) = std::env::var("NIDS_SHARD_KEY")
+    std::env::var("NIDS_SHARD_KEY")
         .ok()
         .and_then(|s| u128::from_str_radix(&s, 16).ok())
-    {
-        return k.to_le_bytes();
-    }
-    use std::hash::{BuildHasher, Hasher};
-    let s = std::collections::hash_map::RandomState::new();
-    let mut a = s.build_hasher();
-    a.write_u8(1);
-    let mut b = s.build_hasher();
-    b.write_u8(2);
-    (u128::from(a.finish()) << 64 | u128::from(b.finish())).to_le_bytes()
+        .map_or_else(shard::random_key, u128::to_le_bytes)
 }

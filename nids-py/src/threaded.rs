@@ -113,7 +113,7 @@ impl Threaded {
             let config = driver::engine_config(&settings, &rules);
             let plan = Plan {
                 shards: threads,
-                key: key(),
+                key: shard::random_key(),
                 config,
                 tcp_storage: driver::TCP_STORAGE,
                 defrag_storage: driver::DEFRAG_STORAGE,
@@ -191,16 +191,6 @@ impl Drop for Threaded {
         drop(std::mem::replace(&mut self.rx, Mutex::new(dead)));
         self.join();
     }
-}
-
-/// A shard key for this run, from the system's random hasher seed.
-fn key() -> [u8; 16] {
-    use std::hash::{BuildHasher, Hasher};
-    let s = std::collections::hash_map::RandomState::new();
-    let (mut a, mut b) = (s.build_hasher(), s.build_hasher());
-    a.write_u8(1);
-    b.write_u8(2);
-    (u128::from(a.finish()) << 64 | u128::from(b.finish())).to_le_bytes()
 }
 
 // The encoding: a kind byte, the tuple, then the kind's fields, integers
