@@ -324,7 +324,7 @@ const DEPTH: usize = 4;
 /// round.
 ///
 /// Costs: `plan.shards` engines and their storage, a reader thread and one
-/// thread per shard; memory for [`DEPTH`] rounds per shard.
+/// thread per shard; memory for 4 rounds (of at most 4096 frames or 4 MiB) per shard.
 pub fn run<'f, U, H, W, const S: usize>(
     frames: impl Frames<'f>,
     plan: &Plan<'_>,
