@@ -14,6 +14,7 @@
 #   BENCH_CPU=                 pin both tools to this CPU (taskset)
 #   THREADS=1,2                the nids --threads values measured, in turn with libnids
 #   REGEN=1                    remake the seed and the capture
+#   BENCH_NETNS=nidsb          name prefix of the seed's network namespaces
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${BENCH_DIR:-/tmp/nids-bench}
