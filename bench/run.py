@@ -192,12 +192,14 @@ def main():
             t, reader, 100 * reader / total, " ".join("%.3f" % x for x in shards), merge, 100 * merge / total))
         # The shards' work divides among more shards; the reader and the
         # merge stay one thread each. With C cores: wall >= the larger of the
-        # reader's, the merge's, and all the CPU time over C.
+        # reader's, the merge's, and all the CPU time over C. Against
+        # libnids' CPU time: its wall time on an idle core (a loaded machine
+        # inflates wall times, not CPU times).
         for cores in (4, 8, 16):
             wall = max(reader, merge, total / cores)
-            print("projection to %2d cores: wall >= %.3f s (%s-bound), %.1fx libnids' median wall"
+            print("projection to %2d cores: wall >= %.3f s (%s-bound), %.1fx libnids' median CPU time"
                   % (cores, wall, "reader" if wall == reader else "merge" if wall == merge else "CPU",
-                     l["wall"] / wall))
+                     l["cpu"] / wall))
 
 
 if __name__ == "__main__":

@@ -135,6 +135,8 @@ pub trait Frames<'f>: Send {
 pub struct FileFrames<'f> {
     file: &'f CaptureFile,
     cursor: Cursor,
+    /// File offset up to which the mapping was populated ahead of the reader.
+    populated: usize,
     #[cfg(feature = "libpcap")]
     filter: Option<crate::live::Filter>,
 }
@@ -149,6 +151,7 @@ impl<'f> FileFrames<'f> {
         Ok(FileFrames {
             file,
             cursor: file.cursor(),
+            populated: 0,
             #[cfg(feature = "libpcap")]
             filter: None,
         })
@@ -186,6 +189,13 @@ impl FileFrames<'_> {
 impl<'f> Frames<'f> for FileFrames<'f> {
     fn read(&mut self) -> Result<Read<'f, '_>, Error> {
         loop {
+            let at = self.cursor.offset();
+            if at + POPULATE / 2 >= self.populated {
+                // Map the pages ahead in one call, not a fault at a time.
+                let from = self.populated.max(at);
+                self.file.populate(from, from + POPULATE);
+                self.populated = from + POPULATE;
+            }
             let p = match self.file.next_packet(&mut self.cursor) {
                 None => return Ok(Read::End),
                 Some(Err(e)) => return Err(e.into()),
@@ -308,14 +318,17 @@ enum Job<'f> {
     },
 }
 
+/// Bytes of a mapped capture populated at a time ahead of the reader.
+const POPULATE: usize = 2 << 20;
 /// Most frames in a round.
-const ROUND_FRAMES: usize = 4096;
-/// Most bytes of frames in a round.
-const ROUND_BYTES: usize = 4 << 20;
+const ROUND_FRAMES: usize = 1024;
+/// Most bytes of frames in a round (the mapped pages of a round stay until
+/// every shard is done with it).
+const ROUND_BYTES: usize = 1 << 20;
 /// Longest a live round waits before it is handed on.
 const ROUND_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
 /// Rounds in flight per shard.
-const DEPTH: usize = 4;
+const DEPTH: usize = 3;
 
 /// Runs `frames` through `plan.shards` engines with stream slots `S`, each
 /// with a handler from `make` (called once per shard, then once for the
@@ -324,7 +337,8 @@ const DEPTH: usize = 4;
 /// round.
 ///
 /// Costs: `plan.shards` engines and their storage, a reader thread and one
-/// thread per shard; memory for 4 rounds (of at most 4096 frames or 4 MiB) per shard.
+/// thread per shard; memory for a few rounds (of at most 1024 frames or 1 MiB)
+/// per shard.
 pub fn run<'f, U, H, W, const S: usize>(
     frames: impl Frames<'f>,
     plan: &Plan<'_>,
@@ -530,7 +544,7 @@ fn read<'f>(
             bytes += f.data.len();
         }
         let full = in_round >= ROUND_FRAMES || bytes >= ROUND_BYTES;
-        let late = !lasting && in_round % 64 == 0 && since.elapsed() >= ROUND_WAIT;
+        let late = !lasting && since.elapsed() >= ROUND_WAIT;
         if full || late {
             let end = frames.offset();
             let l = link.unwrap_or(LinkType::ETHERNET);
