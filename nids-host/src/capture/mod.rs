@@ -246,23 +246,6 @@ impl CaptureFile {
         }
     }
 
-    /// Asks the system to map bytes `from..to` of a mapped file in one call
-    /// (`MADV_POPULATE_READ`, Linux 5.14+), instead of a page fault at a time
-    /// as they are first read: a reader that must walk every record first
-    /// ([`crate::shard`]) does it ahead of itself. Does nothing where not
-    /// supported, or for bytes held in memory.
-    pub fn populate(&self, from: usize, to: usize) {
-        #[cfg(target_os = "linux")]
-        if let Bytes::Map(m) = &self.bytes {
-            let to = to.min(m.len());
-            if from < to {
-                let _ = m.advise_range(memmap2::Advice::PopulateRead, from, to - from);
-            }
-        }
-        #[cfg(not(target_os = "linux"))]
-        let _ = (from, to);
-    }
-
     /// Opens a capture file and checks its header; `-` means stdin.
     ///
     /// A regular, non-empty file is memory-mapped (O(1)); stdin, pipes and other

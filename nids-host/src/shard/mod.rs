@@ -135,8 +135,6 @@ pub trait Frames<'f>: Send {
 pub struct FileFrames<'f> {
     file: &'f CaptureFile,
     cursor: Cursor,
-    /// File offset up to which the mapping was populated ahead of the reader.
-    populated: usize,
     #[cfg(feature = "libpcap")]
     filter: Option<crate::live::Filter>,
 }
@@ -151,7 +149,6 @@ impl<'f> FileFrames<'f> {
         Ok(FileFrames {
             file,
             cursor: file.cursor(),
-            populated: 0,
             #[cfg(feature = "libpcap")]
             filter: None,
         })
@@ -189,13 +186,6 @@ impl FileFrames<'_> {
 impl<'f> Frames<'f> for FileFrames<'f> {
     fn read(&mut self) -> Result<Read<'f, '_>, Error> {
         loop {
-            let at = self.cursor.offset();
-            if at + POPULATE / 2 >= self.populated {
-                // Map the pages ahead in one call, not a fault at a time.
-                let from = self.populated.max(at);
-                self.file.populate(from, from + POPULATE);
-                self.populated = from + POPULATE;
-            }
             let p = match self.file.next_packet(&mut self.cursor) {
                 None => return Ok(Read::End),
                 Some(Err(e)) => return Err(e.into()),
@@ -318,17 +308,15 @@ enum Job<'f> {
     },
 }
 
-/// Bytes of a mapped capture populated at a time ahead of the reader.
-const POPULATE: usize = 2 << 20;
 /// Most frames in a round.
-const ROUND_FRAMES: usize = 1024;
+const ROUND_FRAMES: usize = 4096;
 /// Most bytes of frames in a round (the mapped pages of a round stay until
-/// every shard is done with it).
-const ROUND_BYTES: usize = 1 << 20;
+/// every shard is done with it; smaller rounds cost more CPU in all).
+const ROUND_BYTES: usize = 4 << 20;
 /// Longest a live round waits before it is handed on.
 const ROUND_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
 /// Rounds in flight per shard.
-const DEPTH: usize = 3;
+const DEPTH: usize = 4;
 
 /// Runs `frames` through `plan.shards` engines with stream slots `S`, each
 /// with a handler from `make` (called once per shard, then once for the
@@ -337,7 +325,7 @@ const DEPTH: usize = 3;
 /// round.
 ///
 /// Costs: `plan.shards` engines and their storage, a reader thread and one
-/// thread per shard; memory for a few rounds (of at most 1024 frames or 1 MiB)
+/// thread per shard; memory for a few rounds (of at most 4096 frames or 4 MiB)
 /// per shard.
 pub fn run<'f, U, H, W, const S: usize>(
     frames: impl Frames<'f>,
