@@ -10,6 +10,11 @@
 //! of the packet they quote, so a router's error reaches the shard that holds
 //! the stream it is about, as in one engine.
 //!
+//! Tunnels (GRE, VXLAN, GTP-U, IP-in-IP, ...) are sharded by their outer IP
+//! pair, the one this decode sees: every flow inside one tunnel goes to the
+//! same shard, which keeps each inner flow whole (and its outer fragments with
+//! it), at the cost of not spreading one busy tunnel over several shards.
+//!
 //! Frames with no IP pair (ARP, LLDP, truncated or malformed headers) go to
 //! shard 0 ([`Shard::Unkeyed`]): the engine counts or warns them there.
 

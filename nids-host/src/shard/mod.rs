@@ -123,15 +123,11 @@ pub struct Cpu {
     pub merge: Option<std::time::Duration>,
 }
 
-/// A secret shard key for one run, from the standard library's per-process
-/// random hasher seed. O(1).
+/// A secret shard key for one run, from the operating system's randomness
+/// ([`crate::keys::random_hash_key`]). O(1).
 pub fn random_key() -> [u8; 16] {
-    use std::hash::{BuildHasher, Hasher};
-    let s = std::collections::hash_map::RandomState::new();
-    let (mut a, mut b) = (s.build_hasher(), s.build_hasher());
-    a.write_u8(1);
-    b.write_u8(2);
-    (u128::from(a.finish()) << 64 | u128::from(b.finish())).to_le_bytes()
+    let (a, b) = crate::keys::random_hash_key();
+    (u128::from(a) << 64 | u128::from(b)).to_le_bytes()
 }
 
 /// CPU time of the calling thread so far (Linux), in nanoseconds.
