@@ -15,10 +15,10 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use nids_core::{Handler, Instant, Side, Stats, Stream, TcpEvent, Tuple};
-use nids_host::capture::CaptureFile;
+use nids_core::{Handler, Instant, Side, Stats, Stream, TcpEvent, TunnelId, Tuple};
+use nids_host::capture::Input;
 use nids_host::output::Output;
-use nids_host::shard::{self, FileFrames, Plan, Recorder};
+use nids_host::shard::{self, Held, Plan, Recorder};
 
 use crate::capture::{Ev, Events};
 use crate::driver::{self, Kept};
@@ -103,9 +103,10 @@ impl Threaded {
         threads: usize,
         end_ts: Option<Instant>,
     ) -> Result<Threaded, String> {
-        let file = CaptureFile::open(&path).map_err(|e| driver::error_chain(&e))?;
-        nids_host::session::first_supported(file.path(), &file.link_types())
-            .map_err(|e| driver::error_chain(&e))?;
+        // As the one-engine `Capture` (`Session::open`): a plain file is
+        // mapped; `-`, pipes and gzip or zstd files are streamed.
+        let input = Input::open(&path).map_err(|e| driver::error_chain(&e))?;
+        let mut held = Held::new(vec![input]).map_err(|e| driver::error_chain(&e))?;
         let (tx, rx) = mpsc::sync_channel(DEPTH);
         let stop = Arc::new(AtomicBool::new(false));
         let halt = Arc::clone(&stop);
@@ -122,19 +123,15 @@ impl Threaded {
             };
             let done = tx.clone();
             let mut out = Output::new(std::io::BufWriter::with_capacity(PIECE, Sender(tx)));
-            let (stats, error) = match FileFrames::new(&file) {
-                Ok(frames) => {
-                    let make = || Rec {
-                        events: events(),
-                        tape: Vec::new(),
-                    };
-                    let slots = driver::class(settings.streams);
-                    let halt = || halt.load(Ordering::Relaxed);
-                    let o = shard::run_sized(slots, frames, &plan, make, &mut out, &halt, &|_| {});
-                    (o.stats, o.read.err().map(|e| driver::error_chain(&e)))
-                }
-                Err(e) => (Stats::new(), Some(driver::error_chain(&e))),
+            let make = || Rec {
+                events: events(),
+                tape: Vec::new(),
             };
+            let slots = driver::class(settings.streams);
+            let halt = || halt.load(Ordering::Relaxed);
+            let frames = held.frames();
+            let o = shard::run_sized(slots, frames, &plan, make, &mut out, &halt, &|_| {});
+            let (stats, error) = (o.stats, o.read.err().map(|e| driver::error_chain(&e)));
             let _ = out.finish();
             drop(out);
             let _ = done.send(Msg::Done(Box::new(stats), error));
@@ -216,6 +213,7 @@ fn put_tuple(o: &mut Vec<u8>, t: &Tuple) {
         }
         o.extend_from_slice(&p.to_le_bytes());
     }
+    put_u64(o, t.tunnel.to_bits());
 }
 
 fn put_bytes(o: &mut Vec<u8>, b: &[u8]) {
@@ -309,11 +307,13 @@ impl Reader<'_> {
     fn tuple(&mut self) -> Option<Tuple> {
         let (src, sport) = self.endpoint()?;
         let (dst, dport) = self.endpoint()?;
+        let tunnel = TunnelId::from_bits(self.u64()?);
         Some(Tuple {
             src,
             sport,
             dst,
             dport,
+            tunnel,
         })
     }
 }
@@ -369,6 +369,7 @@ mod tests {
             sport: 1,
             dst: "2001:db8::2".parse().unwrap(),
             dport: 80,
+            tunnel: TunnelId::from_bits(0x1234_5678),
         };
         let evs = [
             Ev::Start {
