@@ -294,3 +294,122 @@ fn test_threads_signal_reports_open_streams() {
     assert_eq!(outs[0], outs[1], "--threads 3");
     assert_eq!(outs[0], outs[2], "--threads 2");
 }
+
+/// How a crafted segment's TCP checksum is set.
+#[derive(Clone, Copy)]
+enum Sum {
+    /// Right.
+    Good,
+    /// The pseudo-header sum a sender with checksum offload leaves.
+    Offload,
+    /// Wrong, and not the offload signature.
+    Bad,
+}
+
+/// An Ethernet/IPv4/TCP frame from `src:sport` to `dst:dport`.
+fn tcp_frame(
+    (src, sport): ([u8; 4], u16),
+    (dst, dport): ([u8; 4], u16),
+    (seq, ack, flags): (u32, u32, u8),
+    sum: Sum,
+) -> Vec<u8> {
+    use nids_core::ip::checksum;
+    let mut tcp = Vec::new();
+    tcp.extend_from_slice(&sport.to_be_bytes());
+    tcp.extend_from_slice(&dport.to_be_bytes());
+    tcp.extend_from_slice(&seq.to_be_bytes());
+    tcp.extend_from_slice(&ack.to_be_bytes());
+    tcp.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    let pseudo = checksum::pseudo_header(src.into(), dst.into(), 6, tcp.len() as u32);
+    let field = match sum {
+        Sum::Good => !(checksum::combine(pseudo, checksum::sum(&tcp)) as u16),
+        Sum::Offload => pseudo as u16,
+        Sum::Bad => (pseudo as u16) ^ 0x0101,
+    };
+    tcp[16..18].copy_from_slice(&field.to_be_bytes());
+    let mut ip = vec![0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, 6, 0, 0];
+    ip[2..4].copy_from_slice(&(20 + tcp.len() as u16).to_be_bytes());
+    ip.extend_from_slice(&src);
+    ip.extend_from_slice(&dst);
+    let h = !(checksum::sum(&ip) as u16);
+    ip[10..12].copy_from_slice(&h.to_be_bytes());
+    let mut frame = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0];
+    frame.extend(ip);
+    frame.extend(tcp);
+    frame
+}
+
+/// A classic pcap of `frames`, one a millisecond.
+fn pcap(frames: &[Vec<u8>]) -> Vec<u8> {
+    let mut f = vec![
+        0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0,
+    ];
+    for (i, fr) in frames.iter().enumerate() {
+        f.extend_from_slice(&1_700_000_000u32.to_le_bytes());
+        f.extend_from_slice(&(i as u32 * 1000).to_le_bytes());
+        f.extend_from_slice(&(fr.len() as u32).to_le_bytes());
+        f.extend_from_slice(&(fr.len() as u32).to_le_bytes());
+        f.extend_from_slice(fr);
+    }
+    f
+}
+
+/// `--checksum auto` decides per engine. A sender confirmed as offloading
+/// (its peer answered) has its checksums no longer verified at all in that
+/// engine; a sender's flows to other peers may lie in other shards, which have
+/// not confirmed it. Offloaded segments (the signature) are accepted
+/// everywhere, so captures taken on an offloading host agree (offload.pcap is
+/// in the list above); only a confirmed sender's segments that fail without
+/// the signature (corrupt ones) differ: one engine accepts them, a shard
+/// that has not seen the confirmation drops them. This test shows both.
+#[test]
+fn test_checksum_auto_is_decided_per_engine() {
+    use nids_core::LinkType;
+    use nids_host::shard::ShardKey;
+    const KEY: &str = "000102030405060708090a0b0c0d0e0f";
+    let key = ShardKey::new(u128::from_str_radix(KEY, 16).unwrap().to_le_bytes(), 2);
+    let s = [10, 9, 0, 1];
+    let p1 = [10, 9, 0, 2];
+    let shard = |p: [u8; 4]| {
+        let f = tcp_frame((s, 1), (p, 80), (0, 0, 0x02), Sum::Good);
+        key.shard(LinkType::ETHERNET, &f).index()
+    };
+    // A second peer whose flows go to the other shard.
+    let p2 = (3..=250)
+        .map(|i| [10, 9, 0, i])
+        .find(|&p| shard(p) != shard(p1))
+        .unwrap();
+    let (syn, synack, ack) = (0x02, 0x12, 0x10);
+    let capture = |second: Sum| {
+        pcap(&[
+            // S offloads to P1; P1's answer confirms S.
+            tcp_frame((s, 1000), (p1, 80), (100, 0, syn), Sum::Offload),
+            tcp_frame((p1, 80), (s, 1000), (500, 101, synack), Sum::Good),
+            tcp_frame((s, 1000), (p1, 80), (101, 501, ack), Sum::Offload),
+            // Then S to P2, whose flow hashes to the other shard.
+            tcp_frame((s, 1001), (p2, 80), (200, 0, syn), second),
+            tcp_frame((p2, 80), (s, 1001), (700, 201, synack), Sum::Good),
+            tcp_frame((s, 1001), (p2, 80), (201, 701, ack), second),
+        ])
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, second: Sum, threads: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, capture(second)).unwrap();
+        let path = path.to_str().unwrap().to_owned();
+        nids(&["streams", "--threads", threads, &path], Some(KEY))
+            .1
+            .lines()
+            .count()
+    };
+    // Offloaded both times (the signature): the same.
+    assert_eq!(run("offload.pcap", Sum::Offload, "1"), 2);
+    assert_eq!(run("offload.pcap", Sum::Offload, "2"), 2);
+    // Right checksums to P2: the same.
+    assert_eq!(run("good.pcap", Sum::Good, "1"), 2);
+    assert_eq!(run("good.pcap", Sum::Good, "2"), 2);
+    // Corrupt segments from the confirmed sender to P2: one engine accepts
+    // them (S is confirmed), the other shard has not confirmed S and drops them.
+    assert_eq!(run("corrupt.pcap", Sum::Bad, "1"), 2);
+    assert_eq!(run("corrupt.pcap", Sum::Bad, "2"), 1);
+}
