@@ -77,7 +77,7 @@ fn raw_ip_copy(dir: &Path) -> PathBuf {
 
 /// A BPF filter on a raw-IP file is compiled for its own link type (libpcap
 /// knows LINKTYPE_RAW 101 as DLT_RAW), also when captures of two link types
-/// are read in one run.
+/// are read in one run, by one engine's reader or by the sharded one.
 #[test]
 fn test_filter_on_raw_ip_files() {
     let dir = tempfile::tempdir().unwrap();
@@ -92,29 +92,37 @@ fn test_filter_on_raw_ip_files() {
     assert_eq!(String::from_utf8_lossy(&o.stderr), "");
     assert_eq!(String::from_utf8(o.stdout).unwrap(), line);
     let eth = crafted("reorder.pcap");
-    let o = run(&[
-        "streams",
-        "--filter",
-        "tcp port 8080",
-        raw.to_str().unwrap(),
-        eth.to_str().unwrap(),
-    ]);
-    assert_eq!(String::from_utf8_lossy(&o.stderr), "");
-    assert_eq!(String::from_utf8(o.stdout).unwrap(), line.repeat(2));
+    for threads in ["1", "3"] {
+        let o = run(&[
+            "streams",
+            "--filter",
+            "tcp port 8080",
+            "--threads",
+            threads,
+            raw.to_str().unwrap(),
+            eth.to_str().unwrap(),
+        ]);
+        assert_eq!(String::from_utf8_lossy(&o.stderr), "");
+        assert_eq!(String::from_utf8(o.stdout).unwrap(), line.repeat(2));
+    }
 }
 
 #[test]
 fn test_bad_filter() {
-    let o = run(&[
-        "streams",
-        "--filter",
-        "tcp port",
-        crafted("reorder.pcap").to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8(o.stderr).unwrap();
-    assert!(err.starts_with("nids: bad filter \"tcp port\": "), "{err}");
-    assert_eq!(err.lines().count(), 1);
+    for threads in ["1", "2"] {
+        let o = run(&[
+            "streams",
+            "--filter",
+            "tcp port",
+            "--threads",
+            threads,
+            crafted("reorder.pcap").to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(2));
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert!(err.starts_with("nids: bad filter \"tcp port\": "), "{err}");
+        assert_eq!(err.lines().count(), 1);
+    }
 }
 
 #[test]
