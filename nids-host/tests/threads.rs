@@ -413,3 +413,51 @@ fn test_checksum_auto_is_decided_per_engine() {
     assert_eq!(run("corrupt.pcap", Sum::Bad, "1"), 2);
     assert_eq!(run("corrupt.pcap", Sum::Bad, "2"), 1);
 }
+
+/// With N engines too, each stream read from a pipe is printed as soon as its
+/// last packet has been written, while the writer still holds the pipe open:
+/// the reader hands on what it holds before it waits for input.
+#[test]
+fn test_threads_print_each_stream_of_a_pipe_as_it_ends() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    use std::time::Duration;
+    let cap = "tests/data/crafted/reorder.pcap";
+    let all = nids(&["streams", cap], None).1;
+    let all: Vec<&str> = all.lines().collect();
+    assert!(all.len() >= 2, "{all:?}");
+    let pcap = std::fs::read(root().join(cap)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nids"))
+        .args(["streams", "--threads", "2", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in BufReader::new(out).lines() {
+            if tx.send(l.unwrap()).is_err() {
+                return;
+            }
+        }
+    });
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&pcap[..24]).unwrap();
+    let mut at = 24;
+    let mut seen = Vec::new();
+    while at + 16 <= pcap.len() {
+        let caplen = u32::from_le_bytes(pcap[at + 8..at + 12].try_into().unwrap()) as usize;
+        stdin.write_all(&pcap[at..at + 16 + caplen]).unwrap();
+        stdin.flush().unwrap();
+        at += 16 + caplen;
+        while let Ok(l) = lines.recv_timeout(Duration::from_millis(150)) {
+            seen.push(l);
+        }
+    }
+    // Every stream of the capture ended by its last packet: all printed
+    // before the input ends.
+    assert_eq!(seen, all, "printed while the pipe was open");
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}

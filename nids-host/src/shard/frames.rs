@@ -60,6 +60,13 @@ pub trait Frames<'f>: Send {
     fn name(&self) -> String {
         "<live>".to_owned()
     }
+    /// Whether the next read returns without waiting for input (a pipe with
+    /// no whole packet buffered would wait): the reader hands on the round
+    /// it holds before a read that may wait, so a quiet pipe's last packets
+    /// are processed and printed as they come.
+    fn ready(&self) -> bool {
+        true
+    }
 }
 
 /// Captures opened for a sharded run ([`Held::new`]): the mapped files stay
@@ -322,6 +329,13 @@ impl<'f> Frames<'f> for FileFrames<'f> {
                 Some(Part::Streamed(s)) => s.offset() as u64,
                 None => 0,
             }
+    }
+
+    fn ready(&self) -> bool {
+        match self.parts.front() {
+            Some(Part::Streamed(s)) if !self.next_part => s.ready(),
+            _ => true,
+        }
     }
 
     fn name(&self) -> String {

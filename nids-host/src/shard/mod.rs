@@ -396,7 +396,9 @@ fn read<'f>(
             bytes += f.data.len();
         }
         let full = in_round >= ROUND_FRAMES || bytes >= ROUND_BYTES;
-        let late = !lasting && since.elapsed() >= ROUND_WAIT;
+        // Passing frames (a pipe, live) wait at most `ROUND_WAIT`, and none
+        // waits for input that may be slow to come.
+        let late = !lasting && (since.elapsed() >= ROUND_WAIT || (in_round > 0 && !frames.ready()));
         if full || late {
             let end = frames.position();
             let l = link.unwrap_or(LinkType::ETHERNET);
