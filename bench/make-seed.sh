@@ -19,7 +19,8 @@ OUT=${1:?usage: make-seed.sh OUT.pcap}
 PY=${PY:-/usr/bin/python3}
 PAR=${SEED_PAR:-8}
 REQS=${SEED_REQS:-900}
-A=nidsbA B=nidsbB A4=10.78.1.2 B4=10.78.1.3
+# BENCH_NETNS: the namespaces' name prefix (several runs may share a machine).
+A=${BENCH_NETNS:-nidsb}A B=${BENCH_NETNS:-nidsb}B A4=10.78.1.2 B4=10.78.1.3
 
 [ "$(id -u)" = 0 ] || { echo "make-seed.sh needs root (network namespaces)" >&2; exit 1; }
 for t in ip ethtool tcpdump curl; do

@@ -12,7 +12,9 @@
 #   STREAMS=                   --streams N for nids (libnids gets the matching
 #                              n_tcp_streams); default: both at libnids' 1040 / 781
 #   BENCH_CPU=                 pin both tools to this CPU (taskset)
+#   THREADS=1,2                the nids --threads values measured, in turn with libnids
 #   REGEN=1                    remake the seed and the capture
+#   BENCH_NETNS=nidsb          name prefix of the seed's network namespaces
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${BENCH_DIR:-/tmp/nids-bench}
@@ -47,7 +49,7 @@ echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(free -
      "kernel $(uname -r); load average $(cut -d' ' -f1-3 /proc/loadavg) (shared machine: compare ratios within one run)"
 echo "tools: $(rustc --version), $(${CC:-gcc} --version | head -1), libnids $(dpkg-query -W -f='${Version}' libnids-dev 2>/dev/null || echo '?'), libpcap $(dpkg-query -W -f='${Version}' libpcap0.8 2>/dev/null || echo '?')"
 echo "nids-rs: $(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- nids-core nids-host || echo ' + uncommitted changes')"
-args=(--runs "$RUNS" --nids "$NIDS" --libnids "$WORK/libnids_stats")
+args=(--runs "$RUNS" --threads "${THREADS:-1,2}" --nids "$NIDS" --libnids "$WORK/libnids_stats")
 [ -n "${STREAMS:-}" ] && args+=(--streams "$STREAMS")
 [ -n "${BENCH_CPU:-}" ] && args+=(--cpu "$BENCH_CPU")
 exec python3 "$ROOT/bench/run.py" "${args[@]}" "$CAP"

@@ -63,13 +63,18 @@ struct Upper<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> {
     prev: Instant,
     /// When idle streams are next looked for.
     next_expiry: Instant,
+    /// Number of the next frame ([`Nids::set_frame_number`]).
+    next_frame: u64,
 }
 
 /// Most distinct targets remembered per scanning source (bounds
 /// `Config::scan.num_ports` at 15).
 pub const SCAN_PORTS: usize = 16;
 
-fn scan_key(k: (u64, u64)) -> [u8; 16] {
+/// The port-scan detector's key, derived from the flow hash key
+/// (`Config::hash_key`): a [`scan::Detector`] built with it behaves as the
+/// engine's own (a program that merges several engines' probes builds one).
+pub fn scan_key(k: (u64, u64)) -> [u8; 16] {
     let mut key = [0u8; 16];
     key[..8].copy_from_slice(&k.1.to_le_bytes());
     key[8..].copy_from_slice(&k.0.rotate_left(17).to_le_bytes());
@@ -90,7 +95,7 @@ fn scanned<U, H: Handler<U>>(
 }
 
 /// How often (in packet time) idle streams are looked for.
-const EXPIRY_INTERVAL: Duration = Duration::from_secs(1);
+pub const EXPIRY_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A packet this far ahead of the one before it does not run timeouts by
 /// itself (a frame stamped in the future would end every stream); the next
@@ -131,6 +136,7 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
                 now: Instant::ZERO,
                 prev: Instant::ZERO,
                 next_expiry: Instant::ZERO,
+                next_frame: 0,
             },
         })
     }
@@ -175,6 +181,7 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
             addr_of_mut!((*up).now).write(Instant::ZERO);
             addr_of_mut!((*up).prev).write(Instant::ZERO);
             addr_of_mut!((*up).next_expiry).write(Instant::ZERO);
+            addr_of_mut!((*up).next_frame).write(0);
             Tcp::init_at(
                 addr_of_mut!((*up).tcp),
                 storage.tcp,
@@ -235,6 +242,15 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
         &self.upper.stats
     }
 
+    /// Gives the next frame the number `n` (the ones after it `n + 1`, …).
+    /// The engine numbers frames 0, 1, 2, … on its own; a stream keeps the
+    /// number of the frame that created it ([`crate::Stream::created_frame`]).
+    /// An engine fed one shard of a capture is told each frame's index in the
+    /// whole capture, so that its streams sort as in one engine. O(1).
+    pub fn set_frame_number(&mut self, n: u64) {
+        self.upper.next_frame = n;
+    }
+
     /// Process one captured frame (its captured bytes) taken at `ts`, of the
     /// engine's link type. Never panics, whatever the bytes.
     pub fn process<H: Handler<U>>(&mut self, ts: Instant, frame: &[u8], h: &mut H) {
@@ -253,6 +269,8 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
         h: &mut H,
     ) {
         let up = &mut self.upper;
+        up.tcp.set_frame_no(up.next_frame);
+        up.next_frame = up.next_frame.wrapping_add(1);
         up.tick(ts, h);
         let stats = &mut up.stats;
         self.defrag.expire(ts, &mut |w| warn(stats, h, ts, w, &[]));
@@ -497,13 +515,37 @@ impl<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> Upper<'a, U, STREAMS,
                         self.tcp.icmp_unreachable(&t, seq, &mut self.stats)
                     }
                     Ok(icmp::Meaning::UdpPortUnreachable(t)) => {
-                        self.scan.icmp_port_unreachable(ts, t.src, t.dst, t.dport)
+                        let o = scan::Observation::Unreachable {
+                            prober: t.src,
+                            target: t.dst,
+                            port: t.dport,
+                        };
+                        self.probe(ts, &o, p.bytes, h);
                     }
                     Ok(icmp::Meaning::Other) => {}
                     Err(w) => warn(&mut self.stats, h, ts, w, p.bytes),
                 }
             }
             _ => stats::bump(&mut self.stats.other_protocol),
+        }
+    }
+
+    /// A packet for port-scan detection: to the handler
+    /// ([`Handler::scan_probe`]), then to the detector (a report is counted and
+    /// handed on; a reused table entry warned).
+    fn probe<H: Handler<U>>(
+        &mut self,
+        ts: Instant,
+        o: &scan::Observation,
+        packet: &[u8],
+        h: &mut H,
+    ) {
+        h.scan_probe(ts, o);
+        let reused = self.scan.stats().reused;
+        let report = self.scan.observe(ts, o);
+        scanned(&mut self.stats, h, ts, report);
+        if self.scan.stats().reused != reused {
+            warn(&mut self.stats, h, ts, Warning::ScanTableFull, packet);
         }
     }
 
@@ -519,12 +561,12 @@ impl<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> Upper<'a, U, STREAMS,
             return warn(&mut self.stats, h, ts, Warning::UdpBadChecksum, p.bytes);
         }
         stats::bump(&mut self.stats.udp);
-        let reused = self.scan.stats().reused;
-        let report = self.scan.udp(ts, p.src, p.dst, c.tuple.dport);
-        scanned(&mut self.stats, h, ts, report);
-        if self.scan.stats().reused != reused {
-            warn(&mut self.stats, h, ts, Warning::ScanTableFull, p.bytes);
-        }
+        let o = scan::Observation::Udp {
+            src: p.src,
+            dst: p.dst,
+            dport: c.tuple.dport,
+        };
+        self.probe(ts, &o, p.bytes, h);
         h.udp(&udp::Datagram {
             ts,
             tuple: c.tuple,
@@ -540,12 +582,13 @@ impl<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> Upper<'a, U, STREAMS,
         };
         if !seg.has(tcp::segment::flags::ACK) {
             // Like libnids: before the checksum check, for every ACK-less segment.
-            let reused = self.scan.stats().reused;
-            let report = self.scan.tcp(ts, p.src, p.dst, seg.tuple.dport, seg.flags);
-            scanned(&mut self.stats, h, ts, report);
-            if self.scan.stats().reused != reused {
-                warn(&mut self.stats, h, ts, Warning::ScanTableFull, p.bytes);
-            }
+            let o = scan::Observation::Tcp {
+                src: p.src,
+                dst: p.dst,
+                dport: seg.tuple.dport,
+                flags: seg.flags,
+            };
+            self.probe(ts, &o, p.bytes, h);
         }
         let field = u16::from_be_bytes([seg.raw[16], seg.raw[17]]);
         if !self.transport_checksum_ok(ts, p, protocol::TCP, seg.raw, field, h) {

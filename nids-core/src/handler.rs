@@ -43,6 +43,13 @@ pub trait Handler<U = ()> {
     /// A port scan was detected (libnids reports it through its syslog hook).
     fn scan(&mut self, ts: Instant, report: &crate::scan::Report<'_>) {}
 
+    /// A packet the engine hands to port-scan detection, before its detector
+    /// sees it: every ACK-less TCP segment, every valid UDP datagram and every
+    /// ICMP port unreachable (the detector's settings decide which count). A
+    /// program that runs several engines over parts of one capture feeds these
+    /// to one [`crate::scan::Detector`] of its own, so a scanner is seen whole.
+    fn scan_probe(&mut self, ts: Instant, probe: &crate::scan::Observation) {}
+
     /// A frame the engine wants sent: the RST segments of `Stream::kill`, framed
     /// for `link` (the engine's link type when it is Ethernet or raw IP, else
     /// `LinkType::RAW`: a bare IP packet).
@@ -73,6 +80,9 @@ impl<U, H: Handler<U> + ?Sized> Handler<U> for &mut H {
     }
     fn scan(&mut self, ts: Instant, report: &crate::scan::Report<'_>) {
         (**self).scan(ts, report);
+    }
+    fn scan_probe(&mut self, ts: Instant, probe: &crate::scan::Observation) {
+        (**self).scan_probe(ts, probe);
     }
     fn transmit(&mut self, link: crate::LinkType, frame: &[u8]) {
         (**self).transmit(link, frame);
@@ -119,6 +129,11 @@ impl<U, A: Handler<U>, B: Handler<U>> Handler<U> for (A, B) {
     fn scan(&mut self, ts: Instant, report: &crate::scan::Report<'_>) {
         self.0.scan(ts, report);
         self.1.scan(ts, report);
+    }
+
+    fn scan_probe(&mut self, ts: Instant, probe: &crate::scan::Observation) {
+        self.0.scan_probe(ts, probe);
+        self.1.scan_probe(ts, probe);
     }
 
     fn transmit(&mut self, link: crate::LinkType, frame: &[u8]) {

@@ -332,6 +332,44 @@ impl defmt::Format for Report<'_> {
     }
 }
 
+/// One packet given to port-scan detection: the arguments of
+/// [`Detector::tcp`], [`Detector::udp`] or [`Detector::icmp_port_unreachable`]
+/// as a value ([`Detector::observe`] takes it), so it can be passed on, e.g.
+/// from several engines to one detector ([`crate::Handler::scan_probe`]).
+/// Size: 36 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Observation {
+    /// A TCP segment (a probe unless it has ACK or RST).
+    Tcp {
+        /// Its source.
+        src: IpAddr,
+        /// Its destination.
+        dst: IpAddr,
+        /// Its destination port.
+        dport: u16,
+        /// Its flags byte.
+        flags: u8,
+    },
+    /// A UDP datagram (a probe when [`Config::udp`] is set).
+    Udp {
+        /// Its source.
+        src: IpAddr,
+        /// Its destination.
+        dst: IpAddr,
+        /// Its destination port.
+        dport: u16,
+    },
+    /// An ICMP port unreachable about a UDP datagram `prober -> target:port`.
+    Unreachable {
+        /// The datagram's source.
+        prober: IpAddr,
+        /// The datagram's destination (who answered).
+        target: IpAddr,
+        /// The datagram's destination port.
+        port: u16,
+    },
+}
+
 /// Counters of a [`Detector`]; they saturate rather than wrap. Size: 32 bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -556,6 +594,28 @@ impl<const HOSTS: usize, const PORTS: usize> Detector<HOSTS, PORTS> {
             if !*unreachable {
                 *unreachable = true;
                 self.stats.unreachable = self.stats.unreachable.saturating_add(1);
+            }
+        }
+    }
+
+    /// [`Detector::tcp`], [`Detector::udp`] or
+    /// [`Detector::icmp_port_unreachable`], as `o` says. O(`WINDOW + PORTS`).
+    pub fn observe(&mut self, now: Instant, o: &Observation) -> Option<Report<'_>> {
+        match *o {
+            Observation::Tcp {
+                src,
+                dst,
+                dport,
+                flags,
+            } => self.tcp(now, src, dst, dport, flags),
+            Observation::Udp { src, dst, dport } => self.udp(now, src, dst, dport),
+            Observation::Unreachable {
+                prober,
+                target,
+                port,
+            } => {
+                self.icmp_port_unreachable(now, prober, target, port);
+                None
             }
         }
     }

@@ -25,6 +25,16 @@ macro_rules! counters {
                 Stats { $($name: 0,)* warnings: [0; Warning::COUNT] }
             }
 
+            /// Adds every counter of `other` to this one's (saturating): the
+            /// counters of engines that each saw a part of the traffic, as one.
+            /// O(number of counters).
+            pub fn merge(&mut self, other: &Stats) {
+                $(self.$name = self.$name.saturating_add(other.$name);)*
+                for (a, b) in self.warnings.iter_mut().zip(other.warnings.iter()) {
+                    *a = a.saturating_add(*b);
+                }
+            }
+
             /// Names of the traffic counters, in declaration order.
             pub const NAMES: &'static [&'static str] = &[$(stringify!($name),)*];
 
@@ -157,6 +167,13 @@ mod tests {
         assert_eq!(all.len(), Stats::NAMES.len() + Warning::COUNT);
         assert_eq!(all[0], ("frames", 3));
         assert!(all.contains(&("tcp.gap", 1)));
+        // merge adds every counter
+        let mut t = s.clone();
+        t.merge(&s);
+        assert!(t.counters().zip(s.counters()).all(|(a, b)| a.1 == 2 * b.1));
+        t.tcp_bytes = u64::MAX;
+        t.merge(&s);
+        assert_eq!(t.tcp_bytes, u64::MAX);
         // every field is listed: the struct is the list plus the warning array
         assert_eq!(
             core::mem::size_of::<Stats>(),

@@ -62,21 +62,21 @@ pub fn one_line(e: &dyn Error) -> String {
     line
 }
 
-type Result<T> = std::result::Result<T, Box<dyn Error>>;
+pub(crate) type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
 /// What a run over the input gave.
-struct Outcome {
+pub(crate) struct Outcome {
     /// The engine's counters.
-    stats: Stats,
+    pub stats: Stats,
     /// The read error, if the source could not be read to its end (the
     /// streams are reported anyway).
-    read: Result<()>,
+    pub read: Result<()>,
     /// Whether Ctrl-C or SIGTERM stopped the run.
-    interrupted: bool,
+    pub interrupted: bool,
 }
 
 /// Where packets come from.
-enum Source {
+pub(crate) enum Source {
     /// Captures, read one after the other.
     Files(Vec<capture::Input>),
     #[cfg(feature = "libpcap")]
@@ -84,16 +84,16 @@ enum Source {
 }
 
 /// An input opened and the settings to run the engine with.
-struct Run {
-    source: Source,
-    settings: Settings,
+pub(crate) struct Run {
+    pub source: Source,
+    pub settings: Settings,
     /// A BPF filter (the `libpcap` feature).
     #[cfg_attr(not(feature = "libpcap"), allow(dead_code))]
-    filter: Option<String>,
-    stop: Stop,
+    pub filter: Option<String>,
+    pub stop: Stop,
     /// Whether standard input is read: after a stop, it still is for a
     /// moment ([`crate::stop::GRACE`]), so the loop ends with it.
-    stdin: bool,
+    pub stdin: bool,
 }
 
 /// A capture option used in a build without the feature it needs.
@@ -107,7 +107,7 @@ struct NeedsLibpcap(&'static str);
 
 /// Opens the captures (standard input through `stop`, so Ctrl-C ends a wait
 /// for input), or describes the interface to open.
-fn open(input: &Input, stop: &Stop) -> Result<Run> {
+pub(crate) fn open(input: &Input, stop: &Stop) -> Result<Run> {
     let settings = config::settings(&input.common);
     let filter = input.live.filter.clone();
     #[cfg(not(feature = "libpcap"))]
@@ -156,7 +156,7 @@ fn open(input: &Input, stop: &Stop) -> Result<Run> {
 
 impl Run {
     /// Whether packets come from a live interface.
-    fn is_live(&self) -> bool {
+    pub fn is_live(&self) -> bool {
         match self.source {
             Source::Files(_) => false,
             #[cfg(feature = "libpcap")]
@@ -241,7 +241,7 @@ impl Run {
 /// One line for stderr when most TCP segments failed their checksum (the
 /// capture was probably taken where checksum offload is on), naming the
 /// option that accepts them.
-fn checksum_hint(st: &Stats, policy: Policy<'_>) -> Option<String> {
+pub(crate) fn checksum_hint(st: &Stats, policy: Policy<'_>) -> Option<String> {
     let bad = st.warning(Warning::TcpBadChecksum);
     if bad == 0 || bad <= st.tcp_segments {
         return None;
@@ -290,7 +290,7 @@ impl Outbox {
 
 /// Ends a printing command: a write error other than a broken pipe is the
 /// error; then the read error, if any.
-fn finish<W: Write>(out: &mut Output<W>, outcome: Outcome) -> Result<Status> {
+pub(crate) fn finish<W: Write>(out: &mut Output<W>, outcome: Outcome) -> Result<Status> {
     match out.finish() {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Status::Success),
         Err(e) => return Err(Box::new(WriteError(e))),
@@ -301,7 +301,7 @@ fn finish<W: Write>(out: &mut Output<W>, outcome: Outcome) -> Result<Status> {
 
 /// The status of a run whose output went well: after Ctrl-C or SIGTERM, 130
 /// (a read cut short by it is no error).
-fn status(outcome: Outcome) -> Result<Status> {
+pub(crate) fn status(outcome: Outcome) -> Result<Status> {
     if outcome.interrupted {
         return Ok(Status::Interrupted);
     }
@@ -312,10 +312,50 @@ fn status(outcome: Outcome) -> Result<Status> {
 /// Standard output could not be written.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot write to standard output")]
-struct WriteError(#[source] io::Error);
+pub(crate) struct WriteError(#[source] io::Error);
+
+/// What `grep` prints, from its command line.
+pub(crate) struct GrepOpts {
+    pub json: bool,
+    pub max_count: Option<i64>,
+    pub count: bool,
+    pub files_with_matches: bool,
+    pub window: usize,
+    pub kill: bool,
+}
+
+/// The `grep` handler `o` asks for, writing to `out` (`live`: searching
+/// each segment as it arrives).
+pub(crate) fn grepper<W: Write>(
+    re: regex::bytes::Regex,
+    out: W,
+    o: &GrepOpts,
+    live: bool,
+) -> Grepper<W> {
+    let mut g = Grepper::new(
+        re,
+        out,
+        o.json,
+        o.window,
+        o.max_count.map_or(u64::MAX, i64::unsigned_abs),
+    );
+    g.kill = o.kill;
+    g.eager = o.kill || live;
+    g.report = if o.count {
+        grep::Report::Count
+    } else if o.files_with_matches {
+        grep::Report::Streams
+    } else {
+        grep::Report::Matches
+    };
+    g
+}
 
 pub fn run(opts: Opts) -> Result<Status> {
     let stop = Stop::install()?;
+    if crate::sharded::wanted(&opts.command) {
+        return crate::sharded::run(opts.command, &stop);
+    }
     match opts.command {
         Command::Streams { input, json, udp } => {
             let run = open(&input, &stop)?;
@@ -350,22 +390,15 @@ pub fn run(opts: Opts) -> Result<Status> {
                 .map_err(|e| BadRegex(pattern.clone(), e))?;
             let run = open(&input, &stop)?;
             let live = run.is_live();
-            let mut g = Grepper::new(
-                re,
-                Stdout::new(live),
+            let o = GrepOpts {
                 json,
+                max_count,
+                count,
+                files_with_matches,
                 window,
-                max_count.map_or(u64::MAX, i64::unsigned_abs),
-            );
-            g.kill = kill;
-            g.eager = kill || live;
-            g.report = if count {
-                grep::Report::Count
-            } else if files_with_matches {
-                grep::Report::Streams
-            } else {
-                grep::Report::Matches
+                kill,
             };
+            let mut g = grepper(re, Stdout::new(live), &o, live);
             let outcome = run.drive(&mut g)?;
             let status = finish(&mut g.out, outcome)?;
             Ok(if g.matches == 0 && status == Status::Success {
@@ -385,6 +418,12 @@ pub fn run(opts: Opts) -> Result<Status> {
             let outcome = run.drive::<(), _>(&mut p)?;
             finish(&mut p.out, outcome)
         }
+        Command::Split {
+            capture,
+            shards,
+            output,
+            key,
+        } => crate::sharded::split(&capture, shards, &output, key),
         Command::Stats { input } => {
             let run = open(&input, &stop)?;
             let start = WallClock::now();
@@ -401,9 +440,9 @@ pub fn run(opts: Opts) -> Result<Status> {
 /// The regex given to `grep` is not valid.
 #[derive(Debug, thiserror::Error)]
 #[error("bad REGEX {0:?}")]
-struct BadRegex(String, #[source] regex::Error);
+pub(crate) struct BadRegex(pub String, #[source] pub regex::Error);
 
-fn print_stats<W: Write>(out: &mut Output<W>, st: &Stats, reported: u64, secs: f64) {
+pub(crate) fn print_stats<W: Write>(out: &mut Output<W>, st: &Stats, reported: u64, secs: f64) {
     out.line(format_args!("frames            {}", st.frames));
     out.line(format_args!("bytes             {}", st.bytes));
     out.line(format_args!("non-ip frames     {}", st.non_ip));

@@ -19,7 +19,9 @@ use nids_host::grep::WINDOW;
         nids dump -r capture.pcap -o flows/\n  \
         nids grep -i 'pass(word)?=' monday.pcap tuesday.pcap\n  \
         nids scan capture.pcap\n  \
-        nids stats capture.pcap\n\n\
+        nids stats capture.pcap\n  \
+        nids streams --threads auto capture.pcap\n  \
+        nids split --shards 8 capture.pcap -o shards/\n\n\
         Input: pcap or pcapng, plain or gzip/zstd-compressed, from files or `-` (standard\n\
         input, read as it arrives). Several captures are read one after the other, as one\n\
         stream of packets. Output is written line by line as records are known (block-\n\
@@ -160,6 +162,31 @@ pub enum Command {
         #[arg(long)]
         udp_scans: bool,
     },
+    /// Cut a capture into K capture files by the `--threads` hash of the IP
+    /// address pair, so that every stream, datagram and fragment train lies
+    /// whole in one file (for a cluster: each file can be processed on its own).
+    ///
+    /// Writes DIR/shard-0.pcap ... (classic pcap, the input's link type, the
+    /// frames of each shard in their original order). Frames without an IP
+    /// address pair go to shard 0.
+    #[command(after_help = "Example:\n  \
+        nids split --shards 8 archive.pcap -o shards/\n  \
+        nids streams --json shards/shard-3.pcap")]
+    Split {
+        /// The capture file (pcap or pcapng of one link type; `-` for standard input).
+        #[arg(value_name = "CAPTURE")]
+        capture: PathBuf,
+        /// How many files.
+        #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..=65_536))]
+        shards: u64,
+        /// The directory to write to (created if missing).
+        #[arg(short, long, value_name = "DIR")]
+        output: PathBuf,
+        /// The hash key, 32 hex digits (default: a fixed key, so an archive is
+        /// always split the same way).
+        #[arg(long, value_name = "HEX", value_parser = split_key)]
+        key: Option<u128>,
+    },
     /// Counts of packets, streams and drops by reason, and the throughput.
     ///
     /// Reassembles and collects every stream without hashing or printing data
@@ -244,7 +271,7 @@ pub struct Common {
     pub checksum: Checksum,
     /// At most N TCP streams open at once; when a new one would exceed it, the
     /// oldest ends as `timeout` (1 to 1048576; default: libnids' 781 of 1040
-    /// slots). Memory: up to about 680 bytes per slot (`dump`; `streams` and
+    /// slots). Memory: up to about 760 bytes per slot (`dump`; `streams` and
     /// `stats` 570, `grep` 440, `scan` 340: `nids streams --streams 1048576`
     /// takes 590 MB), slots in classes of 1040, 16384, 262144 and 1048576.
     #[arg(long, value_name = "N", allow_negative_numbers = true,
@@ -309,6 +336,12 @@ pub struct Common {
     /// Also decode GTP-U on these UDP ports (up to 3).
     #[arg(long, value_name = "PORTS", value_parser = ports)]
     pub gtpu_ports: Option<Ports>,
+    /// Engines to run, each on its own thread, behind a symmetric hash of the
+    /// IP address pair (`auto`: one per core). The output is the same as with
+    /// one; limits (`--streams`, storage) apply to each engine.
+    #[arg(long, value_name = "N|auto", default_value = "1", allow_negative_numbers = true,
+          value_parser = threads)]
+    pub threads: usize,
 }
 
 /// `--no-decap`.
@@ -341,6 +374,25 @@ fn ports(s: &str) -> Result<Ports, String> {
         return Err("at most 3 ports".into());
     }
     Ok(Ports(v))
+}
+
+/// `split --key`: 32 hex digits.
+fn split_key(s: &str) -> Result<u128, String> {
+    match u128::from_str_radix(s, 16) {
+        Ok(k) if s.len() == 32 => Ok(k),
+        _ => Err("expected 32 hex digits".to_owned()),
+    }
+}
+
+/// `--threads`: a number from 1 to 1024, or `auto` (the cores available).
+fn threads(s: &str) -> Result<usize, String> {
+    if s == "auto" {
+        return Ok(nids_host::shard::available());
+    }
+    match s.parse::<usize>() {
+        Ok(n @ 1..=1024) => Ok(n),
+        _ => Err("expected a number from 1 to 1024, or auto".to_owned()),
+    }
 }
 
 /// `--tcp-policy`.

@@ -142,10 +142,12 @@ pub struct Error {
 }
 
 /// Writes every established stream's directions to files in a directory, and
-/// the index. See the [module docs](self).
-pub struct Dumper {
+/// the index (to `I`: the index file, or a buffer for [`crate::shard`]). See
+/// the [module docs](self).
+pub struct Dumper<I: Write = BufWriter<File>> {
     dir: PathBuf,
-    index: BufWriter<File>,
+    /// Where index lines go.
+    pub index: I,
     /// Connections established so far per tuple, for the `cN` suffixes.
     seen: HashMap<Tuple, u32>,
     /// The first error; nothing more is written after it.
@@ -164,13 +166,20 @@ impl Dumper {
         fs::create_dir_all(dir).map_err(err(dir.to_owned()))?;
         let index_path = dir.join(INDEX);
         let index = File::create(&index_path).map_err(err(index_path))?;
-        Ok(Dumper {
+        Ok(Dumper::with_index(dir, BufWriter::new(index)))
+    }
+}
+
+impl<I: Write> Dumper<I> {
+    /// A dumper into `dir` (which must exist) whose index lines go to `index`.
+    pub fn with_index(dir: &Path, index: I) -> Dumper<I> {
+        Dumper {
             dir: dir.to_owned(),
-            index: BufWriter::new(index),
+            index,
             seen: HashMap::new(),
             error: None,
             streams: 0,
-        })
+        }
     }
 
     /// Flushes the index; returns the first error of the whole dump.
@@ -198,7 +207,7 @@ impl Dumper {
     }
 }
 
-impl Handler<Files> for Dumper {
+impl<I: Write> Handler<Files> for Dumper<I> {
     fn tcp(&mut self, s: &mut Stream<'_, '_, Files>) {
         if self.error.is_some() {
             return;

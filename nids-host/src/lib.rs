@@ -25,5 +25,6 @@ pub mod output;
 pub mod run;
 pub mod scan;
 pub mod session;
+pub mod shard;
 pub mod streams;
 pub mod text;

@@ -123,6 +123,19 @@ impl Live {
         e: &mut Nids<'_, U, S, HOSTS>,
         h: &mut H,
     ) -> Result<bool, Error> {
+        match self.read_frame()? {
+            LiveRead::Frame(ts, data) => e.process(ts, data, h),
+            LiveRead::Timeout(now) => e.advance(now, h),
+            LiveRead::End => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Reads one packet, or waits up to the read timeout.
+    ///
+    /// # Errors
+    /// [`Error::Live`] when libpcap cannot read.
+    pub fn read_frame(&mut self) -> Result<LiveRead<'_>, Error> {
         match self.cap.next_packet() {
             Ok(p) => {
                 self.packets += 1;
@@ -130,20 +143,26 @@ impl Live {
                 let micros = u64::try_from(p.header.ts.tv_usec).unwrap_or(0);
                 let ts =
                     Instant::from_micros(secs.saturating_mul(1_000_000).saturating_add(micros));
-                e.process(ts, p.data, h);
-                Ok(true)
+                Ok(LiveRead::Frame(ts, p.data))
             }
-            Err(pcap::Error::TimeoutExpired) => {
-                e.advance(wall_clock(), h);
-                Ok(true)
-            }
-            Err(pcap::Error::NoMorePackets) => Ok(false),
+            Err(pcap::Error::TimeoutExpired) => Ok(LiveRead::Timeout(wall_clock())),
+            Err(pcap::Error::NoMorePackets) => Ok(LiveRead::End),
             Err(source) => Err(Error::Live {
                 iface: self.name.clone(),
                 source,
             }),
         }
     }
+}
+
+/// What [`Live::read_frame`] gave.
+pub enum LiveRead<'p> {
+    /// A packet (valid until the next read) and its capture time.
+    Frame(Instant, &'p [u8]),
+    /// The read timed out: the wall clock, for packet time to run to.
+    Timeout(Instant),
+    /// The capture ended.
+    End,
 }
 
 impl AsRawFd for Live {

@@ -4,6 +4,7 @@ mod app;
 mod cli;
 mod config;
 mod progress;
+mod sharded;
 mod stdout;
 mod stop;
 mod usage;

@@ -35,6 +35,15 @@ impl<W: Write> Output<W> {
         }
     }
 
+    /// Writes `bytes` as they are, unless an earlier write failed.
+    pub fn bytes(&mut self, bytes: &[u8]) {
+        if self.error.is_none() {
+            if let Err(e) = self.w.write_all(bytes) {
+                self.error = Some(e);
+            }
+        }
+    }
+
     /// Flushes `w` (keeping a flush error like a write error), then returns the
     /// first error.
     pub fn finish(&mut self) -> Result<(), io::Error> {

@@ -595,7 +595,7 @@ impl<'a, U, const S: usize> Parts<'_, 'a, U, S> {
 ///
 /// # Errors
 /// [`Error::LinkType`] when link types are declared but none is supported.
-fn first_supported(path: &Path, declared: &[u32]) -> Result<Option<LinkType>, Error> {
+pub fn first_supported(path: &Path, declared: &[u32]) -> Result<Option<LinkType>, Error> {
     match declared.first() {
         None => Ok(None),
         Some(&first) if !declared.iter().any(|&l| LinkType(l).is_supported()) => {

@@ -77,7 +77,7 @@ fn raw_ip_copy(dir: &Path) -> PathBuf {
 
 /// A BPF filter on a raw-IP file is compiled for its own link type (libpcap
 /// knows LINKTYPE_RAW 101 as DLT_RAW), also when captures of two link types
-/// are read in one run.
+/// are read in one run, by one engine's reader or by the sharded one.
 #[test]
 fn test_filter_on_raw_ip_files() {
     let dir = tempfile::tempdir().unwrap();
@@ -92,29 +92,37 @@ fn test_filter_on_raw_ip_files() {
     assert_eq!(String::from_utf8_lossy(&o.stderr), "");
     assert_eq!(String::from_utf8(o.stdout).unwrap(), line);
     let eth = crafted("reorder.pcap");
-    let o = run(&[
-        "streams",
-        "--filter",
-        "tcp port 8080",
-        raw.to_str().unwrap(),
-        eth.to_str().unwrap(),
-    ]);
-    assert_eq!(String::from_utf8_lossy(&o.stderr), "");
-    assert_eq!(String::from_utf8(o.stdout).unwrap(), line.repeat(2));
+    for threads in ["1", "3"] {
+        let o = run(&[
+            "streams",
+            "--filter",
+            "tcp port 8080",
+            "--threads",
+            threads,
+            raw.to_str().unwrap(),
+            eth.to_str().unwrap(),
+        ]);
+        assert_eq!(String::from_utf8_lossy(&o.stderr), "");
+        assert_eq!(String::from_utf8(o.stdout).unwrap(), line.repeat(2));
+    }
 }
 
 #[test]
 fn test_bad_filter() {
-    let o = run(&[
-        "streams",
-        "--filter",
-        "tcp port",
-        crafted("reorder.pcap").to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8(o.stderr).unwrap();
-    assert!(err.starts_with("nids: bad filter \"tcp port\": "), "{err}");
-    assert_eq!(err.lines().count(), 1);
+    for threads in ["1", "2"] {
+        let o = run(&[
+            "streams",
+            "--filter",
+            "tcp port",
+            "--threads",
+            threads,
+            crafted("reorder.pcap").to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(2));
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert!(err.starts_with("nids: bad filter \"tcp port\": "), "{err}");
+        assert_eq!(err.lines().count(), 1);
+    }
 }
 
 #[test]
@@ -161,15 +169,17 @@ impl Netns {
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let id = (std::process::id() % 10_000) * 10 + n % 10;
+        // NIDS_NETNS_PREFIX: who runs the test (several may run at once).
+        let p = std::env::var("NIDS_NETNS_PREFIX").unwrap_or_else(|_| "nids".to_owned());
         let n = Netns {
-            a: format!("cA{id}"),
-            b: format!("cB{id}"),
+            a: format!("{p}A{id}"),
+            b: format!("{p}B{id}"),
         };
         // Leftovers of an earlier run with the same id.
         n.delete();
         ip(&["netns", "add", &n.a]);
         ip(&["netns", "add", &n.b]);
-        let (va, vb) = (format!("cva{id}"), format!("cvb{id}"));
+        let (va, vb) = (n.veth_a(), n.veth_b());
         ip(&[
             "link", "add", &va, "netns", &n.a, "type", "veth", "peer", "name", &vb, "netns", &n.b,
         ]);
@@ -182,8 +192,14 @@ impl Netns {
         n
     }
 
+    /// The veth end in `a`: `a` with `va` for `A` (`nidsva123`).
     fn veth_a(&self) -> String {
-        format!("cva{}", &self.a["cA".len()..])
+        self.a.replacen('A', "va", 1)
+    }
+
+    /// The veth end in `b`.
+    fn veth_b(&self) -> String {
+        self.b.replacen('B', "vb", 1)
     }
 
     /// `ip netns exec NS program args`.
@@ -240,6 +256,18 @@ impl Drop for Reaper {
 #[test]
 #[ignore = "needs root: creates network namespaces and a veth pair"]
 fn test_live_capture_between_namespaces() {
+    live_capture(&[]);
+}
+
+/// As [`test_live_capture_between_namespaces`], with two engines
+/// (`--threads 2`): frames copied from libpcap's buffer to the shards.
+#[test]
+#[ignore = "needs root: creates network namespaces and a veth pair"]
+fn test_live_capture_with_threads() {
+    live_capture(&["--threads", "2"]);
+}
+
+fn live_capture(extra: &[&str]) {
     if !is_root() {
         eprintln!("not root: skipped");
         return;
@@ -258,6 +286,7 @@ fn test_live_capture_between_namespaces() {
             "-i",
             &ns.veth_a(),
         ])
+        .args(extra)
         .piped();
     let mut capture = Reaper(Some(capture));
     // Let libpcap open the interface. (`--checksum auto`: veth leaves the TCP

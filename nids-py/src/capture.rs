@@ -25,7 +25,8 @@ fn addr(py: Python<'_>, t: &Tuple) -> PyResult<Py<PyTuple>> {
 }
 
 /// What the engine reported, before it becomes a Python object.
-enum Ev {
+#[derive(Debug)]
+pub(crate) enum Ev {
     Start {
         tuple: Tuple,
         ts: Instant,
@@ -252,12 +253,25 @@ impl Ev {
 }
 
 /// The handler behind [`Capture`]: queues events.
-struct Events {
-    queue: VecDeque<Ev>,
+pub(crate) struct Events {
+    pub(crate) queue: VecDeque<Ev>,
     udp: bool,
     urgent: bool,
     ports: Option<Vec<u16>>,
     error: Option<PyErr>,
+}
+
+impl Events {
+    /// A queue of the events `Capture` was asked for.
+    fn new(udp: bool, urgent: bool, ports: Option<Vec<u16>>) -> Events {
+        Events {
+            queue: VecDeque::new(),
+            udp,
+            urgent,
+            ports,
+            error: None,
+        }
+    }
 }
 
 impl Handler<Kept> for Events {
@@ -363,6 +377,10 @@ pub struct Capture {
     pending: Option<String>,
     path: String,
     stats: Stats,
+    /// With `threads > 1`: the sharded run (then `driver` is `None`).
+    threaded: Option<crate::threaded::Threaded>,
+    /// `end_ts`: packet time runs to it before open streams end.
+    end_ts: Option<Instant>,
 }
 
 fn checksums(v: &Bound<'_, PyAny>) -> PyResult<Checksums> {
@@ -404,14 +422,7 @@ fn checksums(v: &Bound<'_, PyAny>) -> PyResult<Checksums> {
 
 impl Capture {
     fn is_closed(&self) -> bool {
-        self.driver.lock().map_or(true, |d| d.is_none())
-    }
-}
-
-fn source_name(d: &Driver) -> String {
-    match d.source() {
-        Source::File(p) => p.display().to_string(),
-        Source::Live { iface, .. } => iface.clone(),
+        self.threaded.is_none() && self.driver.lock().map_or(true, |d| d.is_none())
     }
 }
 
@@ -434,11 +445,20 @@ impl Capture {
     ///   stream (3600).
     /// * `midstream`: also follow streams whose handshake was not captured.
     ///
+    /// * `threads`: engines to run, each on its own thread, behind a symmetric
+    ///   hash of the IP address pair (the events and their order are the same
+    ///   as with one; `max_streams` then holds per engine).
+    /// * `end_ts`: when the capture ends (seconds since the epoch): packet time
+    ///   runs to it before streams still open end as `"exiting"`, if it is
+    ///   later than the last packet. For one file of `nids split`'s: the whole
+    ///   capture's last packet time, so that streams end as in one run.
+    ///
     /// Raises `nids.error` if the file cannot be opened or is not a capture;
     /// live capture is not available yet.
     #[new]
     #[pyo3(signature = (source, *, udp = false, ports = None, urgent = false,
-        checksums = None, max_streams = None, flow_timeout = 3600, midstream = false))]
+        checksums = None, max_streams = None, flow_timeout = 3600, midstream = false,
+        threads = 1, end_ts = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -450,6 +470,8 @@ impl Capture {
         max_streams: Option<usize>,
         flow_timeout: u64,
         midstream: bool,
+        threads: usize,
+        end_ts: Option<f64>,
     ) -> PyResult<Capture> {
         let path: PathBuf = source.extract().map_err(|_| {
             PyTypeError::new_err("Capture() takes the path of a capture file (str or path-like)")
@@ -470,21 +492,44 @@ impl Capture {
         }
         s.flow_timeout = Duration::from_secs(flow_timeout);
         s.midstream = midstream;
-        let driver = py
-            .allow_threads(|| Driver::open(Source::File(path), s, None))
-            .map_err(error::new_err)?;
+        if !(1..=1024).contains(&threads) {
+            return Err(PyValueError::new_err("threads must be from 1 to 1024"));
+        }
+        let end_ts = match end_ts {
+            Some(t) if t.is_finite() && t >= 0.0 => {
+                Some(Instant::from_micros((t * 1e6).round() as u64))
+            }
+            Some(_) => {
+                return Err(PyValueError::new_err(
+                    "end_ts must be a time in seconds since the epoch",
+                ))
+            }
+            None => None,
+        };
+        let make = move || Events::new(udp, urgent, ports.clone());
+        let events = make();
+        let (driver, threaded) = if threads > 1 {
+            let file = path.clone();
+            let t = py
+                .allow_threads(move || {
+                    crate::threaded::Threaded::start(file, s, make, threads, end_ts)
+                })
+                .map_err(error::new_err)?;
+            (None, Some(t))
+        } else {
+            let d = py
+                .allow_threads(|| Driver::open(Source::File(path.clone()), s, None))
+                .map_err(error::new_err)?;
+            (Some(Box::new(d)), None)
+        };
         Ok(Capture {
-            path: source_name(&driver),
-            driver: std::sync::Mutex::new(Some(Box::new(driver))),
-            events: Events {
-                queue: VecDeque::new(),
-                udp,
-                urgent,
-                ports,
-                error: None,
-            },
+            path: path.display().to_string(),
+            driver: std::sync::Mutex::new(driver),
+            events,
             pending: None,
             stats: Stats::new(),
+            threaded,
+            end_ts,
         })
     }
 
@@ -493,6 +538,15 @@ impl Capture {
     }
 
     fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        if let Some(t) = self.threaded.as_mut() {
+            let next = py.allow_threads(|| t.next());
+            self.stats = t.stats.clone();
+            return match next {
+                Ok(Some(ev)) => ev.into_py(py).map(Some),
+                Ok(None) => Ok(None),
+                Err(e) => Err(error::new_err(e)),
+            };
+        }
         loop {
             if let Some(ev) = self.events.queue.pop_front() {
                 return ev.into_py(py).map(Some);
@@ -508,9 +562,13 @@ impl Capture {
                 return Ok(None);
             }
             let ev = &mut self.events;
+            let end_ts = self.end_ts;
             let read_error = py.allow_threads(|| {
                 let (_, e) = pump(d, ev, true, |_, h| h.queue.is_empty());
                 if ev.error.is_none() && d.is_done() {
+                    if let Some(t) = end_ts {
+                        d.advance(t, ev);
+                    }
                     d.finish(ev);
                 }
                 e
@@ -536,6 +594,9 @@ impl Capture {
     /// Releases the file and the engine; iteration then ends. Streams still
     /// open get no event.
     fn close(&mut self) {
+        if let Some(t) = self.threaded.take() {
+            self.stats = t.stats.clone();
+        }
         let slot = self.driver.get_mut().unwrap_or_else(|e| e.into_inner());
         if let Some(d) = slot.take() {
             self.stats = d.stats();

@@ -17,9 +17,9 @@ use crate::params::{Checksums, Settings};
 
 /// TCP storage (out-of-order segments; kept bytes live in Python-side buffers):
 /// 48 MiB, as the `nids` command's 64 MiB split three quarters to one.
-const TCP_STORAGE: usize = 48 << 20;
+pub(crate) const TCP_STORAGE: usize = 48 << 20;
 /// Fragment storage: 16 MiB.
-const DEFRAG_STORAGE: usize = 16 << 20;
+pub(crate) const DEFRAG_STORAGE: usize = 16 << 20;
 
 /// What the module keeps per stream: the bytes of each half that callbacks
 /// kept with `discard` (libnids' `data` buffer, `count - offset` bytes).
@@ -91,6 +91,10 @@ macro_rules! sessions {
                 match self { $(AnySession::$variant(s) => s.finish(h),)* }
             }
 
+            fn advance<H: Handler<Kept>>(&mut self, now: nids_core::Instant, h: &mut H) {
+                match self { $(AnySession::$variant(s) => s.advance(now, h),)* }
+            }
+
             fn stats(&self) -> Stats {
                 match self { $(AnySession::$variant(s) => s.stats(),)* }
             }
@@ -127,7 +131,7 @@ macro_rules! sessions {
 sessions!(S1k = 1040, S16k = 16_384, S256k = 262_144, S1m = 1_048_576);
 
 /// The smallest class with at least `n` slots.
-fn class(n: usize) -> usize {
+pub(crate) fn class(n: usize) -> usize {
     CLASSES
         .iter()
         .copied()
@@ -211,10 +215,7 @@ impl Driver {
                 ));
             }
         }
-        let rules = match &settings.checksums {
-            Checksums::List(r) => r.clone(),
-            Checksums::Off | Checksums::Auto => Vec::new(),
-        };
+        let rules = rules(&settings);
         let owner = Owner {
             source,
             settings,
@@ -317,6 +318,12 @@ impl Driver {
         }
     }
 
+    /// Lets packet time run to `now` (if later than the last packet's) without
+    /// a packet.
+    pub fn advance<H: Handler<Kept>>(&mut self, now: nids_core::Instant, h: &mut H) {
+        self.cell.with_dependent_mut(|_, s| s.advance(now, h));
+    }
+
     /// Ends every open stream with `Exiting` (once).
     pub fn finish<H: Handler<Kept>>(&mut self, h: &mut H) {
         if self.finished {
@@ -330,14 +337,26 @@ impl Driver {
 
 /// The engine configuration for `owner`'s settings.
 fn config(owner: &Owner) -> Config<'_> {
-    let s = &owner.settings;
+    engine_config(&owner.settings, &owner.rules)
+}
+
+/// The checksum rules of `settings`, for [`engine_config`] to borrow.
+pub(crate) fn rules(settings: &Settings) -> Vec<Rule> {
+    match &settings.checksums {
+        Checksums::List(r) => r.clone(),
+        Checksums::Off | Checksums::Auto => Vec::new(),
+    }
+}
+
+/// The engine configuration for `s`, with its checksum `rules`.
+pub(crate) fn engine_config<'r>(s: &Settings, rules: &'r [Rule]) -> Config<'r> {
     let mut c = Config::new();
     c.hash_key = nids_host::keys::random_hash_key();
     c.checksums = match s.checksums {
         Checksums::Off => Policy::Off,
         Checksums::Auto => Policy::Auto,
-        Checksums::List(_) if owner.rules.is_empty() => Policy::Verify,
-        Checksums::List(_) => Policy::List(&owner.rules),
+        Checksums::List(_) if rules.is_empty() => Policy::Verify,
+        Checksums::List(_) => Policy::List(rules),
     };
     c.tcp.max_streams = s.max_streams(class(s.streams));
     c.tcp.flow_timeout = s.flow_timeout;

@@ -17,6 +17,7 @@ mod compat;
 mod driver;
 mod params;
 mod stream;
+mod threaded;
 
 pyo3::create_exception!(
     nids,

@@ -124,6 +124,11 @@ pub struct Slot<U> {
     pub(crate) server: Half,
     pub(crate) established: bool,
     pub(crate) created: Instant,
+    /// Number of the frame that created it (`Nids::set_frame_number`).
+    pub(crate) created_frame: u64,
+    /// Number of the frame that last touched it (idle timeouts end the least
+    /// recently touched first).
+    pub(crate) last_frame: u64,
     /// Time of the handshake packets, for `flow_timeout` (libnids `a_tcp->ts`).
     pub(crate) handshake: Instant,
     pub(crate) last: Instant,
@@ -141,6 +146,8 @@ impl<U> Slot<U> {
             server: Half::NEW,
             established: false,
             created: ts,
+            created_frame: 0,
+            last_frame: 0,
             handshake: ts,
             last: ts,
             midstream: false,
@@ -197,6 +204,8 @@ pub(crate) struct Tcp<'a, U, const N: usize> {
     /// The half that held the most queue storage when it last grew: the first
     /// to give storage up when it runs out (`waiting`).
     hog: Option<(table::Handle, Side)>,
+    /// Number of the frame being processed (see `Nids::set_frame_number`).
+    frame_no: u64,
 }
 
 pub(crate) fn warn<U, H: Handler<U>>(
@@ -242,12 +251,19 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             link,
             frame_l2: [0; 12],
             hog: None,
+            frame_no: 0,
         }
     }
 
     /// Remember the MAC addresses of the frame being processed (Ethernet).
     pub(crate) fn set_frame_l2(&mut self, l2: [u8; 12]) {
         self.frame_l2 = l2;
+    }
+
+    /// Remember the number of the frame being processed: streams created by it
+    /// keep it ([`Stream::created_frame`]).
+    pub(crate) fn set_frame_no(&mut self, n: u64) {
+        self.frame_no = n;
     }
 
     /// Initialise in place at `p` (the stream table is large: no temporary).
@@ -276,6 +292,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             addr_of_mut!((*p).link).write(link);
             addr_of_mut!((*p).frame_l2).write([0; 12]);
             addr_of_mut!((*p).hog).write(None);
+            addr_of_mut!((*p).frame_no).write(0);
         }
     }
 
@@ -320,6 +337,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             return;
         };
         slot.last = ts;
+        slot.last_frame = self.frame_no;
         if seg.has(flags::SYN) {
             if from_client {
                 let ft = self.config.flow_timeout;
@@ -489,6 +507,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         }
         let mut slot = Slot::new(ts);
         slot.l2 = self.frame_l2;
+        slot.created_frame = self.frame_no;
         slot
     }
 
@@ -1165,6 +1184,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
             };
             if slot.last > now {
                 slot.last = now;
+                slot.last_frame = self.frame_no;
                 self.table.touch(idx);
                 continue;
             }

@@ -133,6 +133,23 @@ impl<'a, U> Stream<'_, 'a, U> {
         self.slot.created
     }
 
+    /// Number of the frame that created the stream: the engine numbers the
+    /// frames it processes 0, 1, 2, … unless told otherwise
+    /// ([`crate::Nids::set_frame_number`]). Streams are ended oldest first by
+    /// this number (idle timeouts, `finish`), so engines fed parts of one
+    /// capture can have their events put back in one engine's order.
+    pub fn created_frame(&self) -> u64 {
+        self.slot.created_frame
+    }
+
+    /// Number of the frame that last touched the stream (see
+    /// [`created_frame`](Self::created_frame)): idle timeouts end streams
+    /// least recently touched first, so engines fed parts of one capture can
+    /// put those ends back in one engine's order. O(1).
+    pub fn last_frame(&self) -> u64 {
+        self.slot.last_frame
+    }
+
     /// The bytes new in this event (`count_new` of them), borrowed straight from
     /// the frame when they arrived in order. Empty outside `Data` events.
     pub fn new_data(&self) -> &[u8] {

@@ -241,6 +241,19 @@ impl Stream {
         }))
     }
 
+    /// Whether [`next_packet`](Self::next_packet) would return without
+    /// reading the source (the next record, the end or an error is already
+    /// buffered): a caller holding work back can hand it on before a read
+    /// that may wait. Costs a copy of the reading position (pcapng: its
+    /// interface list).
+    pub fn ready(&self) -> bool {
+        let mut c = self.cursor.clone();
+        !matches!(
+            c.step(&self.path, &self.buf, self.base, !self.eof),
+            Step::More(_)
+        )
+    }
+
     /// The name used in errors.
     pub fn path(&self) -> &Path {
         &self.path

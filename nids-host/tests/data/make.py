@@ -18,6 +18,18 @@ mixed.pcap (base time 1700200000):
   * an IPv6 TCP stream [2001:db8::1]:50001 -> [2001:db8::2]:8080, "ping" / "pong!";
   * UDP: 192.168.7.1:5353 -> 192.168.7.2:53 "query", and
     [2001:db8::1]:123 -> [2001:db8::2]:123 "ntp?", and a reply "answer".
+multiflow.pcap (base time 1700300000; the `--threads` tests): many host pairs
+so that every shard gets work, their packets interleaved:
+  * 48 TCP conversations (IPv4 and IPv6) closed with FIN, 8 reset, 8 left open
+    (they end as `exiting`), all interleaved packet by packet;
+  * IPv4 UDP and TCP datagrams cut into fragments sent out of order, and IPv6
+    UDP datagrams in fragments (Fragment extension header);
+  * 10.20.0.1 SYN-scans 40 different hosts (its probes hash to every shard),
+    and 10.20.0.2 UDP-scans 12 hosts, who answer with ICMP port unreachable;
+  * an ICMP host unreachable from a router (10.99.0.254) about a pending SYN;
+  * ARP frames (not IP);
+  * a 20 s pause in the middle, so `--idle-timeout 10` ends streams as
+    `timeout` (reported when the next packet arrives).
 """
 import ipaddress
 import os
@@ -139,5 +151,127 @@ def mixed():
     write("mixed.pcap", 1700200000, p)
 
 
+def v6_fragments(src, dst, proto, ident, l4, cuts):
+    """IPv6 packets carrying `l4` in fragments (cuts: multiples of 8)."""
+    src, dst = ip(src), ip(dst)
+    bounds = [0] + [c for c in cuts if 0 < c < len(l4)] + [len(l4)]
+    out = []
+    for a, b in zip(bounds, bounds[1:]):
+        more = 1 if b < len(l4) else 0
+        fh = struct.pack("!BBHI", proto, 0, a | more, ident)
+        body = fh + l4[a:b]
+        h = struct.pack("!IHBB16s16s", 6 << 28, len(body), 44, 64, src.packed, dst.packed)
+        out.append((0x86DD, h + body))
+    return out
+
+
+def v4_fragments(src, dst, proto, ident, l4, cuts):
+    """IPv4 packets carrying `l4` in fragments (cuts: multiples of 8)."""
+    s_, d_ = ip(src), ip(dst)
+    bounds = [0] + [c for c in cuts if 0 < c < len(l4)] + [len(l4)]
+    out = []
+    for a, b in zip(bounds, bounds[1:]):
+        more = 0x2000 if b < len(l4) else 0
+        h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + b - a, ident, (a // 8) | more, 64,
+                        proto, 0, s_.packed, d_.packed)
+        h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
+        out.append((0x0800, h + l4[a:b]))
+    return out
+
+
+def l4_bytes(pkt):
+    """The transport bytes of an unfragmented packet made by tcp() or udp()."""
+    ethertype, body = pkt
+    return body[20:] if ethertype == 0x0800 else body[40:]
+
+
+def icmp_error(src, dst, typ, code, quoted):
+    """An ICMP (v4) error from `src` to `dst` quoting the IP packet `quoted`."""
+    body = struct.pack("!BBHI", typ, code, 0, 0) + quoted[1][:28]
+    body = body[:2] + struct.pack("!H", csum(body)) + body[4:]
+    return ip_packet(ip(src), ip(dst), 1, body)
+
+
+def arp(i):
+    return 0x0806, struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, b"\x02" * 6,
+                               bytes([10, 30, 0, i]), b"\0" * 6, bytes([10, 30, 0, 1]))
+
+
+def interleave(lists):
+    out, lists = [], [list(x) for x in lists]
+    while any(lists):
+        for x in lists:
+            if x:
+                out.append(x.pop(0))
+    return out
+
+
+def multiflow():
+    convs = []
+    for i in range(64):
+        if i % 2:
+            c, s = "2001:db8:1::%x" % (i + 1), "2001:db8:2::%x" % (i % 7 + 1)
+        else:
+            c, s = "10.1.%d.%d" % (i // 8, i + 1), "10.2.0.%d" % (i % 7 + 1)
+        c2s = [b"req %d " % i, b"x" * (i % 5 * 40 + 1), b"end\r\n"]
+        order = [0, 2, 1] if i % 3 == 0 else None
+        p = conversation(c, s, 40000 + i, 80 + i % 3, 1000 * i, 7000 * i + 5, c2s,
+                         b"reply %d" % i * (i % 4 + 1), order)
+        if i % 8 == 5:  # reset instead of closing
+            last = p[-4]
+            p = p[:-3] + [tcp(s, c, 80 + i % 3, 40000 + i, 7000 * i + 5 + 200, 0, RST)]
+            del last
+        if i % 8 == 7:  # left open
+            p = p[:-3]
+        convs.append(p)
+    flows = interleave(convs)
+    # fragments, interleaved with the flows
+    extra = []
+    for k in range(6):
+        u = udp("10.3.0.%d" % (k + 1), "10.4.0.%d" % (k + 1), 5000 + k, 53, b"frag%d" % k * 20)
+        frs = v4_fragments("10.3.0.%d" % (k + 1), "10.4.0.%d" % (k + 1), 17, 100 + k,
+                           l4_bytes(u), [16, 48, 96])
+        extra.append(frs[::-1] if k % 2 else frs)
+        u6 = udp("2001:db8:3::%d" % (k + 1), "2001:db8:4::%d" % (k + 1), 6000 + k, 53,
+                 b"six%d" % k * 30)
+        extra.append(v6_fragments("2001:db8:3::%d" % (k + 1), "2001:db8:4::%d" % (k + 1),
+                                  17, 200 + k, l4_bytes(u6), [24, 64]))
+    # a fragmented TCP handshake + data stream
+    t = conversation("10.5.0.1", "10.6.0.1", 41000, 8080, 50, 90, [b"A" * 120], b"B" * 64)
+    tf = []
+    for pkt in t:
+        l4 = l4_bytes(pkt)
+        if len(l4) > 60:
+            tf.extend(v4_fragments("10.5.0.1" if pkt[1][12:16] == ip("10.5.0.1").packed
+                                   else "10.6.0.1",
+                                   "10.6.0.1" if pkt[1][12:16] == ip("10.5.0.1").packed
+                                   else "10.5.0.1", 6, 300 + len(tf), l4, [32, 64]))
+        else:
+            tf.append(pkt)
+    extra.append(tf)
+    # scans: a SYN scan of 40 hosts, a UDP scan of 12 answered by port unreachables
+    extra.append([tcp("10.20.0.1", "10.21.%d.%d" % (h // 10, h), 45000, 22 + h % 3, 77, 0, SYN)
+                  for h in range(40)])
+    us = []
+    for h in range(12):
+        d = udp("10.20.0.2", "10.22.0.%d" % (h + 1), 45001, 1000 + h, b"probe")
+        us += [d, icmp_error("10.22.0.%d" % (h + 1), "10.20.0.2", 3, 3, d)]
+    extra.append(us)
+    syn = tcp("10.7.0.1", "10.8.0.1", 42000, 443, 5, 0, SYN)
+    extra.append([syn, icmp_error("10.99.0.254", "10.7.0.1", 3, 1, syn)])
+    extra.append([arp(i) for i in range(5)])
+    packets = interleave([flows] + extra)
+    half = len(packets) // 2
+    stamped = [(i * 1000 + (20000000 if i >= half else 0), p) for i, p in enumerate(packets)]
+    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    base = 1700300000
+    for us_, p in stamped:
+        f = frame(p)
+        out += struct.pack("<IIII", base + us_ // 1000000, us_ % 1000000, len(f), len(f)) + f
+    with open(os.path.join(HERE, "multiflow.pcap"), "wb") as fh:
+        fh.write(out)
+
+
 scan()
 mixed()
+multiflow()
