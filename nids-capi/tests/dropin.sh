@@ -191,9 +191,16 @@ for f in $DATA/*.pcap tests/data/real/*.pcap; do
         fi
         if cmp -s "$o.debian" "$o.ours"; then
             pass "$run $f: $(wc -l < "$o.ours") lines as on Debian's libnids"
+        elif [ "$(basename "$f")" = reorder-ahead.pcap ] \
+            && [ "$(wc -c < "$o.ours")" -gt "$(wc -c < "$o.debian")" ]; then
+            # Data runs 240 KB ahead of the next expected byte: libnids throws
+            # its whole out-of-order queue away at about 64 KiB and loses the
+            # rest of the stream; nids-rs queues what the receiver's window
+            # allows and delivers every byte (README, "Where nids-rs differs").
+            pass "$run $f: more delivered than Debian's libnids (its queue limit, a libnids defect)"
         else
             fail "$run $f differs"
-            diff -u "$o.debian" "$o.ours" | head -20
+            diff -u "$o.debian" "$o.ours" | head -20 || true
         fi
     done
 done
@@ -236,9 +243,34 @@ for f in tests/data/crafted/*.pcap; do
             else
                 pass "$run $f: as Debian's, plus NIDS_TIMED_OUT for the replaced stream (a libnids defect)"
             fi ;;
+        data-after-fin.pcap)
+            # libnids delivers "XYZ", queued beyond the client's FIN of stream
+            # 10.0.13.1:53002 (F2); nids-rs never delivers bytes at or after a
+            # FIN's sequence number (README, "Where nids-rs differs"): that
+            # stream carries 4 bytes, not 7. Nothing else may differ.
+            other=$(diff "$o.debian" "$o.ours" | grep '^[<>]' | grep -v '53002' || true)
+            if [ -n "$other" ]; then
+                fail "$run $f: differs beyond the stream with bytes after its FIN"; echo "$other" | head
+            elif [ "$1" = printall ] && { grep -aq "XYZ" "$o.ours" || ! grep -aq "XYZ" "$o.debian"; }; then
+                fail "$run $f: not the documented data-after-FIN difference"
+            elif [ "$1" = probe ] && ! grep -aq "53002.*|A close count 4 " "$o.ours"; then
+                fail "$run $f: not the documented data-after-FIN difference"
+            else
+                pass "$run $f: bytes after the FIN not delivered (a libnids defect)"
+            fi ;;
+        split-handshake.pcap)
+            # H3: a server ISN above 2^31 makes libnids drop the split
+            # handshake's ACK in its window check, so it never reports that
+            # connection; nids-rs does. Every line of libnids' must be ours.
+            missing=$(diff "$o.debian" "$o.ours" | grep '^<' || true)
+            if [ -n "$missing" ] || ! grep -aq "10.0.11.2.8080.10.0.11.3.51003" "$o.ours"; then
+                fail "$run $f: not the documented split-handshake difference"; echo "$missing" | head
+            else
+                pass "$run $f: libnids' streams, plus the split handshake it drops (a libnids defect)"
+            fi ;;
         *)
             cmp -s "$o.debian" "$o.ours" && pass "$run $f: as on Debian's libnids" \
-                || { fail "$run $f differs"; diff -a "$o.debian" "$o.ours" | head; } ;;
+                || { fail "$run $f differs"; diff -a "$o.debian" "$o.ours" | head || true; } ;;
         esac
     done
 done
@@ -302,10 +334,19 @@ for f in tests/data/crafted/*.pcap tests/data/real/*.pcap $DATA/*.pcap; do
         | grep -a -e '^syslog(' -e '^openlog(' -e 'syslog(1)' > "$WORK/log.ours" || true
     LD_PRELOAD=$WORK/syslog-shim.so "$WORK/printall-debian" "$f" 2>&1 \
         | grep -a -e '^syslog(' -e '^openlog(' -e 'syslog(1)' > "$WORK/log.debian" || true
-    if cmp -s "$WORK/log.debian" "$WORK/log.ours"; then
+    if [ "$(basename "$f")" = reorder-ahead.pcap ]; then
+        # libnids logs "Too much data in TCP receive queue" when it throws its
+        # out-of-order queue away; nids-rs keeps what the window allows and has
+        # nothing to log (README, "Where nids-rs differs").
+        if grep -av "Too much data in TCP receive queue" "$WORK/log.debian" | cmp -s - "$WORK/log.ours"; then
+            pass "syslog $f: libnids' lines but its queue overflows (a libnids defect)"
+        else
+            fail "syslog $f differs"; diff -a "$WORK/log.debian" "$WORK/log.ours" | head || true
+        fi
+    elif cmp -s "$WORK/log.debian" "$WORK/log.ours"; then
         pass "syslog $f: $(wc -l < "$WORK/log.ours") lines as libnids logs them"
     else
-        fail "syslog $f differs"; diff -a "$WORK/log.debian" "$WORK/log.ours" | head
+        fail "syslog $f differs"; diff -a "$WORK/log.debian" "$WORK/log.ours" | head || true
     fi
     case $f in
     *nmap-syn.pcap) grep -a "Scan from 10.77.1.2. Scanned ports:.*scan type: SYN" "$WORK/log.ours" \
