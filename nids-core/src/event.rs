@@ -177,9 +177,10 @@ warnings! {
     /// processed in order): they are never stream data and are dropped (counted
     /// in [`crate::Stats::tcp_bytes_after_fin`]); a FIN resent with them is ignored.
     TcpDataAfterFin = "tcp.data_after_fin", None, "bytes at or after the sender's FIN";
-    /// Out-of-order data reached past the receive window its receiver last
-    /// advertised: the bytes beyond it were not queued (a real receiver drops
-    /// them too).
+    /// Out-of-order data that starts inside the receive window reached past the
+    /// window its receiver last advertised: it is queued whole all the same
+    /// (the ACK that opened the window may be missing or late); a segment that
+    /// starts beyond the window is dropped as out of window.
     TcpBeyondWindow = "tcp.beyond_window", None, "out-of-order data beyond the receive window";
     /// TCP storage was full and another half held more of it: that half's
     /// queued segments farthest from its next expected byte were dropped to make

@@ -77,7 +77,7 @@ pub struct Config {
     /// pruned ([`Warning::TcpQueueFull`]). The default, 32 MiB, holds a 16 MiB
     /// window of full-size segments: more than the receive windows Linux
     /// (6 MiB), macOS (8 MiB) and Windows (16 MiB) advertise by default, so a half
-    /// is limited by its receiver's window ([`Warning::TcpBeyondWindow`]) and by
+    /// is limited by its receiver's window (a segment must start inside it) and by
     /// the storage, shared as `tcp::waiting` says ([`Warning::TcpQueueReclaimed`]).
     /// (libnids purged the whole queue at about 64 KiB.)
     pub max_queue: usize,

@@ -41,19 +41,16 @@ impl<U, const N: usize> Tcp<'_, U, N> {
         let Some(half) = self.half_mut(idx, side) else {
             return;
         };
-        // A receiver queues what its advertised window allows (as last seen).
+        // A segment that starts inside the receiver's window (checked before
+        // this) is queued whole, as Linux and libnids do: the window as last seen
+        // is often stale (the ACK that opened it may be missing from the capture
+        // or come later), and the sender never resends bytes its receiver took,
+        // so cutting them would stall the stream for good. Bytes past the window
+        // as last seen are only warned of.
         let wend = half.ack_seq.wrapping_add(half.window);
-        let room = if before(seq, wend) {
-            wend.wrapping_sub(seq) as usize
-        } else {
-            0
-        };
-        let (data, fin) = if after(seq, exp) && data.len() > room {
+        if after(seq, exp) && after(seq.wrapping_add(data.len() as u32), wend) {
             warn(st, h, ts, Warning::TcpBeyondWindow, pkt);
-            (&data[..room], false)
-        } else {
-            (data, fin)
-        };
+        }
         let Some(out) = self.insert(idx, side, seq, data, urg, exp) else {
             return;
         };
