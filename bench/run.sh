@@ -9,6 +9,8 @@
 #   RUNS=7                     timed runs of each tool, alternating
 #   COPIES=5                   copies of the seed in the capture (about 66 MB each)
 #   REORDER=0.003              fraction of data segments reordered per copy
+#   HOSTS=64                   address pairs per copy (the seed has one client and
+#                              one server; --threads shards by address pair)
 #   STREAMS=                   --streams N for nids (libnids gets the matching
 #                              n_tcp_streams); default: both at libnids' 1040 / 781
 #   BENCH_CPU=                 pin both tools to this CPU (taskset)
@@ -18,7 +20,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${BENCH_DIR:-/tmp/nids-bench}
-RUNS=${RUNS:-7} COPIES=${COPIES:-5} REORDER=${REORDER:-0.003}
+RUNS=${RUNS:-7} COPIES=${COPIES:-5} REORDER=${REORDER:-0.003} HOSTS=${HOSTS:-64}
 mkdir -p "$WORK"
 
 if [ ! -e /usr/include/nids.h ] || [ ! -e /usr/include/pcap.h ]; then
@@ -34,7 +36,7 @@ NIDS="$ROOT/target/release/nids"
 GEN="$ROOT/bench/gen/target/release/nids-bench-gen"
 
 SEED="$WORK/seed.pcap"
-CAP="$WORK/bench-c$COPIES-r$REORDER.pcap"
+CAP="$WORK/bench-c$COPIES-r$REORDER-h$HOSTS.pcap"
 if [ "${REGEN:-0}" = 1 ]; then rm -f "$SEED" "$WORK"/bench-*.pcap; fi
 if [ ! -s "$SEED" ]; then
   echo "== seed capture (network namespaces)" >&2
@@ -42,7 +44,7 @@ if [ ! -s "$SEED" ]; then
 fi
 if [ ! -s "$CAP" ]; then
   echo "== benchmark capture" >&2
-  "$GEN" "$SEED" "$CAP.tmp" --copies "$COPIES" --reorder "$REORDER" && mv "$CAP.tmp" "$CAP"
+  "$GEN" "$SEED" "$CAP.tmp" --copies "$COPIES" --hosts "$HOSTS" --reorder "$REORDER" && mv "$CAP.tmp" "$CAP"
 fi
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(free -g | awk '/^Mem:/{print $2}') GB;" \

@@ -1,9 +1,14 @@
-//! `nids-bench-gen SEED.pcap OUT.pcap [--copies K] [--overlap P] [--reorder F] [--seed N]`
+//! `nids-bench-gen SEED.pcap OUT.pcap [--copies K] [--hosts H] [--overlap P] [--reorder F] [--seed N]`
 //!
 //! Multiplies a seed capture (classic pcap, Ethernet, IPv4) into a bigger one:
 //!
-//! * copy `k` (0..K) of every packet has its IPv4 addresses rewritten to
-//!   `a.(b ^ hi(k+1)).(c ^ lo(k+1)).d`, so each copy's flows are distinct; the IPv4
+//! * copy `k` (0..K) of every packet of TCP flow `f` (numbered in order of first
+//!   appearance; other packets count as flow 0) has its IPv4 addresses rewritten to
+//!   `a.(b ^ hi(t)).(c ^ lo(t)).d` with `t = k * H + f mod H + 1`, so each copy's
+//!   flows are distinct and each copy holds H distinct address pairs (the seed's
+//!   one client and one server become H pairs: H hosts, as a sensor sees many, not
+//!   one host with 252 connections; H = 1, the default, keeps one pair per copy).
+//!   The IPv4
 //!   header checksum and the TCP/UDP checksum (pseudo-header) are updated
 //!   incrementally (RFC 1624), so they stay valid;
 //! * copy `k` is shifted in time by `k * T / P` (T: the seed's duration), and the
@@ -61,8 +66,8 @@ fn csum_update(hc: u16, old: &[u16], new: &[u16]) -> u16 {
     !(s as u16)
 }
 
-fn map_addr(a: [u8; 4], k: u32) -> [u8; 4] {
-    let t = k + 1;
+/// `a` rewritten for address class `t` (1..=65535).
+fn map_addr(a: [u8; 4], t: u32) -> [u8; 4] {
     [a[0], a[1] ^ (t >> 8) as u8, a[2] ^ t as u8, a[3]]
 }
 
@@ -93,6 +98,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mut pos = Vec::new();
     let (mut copies, mut overlap, mut reorder, mut seed) = (5u32, 0u32, 0.0f64, 1u64);
+    let mut hosts = 1u32;
     let mut i = 1;
     while i < args.len() {
         let val = |i: usize| -> &str {
@@ -102,6 +108,7 @@ fn main() {
         };
         match args[i].as_str() {
             "--copies" => copies = val(i).parse().unwrap_or_else(|_| die("bad --copies")),
+            "--hosts" => hosts = val(i).parse().unwrap_or_else(|_| die("bad --hosts")),
             "--overlap" => overlap = val(i).parse().unwrap_or_else(|_| die("bad --overlap")),
             "--reorder" => reorder = val(i).parse().unwrap_or_else(|_| die("bad --reorder")),
             "--seed" => seed = val(i).parse().unwrap_or_else(|_| die("bad --seed")),
@@ -114,8 +121,8 @@ fn main() {
         }
         i += 2;
     }
-    if pos.len() != 2 || copies == 0 || copies > 65535 {
-        die("usage: nids-bench-gen SEED.pcap OUT.pcap [--copies K (1..65535)] [--overlap P] [--reorder F] [--seed N]");
+    if pos.len() != 2 || copies == 0 || hosts == 0 || u64::from(copies) * u64::from(hosts) > 65535 {
+        die("usage: nids-bench-gen SEED.pcap OUT.pcap [--copies K] [--hosts H] [--overlap P] [--reorder F] [--seed N] (K * H <= 65535)");
     }
     if overlap == 0 || overlap > copies {
         overlap = copies;
@@ -262,7 +269,9 @@ fn main() {
             let f = &mut frame[..];
             let s: [u8; 4] = f[ipo + 12..ipo + 16].try_into().unwrap();
             let d: [u8; 4] = f[ipo + 16..ipo + 20].try_into().unwrap();
-            let (ns, nd) = (map_addr(s, k), map_addr(d, k));
+            let f_id = src.flow.map_or(0, |(id, _, _)| id);
+            let t = k * hosts + f_id % hosts + 1;
+            let (ns, nd) = (map_addr(s, t), map_addr(d, t));
             let (ow, nw) = (words(s, d), words(ns, nd));
             f[ipo + 12..ipo + 16].copy_from_slice(&ns);
             f[ipo + 16..ipo + 20].copy_from_slice(&nd);
@@ -324,14 +333,15 @@ fn main() {
         max = max.max(cur);
     }
     eprintln!(
-        "nids-bench-gen: {} packets, {} bytes of frames, {} TCP flows ({} per copy x {} copies, ~{} copies at once), \
-         at most {} flows open at once, {} data segments reordered, {:.1} s of capture time",
+        "nids-bench-gen: {} packets, {} bytes of frames, {} TCP flows ({} per copy x {} copies, ~{} copies at once) \
+         between {} address pairs, at most {} flows open at once, {} data segments reordered, {:.1} s of capture time",
         written,
         bytes,
         flow_span.len() as u64 * copies as u64,
         flow_span.len(),
         copies,
         overlap,
+        u64::from(copies) * u64::from(hosts).min(flow_span.len().max(1) as u64),
         max,
         reordered,
         (dur + (copies as u64 - 1) * step) as f64 / 1e9
