@@ -31,9 +31,22 @@ pub fn insert(addr: Tuple, ptr: usize) {
     with(&STREAMS, |m| m.insert(addr, ptr));
 }
 
-/// The stream of `addr` (exact orientation), if any.
+/// The stream of `addr` (exact orientation), if any. A `struct tuple4` names
+/// no tunnel, so when no stream outside tunnels has these addresses and ports,
+/// the one inside a tunnel that has them is found (the lowest tunnel id, if
+/// several tenants reuse them): a callback's own `addr` finds its stream.
+/// O(1), or O(streams) when the stream is in a tunnel or not found.
 pub fn find(addr: &Tuple) -> Option<usize> {
-    with(&STREAMS, |m| m.get(addr).copied())
+    with(&STREAMS, |m| {
+        m.get(addr).copied().or_else(|| {
+            m.iter()
+                .filter(|(t, _)| {
+                    (t.src, t.sport, t.dst, t.dport) == (addr.src, addr.sport, addr.dst, addr.dport)
+                })
+                .min_by_key(|(t, _)| t.tunnel)
+                .map(|(_, &p)| p)
+        })
+    })
 }
 
 /// Whether `ptr` is a stream C may act on.
@@ -88,4 +101,41 @@ pub fn clear() {
     with(&STREAMS, |m| m.clear());
     with(&KILL, |k| k.clear());
     with(&FREED, |f| f.clear());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nids_core::TunnelId;
+
+    fn tuple(sport: u16, tunnel: TunnelId) -> Tuple {
+        Tuple {
+            src: core::net::Ipv4Addr::new(10, 0, 0, 1).into(),
+            sport,
+            dst: core::net::Ipv4Addr::new(10, 0, 0, 2).into(),
+            dport: 80,
+            tunnel,
+        }
+    }
+
+    #[test]
+    fn test_find_outside_then_inside_tunnels() {
+        // Ports of their own: the registry is global to the test binary.
+        let vxlan = TunnelId::from_bits;
+        insert(tuple(50001, vxlan(7)), 0x1000);
+        insert(tuple(50001, vxlan(3)), 0x2000);
+        let plain = tuple(50001, TunnelId::NONE);
+        assert_eq!(find(&plain), Some(0x2000), "the lowest tunnel id");
+        insert(plain, 0x3000);
+        assert_eq!(find(&plain), Some(0x3000), "outside tunnels first");
+        assert_eq!(find(&tuple(50002, TunnelId::NONE)), None);
+        for (t, p) in [
+            (tuple(50001, vxlan(7)), 0x1000),
+            (tuple(50001, vxlan(3)), 0x2000),
+            (plain, 0x3000),
+        ] {
+            forget(&t, p);
+        }
+        assert_eq!(find(&plain), None);
+    }
 }
