@@ -13,7 +13,7 @@ use nids_host::dump::Dumper;
 use nids_host::grep::{self, Grepper};
 use nids_host::output::Output;
 use nids_host::scan;
-use nids_host::session::{Session, STREAM_CLASSES};
+use nids_host::session::Session;
 use nids_host::streams::StreamPrinter;
 
 use crate::cli::{Command, Input, Opts};
@@ -92,18 +92,7 @@ fn drive<U, H: Handler<U>>(input: &Input, h: &mut H) -> Result<Outcome> {
     let filter = input.live.filter.as_deref();
     #[cfg(not(feature = "libpcap"))]
     let filter = None;
-    match settings.slots {
-        n if n <= STREAM_CLASSES[0] => {
-            sized::<U, H, { STREAM_CLASSES[0] }>(source, filter, c, storage, h)
-        }
-        n if n <= STREAM_CLASSES[1] => {
-            sized::<U, H, { STREAM_CLASSES[1] }>(source, filter, c, storage, h)
-        }
-        n if n <= STREAM_CLASSES[2] => {
-            sized::<U, H, { STREAM_CLASSES[2] }>(source, filter, c, storage, h)
-        }
-        _ => sized::<U, H, { STREAM_CLASSES[3] }>(source, filter, c, storage, h),
-    }
+    sized::<U, H>(source, filter, c, storage, h)
 }
 
 /// Opens the capture file, or describes the interface to open.
@@ -123,7 +112,7 @@ fn source(input: &Input) -> Result<Source> {
 }
 
 /// [`drive`] with `S` stream slots.
-fn sized<'a, U, H: Handler<U>, const S: usize>(
+fn sized<'a, U, H: Handler<U>>(
     source: Source,
     filter: Option<&str>,
     config: Config<'a>,
@@ -132,10 +121,10 @@ fn sized<'a, U, H: Handler<U>, const S: usize>(
 ) -> Result<Outcome> {
     let stop = Arc::new(AtomicBool::new(false));
     let mut session = match source {
-        Source::File(file) => Session::<U, S>::from_file(file, config, storage)?,
+        Source::File(file) => Session::<U>::from_file(file, config, storage)?,
         #[cfg(feature = "libpcap")]
         Source::Live(iface, opts) => {
-            let mut s = Session::<U, S>::live(&iface, &opts, config, storage)?;
+            let mut s = Session::<U>::live(&iface, &opts, config, storage)?;
             if let Some(live) = s.live_source() {
                 on_ctrl_c(Arc::clone(&stop), live.breakloop_handle())?;
             }
@@ -189,7 +178,7 @@ impl<U> Handler<U> for Outbox {
 }
 
 impl Outbox {
-    fn send<U, const S: usize>(&mut self, session: &mut Session<'_, U, S>) {
+    fn send<U>(&mut self, session: &mut Session<'_, U>) {
         #[cfg(feature = "libpcap")]
         if let Some(live) = session.live_source() {
             for (link, frame) in self.0.drain(..) {

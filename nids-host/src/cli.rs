@@ -188,10 +188,10 @@ pub struct Common {
     #[arg(long, value_enum, default_value_t = Checksum::Verify)]
     pub checksum: Checksum,
     /// At most N TCP streams open at once; when a new one would exceed it, the
-    /// oldest ends as `timeout` (1 to 1048576; default: libnids' 781 of 1040
-    /// slots). Memory: about 280 bytes per slot, slots in classes of 1040,
-    /// 16384, 262144 and 1048576.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    /// oldest ends as `timeout` (1 to 4194304; default: libnids' 781 of 1040
+    /// slots). Memory: N slots of a few hundred bytes, reserved at start and
+    /// touched only as streams open.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=4_194_304))]
     pub streams: Option<u64>,
     /// End TCP streams without a packet for SECS seconds of capture time, as
     /// `timeout` (default 0: never, as libnids).

@@ -36,23 +36,22 @@
 //! ```
 //!
 //! The engine is built on the heap when the first packet arrives (its link type
-//! decides the decoder), with `STREAMS` stream slots: one of [`STREAM_CLASSES`]
-//! in the `nids` command, any value in a program.
+//! decides the decoder), with its stream table sized at run time
+//! ([`stream_slots`]): any number of slots, one code path.
 
 use nids_core::storage::Storage;
-use nids_core::{Config, Handler, Instant, LinkType, Nids, Stats};
+use nids_core::{Config, Handler, Instant, LinkType, Stats};
 
 use crate::capture::{CaptureFile, Cursor};
-use crate::run::{Error, HOSTS, STREAMS};
+use crate::run::{Engine, Error, STREAMS};
 
-/// The stream-slot counts the `nids` command is built for (`--streams N` picks
-/// the smallest one of at least N). A slot costs about 280 bytes.
-pub const STREAM_CLASSES: [usize; 4] = [STREAMS, 16_384, 262_144, 1_048_576];
-
-/// The smallest of [`STREAM_CLASSES`] with at least `n` slots, or `None` when
-/// `n` is more than the largest.
-pub fn stream_class(n: usize) -> Option<usize> {
-    STREAM_CLASSES.iter().copied().find(|&c| c >= n)
+/// The stream slots of the engine a session builds for `config`:
+/// `config.tcp.max_streams` when it is set (at least 1; so `nids --streams N`
+/// has exactly N slots), else [`STREAMS`] (libnids' 1040, of which 781 may be
+/// open at once). A slot costs [`nids_core::Plan::table_bytes`], touched only
+/// when a stream uses it.
+pub fn stream_slots(config: &Config<'_>) -> usize {
+    config.tcp.max_streams.map_or(STREAMS, |n| n.max(1))
 }
 
 /// A capture file, owned or borrowed.
@@ -87,17 +86,18 @@ const RELEASE_EVERY: usize = 1 << 20;
 
 /// A packet source and the engine run over it. See the [module docs](self).
 ///
-/// `U` is the handler's per-stream data, `STREAMS` the engine's stream slots.
+/// `U` is the handler's per-stream data; the engine's stream slots come from
+/// the config ([`stream_slots`]).
 /// Costs: the engine (about 280 bytes per slot, on the heap) and the storage
 /// handed in; packets are not copied.
-pub struct Session<'a, U, const STREAMS_: usize = STREAMS> {
+pub struct Session<'a, U> {
     source: Source<'a>,
     config: Config<'a>,
     /// The link type of the engine to build (from the file header or `new`).
     link: Option<LinkType>,
     /// Storage for the engine, until it is built.
     storage: Option<Storage<'a>>,
-    engine: Option<Box<Nids<'a, U, STREAMS_, HOSTS>>>,
+    engine: Option<Box<Engine<'a, U>>>,
     finished: bool,
     /// File offset up to which the mapped pages were given back.
     released: usize,
@@ -106,7 +106,7 @@ pub struct Session<'a, U, const STREAMS_: usize = STREAMS> {
     filter: Option<crate::live::Filter>,
 }
 
-impl<'a, U, const S: usize> Session<'a, U, S> {
+impl<'a, U> Session<'a, U> {
     fn with(source: Source<'a>, config: Config<'a>, storage: Storage<'a>) -> Self {
         Session {
             source,
@@ -260,9 +260,10 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
             link,
         };
         let storage = self.storage.take().ok_or_else(unsupported)?;
-        let e = Nids::boxed(link, self.config, storage).map_err(|_| unsupported())?;
+        let e = Engine::heap(link, self.config, stream_slots(&self.config), storage)
+            .map_err(|_| unsupported())?;
         self.link = Some(link);
-        self.engine = Some(e);
+        self.engine = Some(Box::new(e));
         Ok(())
     }
 
@@ -349,10 +350,10 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
                         let Some(st) = storage.take() else {
                             return Err(bad);
                         };
-                        match Nids::boxed(plink, *config, st) {
+                        match Engine::heap(plink, *config, stream_slots(config), st) {
                             Ok(e) => {
                                 *link = Some(plink);
-                                engine.insert(e)
+                                engine.insert(Box::new(e))
                             }
                             Err(_) => {
                                 *cursor = Cursor::exhausted(cursor);
@@ -445,7 +446,7 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
     }
 
     /// The engine, once built.
-    pub fn engine(&self) -> Option<&Nids<'a, U, S, HOSTS>> {
+    pub fn engine(&self) -> Option<&Engine<'a, U>> {
         self.engine.as_deref()
     }
 
@@ -484,11 +485,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn test_stream_class() {
-        assert_eq!(stream_class(1), Some(1040));
-        assert_eq!(stream_class(1040), Some(1040));
-        assert_eq!(stream_class(1041), Some(16_384));
-        assert_eq!(stream_class(300_000), Some(1_048_576));
-        assert_eq!(stream_class(1_048_577), None);
+    fn test_stream_slots_follow_the_config() {
+        let mut c = Config::new();
+        assert_eq!(stream_slots(&c), STREAMS);
+        for n in [1, 1041, 300_000, 4_194_304] {
+            c.tcp.max_streams = Some(n);
+            assert_eq!(stream_slots(&c), n);
+            let s = Session::<()>::new(LinkType::ETHERNET, c, &mut [][..]).unwrap();
+            assert_eq!(s.engine().map(|e| e.stream_slots()), Some(n));
+        }
     }
 }

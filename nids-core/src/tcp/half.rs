@@ -4,8 +4,8 @@
 //! (server-to-client bytes), `stream.server()` what the server receives.
 
 use super::pool::NONE;
-use super::seq::{after, before};
 use super::queue::Queue;
+use super::seq::{after, before};
 
 /// libnids' half-stream states (the values pynids exposes as `HalfStream.state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,10 +1,10 @@
 //! TCP stream reassembly with libnids 1.26's semantics on well-formed traffic,
 //! and its defects fixed (see each item's docs and the crate README).
 //!
-//! Per segment: find the stream in the [`table::Table`]; create one on a client
+//! Per segment: find the stream in the stream table (`table`); create one on a client
 //! SYN; complete the exact 3-way handshake; window check; RST; PAWS; ACK
 //! processing (FIN confirmation); then in-order delivery straight from the frame
-//! or queueing out of order (`queue` over [`pool::Pool`] blocks, within the
+//! or queueing out of order (`queue` over `pool` blocks, within the
 //! receiver's window and a fair share of storage: [`waiting`]).
 //!
 //! Differences from libnids, all deliberate:
@@ -28,12 +28,12 @@
 pub mod half;
 pub mod kill;
 pub mod policy;
-pub mod pool;
+pub(crate) mod pool;
 pub(crate) mod queue;
 pub mod segment;
 pub mod seq;
 pub mod stream;
-pub mod table;
+pub(crate) mod table;
 pub mod waiting;
 
 #[cfg(test)]
@@ -45,6 +45,8 @@ use segment::{flags, Segment};
 use seq::{after, before};
 use stream::{Event, Side, Stream};
 use table::Table;
+
+use crate::memory::{Memory, Tables};
 
 use crate::event::Warning;
 use crate::flow::Tuple;
@@ -69,7 +71,7 @@ pub struct Config {
     /// Size of each large storage block, in bytes. An out-of-order segment
     /// takes one block per `block_size - 32` payload bytes; one of up to
     /// `small_size(block_size) - 32` bytes (224 with 2 KiB blocks) takes a small
-    /// block ([`pool::small_size`]; a quarter of the storage is small blocks).
+    /// block (`pool::small_size`; a quarter of the storage is small blocks).
     /// Each block is charged whole.
     pub block_size: usize,
     /// Most storage (whole blocks, in bytes) the out-of-order queue of one half
@@ -184,8 +186,8 @@ impl<U> Slot<U> {
 }
 
 /// The TCP part of the engine: stream table and byte pool.
-pub(crate) struct Tcp<'a, U, const N: usize> {
-    table: Table<Slot<U>, N>,
+pub(crate) struct Tcp<'a, U, M: Memory<U>> {
+    table: Table<Slot<U>, M::Entries, M::Buckets>,
     pool: Pool<'a>,
     config: Config,
     /// Most concurrent streams (from `Config::max_streams`).
@@ -226,16 +228,19 @@ enum Piece<'f> {
     Block { block: u32, at: usize, len: usize },
 }
 
-impl<'a, U, const N: usize> Tcp<'a, U, N> {
+impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
     pub(crate) fn new(
+        tables: Tables<U, M>,
         storage: managed::ManagedSlice<'a, u8>,
         config: Config,
         key: (u64, u64),
         link: crate::link::LinkType,
     ) -> Self {
-        let limit = config.max_streams.unwrap_or(3 * N / 4 + 1).min(N);
+        let table = Table::new(tables.entries, tables.buckets, key);
+        let n = table.capacity();
+        let limit = config.max_streams.unwrap_or(3 * n / 4 + 1).min(n);
         Tcp {
-            table: Table::new_with(|| Slot::new(Instant::ZERO), key),
+            table,
             pool: Pool::new(storage, config.block_size.max(queue::HDR + pool::LINK + 16)),
             config,
             limit,
@@ -250,33 +255,9 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         self.frame_l2 = l2;
     }
 
-    /// Initialise in place at `p` (the stream table is large: no temporary).
-    ///
-    /// # Safety
-    /// `p` must be valid for writes and aligned; afterwards `*p` is initialised.
-    #[allow(unsafe_code)]
-    pub(crate) unsafe fn init_at(
-        p: *mut Self,
-        storage: managed::ManagedSlice<'a, u8>,
-        config: Config,
-        key: (u64, u64),
-        link: crate::link::LinkType,
-    ) {
-        use core::ptr::addr_of_mut;
-        let limit = config.max_streams.unwrap_or(3 * N / 4 + 1).min(N);
-        // SAFETY: as the caller guarantees; each field is written once.
-        unsafe {
-            Table::init_at(addr_of_mut!((*p).table), || Slot::new(Instant::ZERO), key);
-            addr_of_mut!((*p).pool).write(Pool::new(
-                storage,
-                config.block_size.max(queue::HDR + pool::LINK + 16),
-            ));
-            addr_of_mut!((*p).config).write(config);
-            addr_of_mut!((*p).limit).write(limit);
-            addr_of_mut!((*p).link).write(link);
-            addr_of_mut!((*p).frame_l2).write([0; 12]);
-            addr_of_mut!((*p).hog).write(None);
-        }
+    /// Stream slots in all.
+    pub(crate) fn capacity(&self) -> usize {
+        self.table.capacity()
     }
 
     /// Streams open now.
@@ -917,7 +898,7 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         h: &mut H,
         st: &mut Stats,
     ) {
-        let Some(tuple) = self.table.tuple(idx).copied() else {
+        let Some(tuple) = self.table.tuple(idx) else {
             return;
         };
         let Some(slot) = self.table.get_mut(idx) else {
