@@ -117,7 +117,7 @@ const EXPIRY_INTERVAL: Duration = Duration::from_secs(1);
 /// packet does, whichever way the clock went.
 const MAX_JUMP: Duration = Duration::from_secs(3600);
 
-use crate::tcp::warn;
+use crate::warn::warn;
 
 impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
     Nids<'a, U, STREAMS, HOSTS, SCAN_HOSTS>

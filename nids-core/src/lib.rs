@@ -50,6 +50,7 @@ pub mod storage;
 pub mod tcp;
 pub mod time;
 pub mod udp;
+mod warn;
 
 #[cfg(any(test, feature = "test-util"))]
 #[doc(hidden)]

@@ -52,6 +52,7 @@ use crate::event::Warning;
 use crate::flow::Tuple;
 use crate::handler::Handler;
 use crate::stats::{self, Stats};
+use crate::warn::warn;
 use crate::time::{Duration, Instant};
 
 /// TCP settings.
@@ -199,17 +200,6 @@ pub(crate) struct Tcp<'a, U, M: Memory<U>> {
     /// The half that held the most queue storage when it last grew: the first
     /// to give storage up when it runs out (`waiting`).
     hog: Option<(table::Handle, Side)>,
-}
-
-pub(crate) fn warn<U, H: Handler<U>>(
-    stats: &mut Stats,
-    h: &mut H,
-    ts: Instant,
-    w: Warning,
-    packet: &[u8],
-) {
-    stats.count(w);
-    h.warning(ts, w, packet);
 }
 
 /// `n` bytes at or after their sender's FIN were dropped: warn (once per
