@@ -43,10 +43,10 @@ impl<U, const STREAMS: usize> Memory<U> for Arrays<STREAMS> {
 }
 
 /// Tables on the heap, sized at run time ([`Tables::heap`]; feature `alloc`).
-#[cfg(feature = "alloc")]
+#[cfg(any(feature = "alloc", test))]
 pub struct Heap;
 
-#[cfg(feature = "alloc")]
+#[cfg(any(feature = "alloc", test))]
 impl<U> Memory<U> for Heap {
     type Entries = alloc::vec::Vec<StreamSlot<U>>;
     type Buckets = alloc::vec::Vec<u32>;
@@ -82,7 +82,7 @@ impl<U, const STREAMS: usize> Tables<U, Arrays<STREAMS>> {
     }
 }
 
-#[cfg(feature = "alloc")]
+#[cfg(any(feature = "alloc", test))]
 impl<U> Tables<U, Heap> {
     /// Tables for `streams` stream slots on the heap, reserved in one step each
     /// and touched only as streams arrive: O(1) time, and resident memory that
@@ -127,7 +127,7 @@ impl Plan {
     }
 
     /// The stream table on the heap ([`Tables::heap`]).
-    #[cfg(feature = "alloc")]
+    #[cfg(any(feature = "alloc", test))]
     pub fn tables<U>(&self) -> Tables<U, Heap> {
         Tables::heap(self.streams)
     }
