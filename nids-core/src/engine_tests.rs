@@ -397,5 +397,8 @@ fn test_memory_kinds_agree() {
     );
     assert_eq!(owned, heap);
     assert_eq!(owned, borrowed);
-    assert!(owned.contains("hello") || owned.contains("104, 101, 108"), "{owned}");
+    assert!(
+        owned.contains("hello") || owned.contains("104, 101, 108"),
+        "{owned}"
+    );
 }
