@@ -16,7 +16,7 @@ pub(super) struct OffloadEntry {
     pub(super) seen: Instant,
 }
 
-/// The state of [`Policy::Auto`]: senders seen with offloaded checksums.
+/// The state of [`super::Policy::Auto`]: senders seen with offloaded checksums.
 /// Size: [`OFFLOAD_SOURCES`] entries of about 48 bytes.
 #[derive(Debug, Clone)]
 pub struct Offload {
