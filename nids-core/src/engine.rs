@@ -141,7 +141,7 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
 
     /// Build an engine in `place` (a `static`'s `static_cell::StaticCell::uninit()`
     /// on a firmware), with the arguments and errors of [`Nids::new`]; on error
-    /// `place` is untouched. No `unsafe`: the value is written whole, which an
+    /// `place` is untouched. In safe Rust: the value is written whole, which an
     /// optimised build does in place (the stream entries it holds are
     /// uninitialised memory, never copied); the firmware test measures the
     /// stack this takes.

@@ -28,7 +28,7 @@
 //! assert_eq!(nids.stats().frames, 1);
 //! ```
 #![cfg_attr(not(test), no_std)]
-#![deny(unsafe_code, missing_docs)]
+#![deny(missing_docs)]
 
 #[cfg(any(feature = "alloc", feature = "test-util", test))]
 extern crate alloc;

@@ -6,7 +6,8 @@
 //! building a table costs O(1) and memory is touched only as streams arrive,
 //! as with libnids' `calloc`'d tables.
 //!
-//! Three kinds of storage implement it, none with `unsafe` in this crate:
+//! Three kinds of storage implement it, all in safe Rust (nids-core's
+//! Cargo.toml forbids the other kind):
 //! * [`heapless::Vec<T, N>`]: an array owned by the engine (firmware, `static`s;
 //!   built in O(1), its entries uninitialised);
 //! * `&mut` [`heapless::VecView<T>`]: the same, borrowed, with `N` hidden;
