@@ -272,7 +272,7 @@ pub struct Common {
     /// At most N TCP streams open at once; when a new one would exceed it, the
     /// oldest ends as `timeout` (1 to 4194304; default: libnids' 781 of 1040
     /// slots). Memory: up to about 760 bytes per slot (`dump`; `streams` and
-    /// `stats` 570, `grep` 440, `scan` 340), reserved at start and touched
+    /// `stats` 650, `grep` 520, `scan` 420), reserved at start and touched
     /// only as streams open, so RSS follows the streams really open.
     #[arg(long, value_name = "N", allow_negative_numbers = true,
           value_parser = clap::value_parser!(i64).range(1..=4_194_304))]
