@@ -753,6 +753,21 @@ mod tests {
             counts[tab.bucket(&Key::of(&tu))] += 1;
         }
         assert!(counts.iter().all(|&c| c < 20), "{:?}", counts.iter().max());
+        // One 4-tuple in 4096 VXLAN segments (tenants reusing addresses):
+        // spread as well, by the tunnel id alone.
+        let mut counts = [0u32; 1024];
+        for vni in 0..4096u32 {
+            let hop = crate::tunnel::Hop {
+                kind: crate::tunnel::Kind::Vxlan,
+                id: Some(vni),
+            };
+            let tu = Tuple {
+                tunnel: TunnelId::NONE.push(hop).unwrap(),
+                ..t(1000)
+            };
+            counts[tab.bucket(&Key::of(&tu))] += 1;
+        }
+        assert!(counts.iter().all(|&c| c < 20), "{:?}", counts.iter().max());
     }
 
     #[test]
