@@ -73,7 +73,7 @@ struct Core {
     n_tcp_streams: usize,
     config: Config<'static>,
     /// Declared before `memory`: dropped first, as it borrows it.
-    engine: Option<Box<dyn Engine>>,
+    engine: Option<Box<Engine>>,
     memory: Option<driver::Memory>,
     finished: bool,
     glue: Glue,
@@ -104,7 +104,8 @@ impl Core {
         if let Some(off) = link_offset(self.link, data) {
             ffi::set_linkoffset(off);
         }
-        engine.feed(ts, data, &mut self.glue);
+        // The link type was checked when the engine was built.
+        let _ = engine.feed(ts, data, &mut self.glue);
         Ok(())
     }
 }

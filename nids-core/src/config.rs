@@ -2,10 +2,13 @@
 
 use crate::ip::checksum::Policy;
 
-/// Run-time settings. Capacities are const generics of [`crate::Nids`] and byte
-/// storage is handed to it; everything else is here. `Config::new()` gives
-/// libnids' behaviour.
+/// Run-time settings. Capacities come with the engine's memory
+/// ([`crate::memory`]) and byte storage is handed to it; everything else is
+/// here. `Config::new()` gives
+/// libnids' behaviour. `#[non_exhaustive]`: settings are added without breaking
+/// users (start from [`Config::new`] and set fields).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Config<'a> {
     /// Which checksums are verified (default: all, as libnids).
     pub checksums: Policy<'a>,
@@ -20,7 +23,9 @@ pub struct Config<'a> {
     /// Which tunnels are decoded (all, on their IANA ports, by default;
     /// libnids decodes none: [`crate::tunnel::Config::off`]).
     pub tunnels: crate::tunnel::Config,
-    /// Key of the flow hash (SipHash-1-3). Give each engine a random key where
+    /// Key of the flow hash (keyed multiply-fold over the canonical tuple, as
+    /// `tcp::table` documents) and, derived from it, of the scan detector's
+    /// source hash (SipHash-1-3). Give each engine a random key where
     /// an attacker could choose flow tuples (`nids`, nids-py and
     /// `nids_host::keys::random_hash_key` do; a firmware seeds it from what its
     /// chip has); the default key is fixed and public, and keeps tests

@@ -3,6 +3,8 @@
 use core::fmt;
 use core::mem::MaybeUninit;
 
+use crate::memory::{Arrays, Memory, Tables};
+
 use crate::config::Config;
 use crate::defrag::Defrag;
 use crate::event::Warning;
@@ -35,28 +37,47 @@ impl fmt::Display for Error {
 
 impl core::error::Error for Error {}
 
-/// The engine: everything from frames to streams, for one link type.
+/// The engine: everything from frames to streams, for one link type, over a
+/// stream table of memory kind `M` ([`crate::memory`]).
 ///
 /// * `U`: per-stream user data kept for the handler.
-/// * `STREAMS`: TCP stream slots (libnids' `n_tcp_streams`, 1040 by default).
+/// * `M`: where the stream table lives: [`Arrays`] (sizes at compile time:
+///   that is [`Nids`]), [`crate::memory::Heap`] (sizes at run time, feature
+///   `alloc`: [`NidsHeap`]) or [`crate::memory::Borrowed`].
 /// * `HOSTS`: defragmentation host slots (libnids' `n_hosts`, 256).
+/// * `SCAN_HOSTS`: port-scan sources tracked at once (libnids'
+///   `scan_num_hosts`, 256; 0 turns detection off); about 544 bytes each.
 ///
 /// No globals: several engines may run side by side.
-pub struct Nids<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize = 256> {
+pub struct Engine<'a, U, M: Memory<U>, const HOSTS: usize, const SCAN_HOSTS: usize = 256> {
     link: LinkType,
     defrag: Defrag<'a, HOSTS>,
-    upper: Upper<'a, U, STREAMS, SCAN_HOSTS>,
+    upper: Upper<'a, U, M, SCAN_HOSTS>,
 }
+
+/// The engine owning its stream table: `STREAMS` slots (libnids'
+/// `n_tcp_streams`, 1040 by default), `HOSTS` defragmentation host slots and
+/// `SCAN_HOSTS` scan sources, all sized at compile time, for firmware and
+/// `static`s. It is [`Engine`] over [`Arrays`]: the same code as an engine
+/// sized at run time.
+pub type Nids<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize = 256> =
+    Engine<'a, U, Arrays<STREAMS>, HOSTS, SCAN_HOSTS>;
+
+/// The engine with its stream table on the heap, sized at run time
+/// ([`Tables::heap`]): what a host program uses for libnids' `n_tcp_streams`.
+#[cfg(feature = "alloc")]
+pub type NidsHeap<'a, U, const HOSTS: usize = 256, const SCAN_HOSTS: usize = 256> =
+    Engine<'a, U, crate::memory::Heap, HOSTS, SCAN_HOSTS>;
 
 /// The state behind the IP layer, kept apart from defragmentation so a rebuilt
 /// datagram (borrowed from defragmentation storage) can flow through it.
-struct Upper<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> {
+struct Upper<'a, U, M: Memory<U>, const SCAN_HOSTS: usize> {
     checksums: Policy<'a>,
     tunnels: tunnel::Config,
     scan: scan::Detector<SCAN_HOSTS, SCAN_PORTS>,
     offload: Offload,
     stats: Stats,
-    tcp: Tcp<'a, U, STREAMS>,
+    tcp: Tcp<'a, U, M>,
     /// Latest packet time seen.
     now: Instant,
     /// Time of the previous packet (or `advance`).
@@ -102,7 +123,7 @@ pub const EXPIRY_INTERVAL: Duration = Duration::from_secs(1);
 /// packet does, whichever way the clock went.
 const MAX_JUMP: Duration = Duration::from_secs(3600);
 
-use crate::tcp::warn;
+use crate::warn::warn;
 
 impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
     Nids<'a, U, STREAMS, HOSTS, SCAN_HOSTS>
@@ -112,88 +133,36 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
     /// plain `&mut [u8]` is split as [`Storage::shared`] says). Fails if
     /// the link type is not supported ([`LinkType::is_supported`]).
     ///
-    /// The tables are part of the value (a few hundred bytes per stream slot):
-    /// build large engines on the heap or in a `static`.
+    /// The tables are part of the value (a few hundred bytes per stream slot,
+    /// [`crate::memory::Plan::table_bytes`]), their entries left uninitialised
+    /// until used: put a large engine in a `static` ([`Nids::new_in`]), or size
+    /// it at run time on the heap ([`NidsHeap`]).
     pub fn new(
         link: LinkType,
         config: Config<'a>,
         storage: impl Into<Storage<'a>>,
     ) -> Result<Self, Error> {
-        if !link.is_supported() {
-            return Err(Error::UnsupportedLinkType(link));
-        }
-        let storage = storage.into();
-        Ok(Nids {
-            link,
-            defrag: Defrag::new(storage.defrag, config.defrag),
-            upper: Upper {
-                checksums: config.checksums,
-                tunnels: config.tunnels,
-                scan: scan::Detector::with_config(scan_key(config.hash_key), config.scan),
-                offload: Offload::new(),
-                stats: Stats::new(),
-                tcp: Tcp::new(storage.tcp, config.tcp, config.hash_key, link),
-                now: Instant::ZERO,
-                prev: Instant::ZERO,
-                next_expiry: Instant::ZERO,
-                next_frame: 0,
-            },
-        })
+        Engine::with_tables(link, config, Tables::arrays(), storage)
     }
 
-    /// Build an engine in `place` without any temporary of the engine's size, so
-    /// a table of a million streams can be built on the heap, and a firmware's in
-    /// a `static` (`static_cell::StaticCell::uninit()`), without a large stack.
-    /// Same arguments and errors as [`Nids::new`]; on error `place` is untouched.
-    ///
-    /// This is nids-core's one use of `unsafe`: field-by-field initialisation
-    /// through raw pointers, covered by tests that build engines this way.
-    #[allow(unsafe_code)]
+    /// Build an engine in `place` (a `static`'s `static_cell::StaticCell::uninit()`
+    /// on a firmware), with the arguments and errors of [`Nids::new`]; on error
+    /// `place` is untouched. In safe Rust: the value is written whole, which an
+    /// optimised build does in place (the stream entries it holds are
+    /// uninitialised memory, never copied); the firmware test measures the
+    /// stack this takes.
     pub fn new_in<'p>(
         place: &'p mut MaybeUninit<Self>,
         link: LinkType,
         config: Config<'a>,
         storage: impl Into<Storage<'a>>,
     ) -> Result<&'p mut Self, Error> {
-        use core::ptr::addr_of_mut;
-        if !link.is_supported() {
-            return Err(Error::UnsupportedLinkType(link));
-        }
-        let storage = storage.into();
-        let p = place.as_mut_ptr();
-        // SAFETY: `p` comes from a `&mut MaybeUninit<Self>`, so it is valid for
-        // writes and aligned. Every field of `Nids` and of `Upper` is written
-        // exactly once below (the compiler does not check this: keep the list in
-        // step with the struct definitions), nothing can fail or panic in between,
-        // and only then is the value assumed initialised.
-        unsafe {
-            addr_of_mut!((*p).link).write(link);
-            addr_of_mut!((*p).defrag).write(Defrag::new(storage.defrag, config.defrag));
-            let up = addr_of_mut!((*p).upper);
-            addr_of_mut!((*up).checksums).write(config.checksums);
-            addr_of_mut!((*up).tunnels).write(config.tunnels);
-            addr_of_mut!((*up).scan).write(scan::Detector::with_config(
-                scan_key(config.hash_key),
-                config.scan,
-            ));
-            addr_of_mut!((*up).offload).write(Offload::new());
-            addr_of_mut!((*up).stats).write(Stats::new());
-            addr_of_mut!((*up).now).write(Instant::ZERO);
-            addr_of_mut!((*up).prev).write(Instant::ZERO);
-            addr_of_mut!((*up).next_expiry).write(Instant::ZERO);
-            addr_of_mut!((*up).next_frame).write(0);
-            Tcp::init_at(
-                addr_of_mut!((*up).tcp),
-                storage.tcp,
-                config.tcp,
-                config.hash_key,
-                link,
-            );
-            Ok(place.assume_init_mut())
-        }
+        Ok(place.write(Self::new(link, config, storage)?))
     }
 
-    /// [`Nids::new_in`] on the heap (with the `alloc` feature).
+    /// [`Nids::new`] on the heap (with the `alloc` feature), for tables of up
+    /// to some thousands of slots; an engine sized at run time, of any size, is
+    /// a [`NidsHeap`] ([`Engine::heap`]).
     ///
     /// On a host, give each engine a random flow-hash key, so that nobody who
     /// knows the program can aim flows at one hash bucket (the default key is
@@ -215,11 +184,63 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
         config: Config<'a>,
         storage: impl Into<Storage<'a>>,
     ) -> Result<alloc::boxed::Box<Self>, Error> {
-        let mut b = alloc::boxed::Box::<Self>::new_uninit();
-        Self::new_in(&mut b, link, config, storage)?;
-        // SAFETY: `new_in` returned Ok, so it initialised every field of `*b`.
-        #[allow(unsafe_code)]
-        Ok(unsafe { b.assume_init() })
+        Ok(alloc::boxed::Box::new(Self::new(link, config, storage)?))
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<'a, U, const HOSTS: usize, const SCAN_HOSTS: usize> NidsHeap<'a, U, HOSTS, SCAN_HOSTS> {
+    /// An engine with `streams` stream slots on the heap (libnids'
+    /// `n_tcp_streams` at run time): O(1) time, and memory touched only as
+    /// streams arrive ([`Tables::heap`]). Same errors as [`Nids::new`].
+    pub fn heap(
+        link: LinkType,
+        config: Config<'a>,
+        streams: usize,
+        storage: impl Into<Storage<'a>>,
+    ) -> Result<Self, Error> {
+        Engine::with_tables(link, config, Tables::heap(streams), storage)
+    }
+}
+
+impl<'a, U, M: Memory<U>, const HOSTS: usize, const SCAN_HOSTS: usize>
+    Engine<'a, U, M, HOSTS, SCAN_HOSTS>
+{
+    /// An engine over the stream table `tables` (any [`Memory`] kind), with
+    /// `storage` for bytes that must wait. Fails if the link type is not
+    /// supported ([`LinkType::is_supported`]). O(1) apart from the scan and
+    /// defragmentation host tables (O(`SCAN_HOSTS + HOSTS`)).
+    pub fn with_tables(
+        link: LinkType,
+        config: Config<'a>,
+        tables: Tables<U, M>,
+        storage: impl Into<Storage<'a>>,
+    ) -> Result<Self, Error> {
+        if !link.is_supported() {
+            return Err(Error::UnsupportedLinkType(link));
+        }
+        let storage = storage.into();
+        Ok(Engine {
+            link,
+            defrag: Defrag::new(storage.defrag, config.defrag),
+            upper: Upper {
+                checksums: config.checksums,
+                tunnels: config.tunnels,
+                scan: scan::Detector::with_config(scan_key(config.hash_key), config.scan),
+                offload: Offload::new(),
+                stats: Stats::new(),
+                tcp: Tcp::new(tables, storage.tcp, config.tcp, config.hash_key, link),
+                now: Instant::ZERO,
+                prev: Instant::ZERO,
+                next_expiry: Instant::ZERO,
+                next_frame: 0,
+            },
+        })
+    }
+
+    /// Stream slots in all (the table's capacity).
+    pub fn stream_slots(&self) -> usize {
+        self.upper.tcp.capacity()
     }
 
     /// TCP streams open now.
@@ -401,7 +422,7 @@ enum Step<'b> {
     Dropped,
 }
 
-impl<'a, U, const STREAMS: usize, const SCAN_HOSTS: usize> Upper<'a, U, STREAMS, SCAN_HOSTS> {
+impl<'a, U, M: Memory<U>, const SCAN_HOSTS: usize> Upper<'a, U, M, SCAN_HOSTS> {
     /// Count a validated outer packet by IP version.
     fn counted(&mut self, p: &Packet<'_>) {
         match p.version {

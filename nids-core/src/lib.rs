@@ -5,8 +5,9 @@
 //! valid IP datagrams, UDP datagrams, reassembled TCP streams, port scans, and a
 //! warning for everything it drops.
 //!
-//! It runs without the standard library and without a heap: tables are sized by
-//! const generics, byte storage is handed in by the caller, every limit has a
+//! It runs without the standard library and without a heap: the stream table is
+//! sized by const generics ([`Nids`]) or at run time ([`Engine`] over
+//! [`memory`] the caller gives), byte storage is handed in by the caller, every limit has a
 //! documented behaviour, a [`Warning`] and a counter in [`Stats`], and no input
 //! makes it panic.
 //!
@@ -27,7 +28,7 @@
 //! assert_eq!(nids.stats().frames, 1);
 //! ```
 #![cfg_attr(not(test), no_std)]
-#![deny(unsafe_code, missing_docs)]
+#![deny(missing_docs)]
 
 #[cfg(any(feature = "alloc", feature = "test-util", test))]
 extern crate alloc;
@@ -41,13 +42,16 @@ pub mod handler;
 mod icmp;
 pub mod ip;
 pub mod link;
+pub mod memory;
 pub mod scan;
+pub mod slots;
 pub mod stats;
 pub mod storage;
 pub mod tcp;
 pub mod time;
 pub mod tunnel;
 pub mod udp;
+mod warn;
 
 #[cfg(any(test, feature = "test-util"))]
 #[doc(hidden)]
@@ -57,11 +61,14 @@ pub mod test_util;
 mod engine_tests;
 
 pub use config::Config;
-pub use engine::{Error, Nids};
+#[cfg(feature = "alloc")]
+pub use engine::NidsHeap;
+pub use engine::{Engine, Error, Nids};
 pub use event::Warning;
 pub use flow::Tuple;
 pub use handler::Handler;
 pub use link::LinkType;
+pub use memory::{Plan, StreamSlot};
 pub use stats::Stats;
 pub use storage::Storage;
 pub use tcp::stream::{Event as TcpEvent, Side, Stream};

@@ -10,8 +10,12 @@ macro_rules! counters {
         /// ([`Stats::warnings`]); the other fields count traffic. All counters are
         /// `u64` and saturate rather than wrap. Size: 8 bytes per field plus 8 per
         /// warning.
+        ///
+        /// `#[non_exhaustive]`: counters are added without breaking users (build
+        /// one with [`Stats::new`]).
         #[derive(Debug, Clone, PartialEq, Eq)]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        #[non_exhaustive]
         pub struct Stats {
             $($(#[$doc])* pub $name: u64,)*
             /// One counter per [`Warning`], indexed by `warning as usize`; see
@@ -157,6 +161,23 @@ pub(crate) fn add(c: &mut u64, n: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_merge_adds_every_counter() {
+        let mut a = Stats::new();
+        a.frames = 2;
+        a.warnings[1] = 3;
+        let mut b = Stats::new();
+        b.frames = u64::MAX;
+        b.tcp_segments = 4;
+        b.warnings[1] = 1;
+        a.merge(&b);
+        assert_eq!(a.frames, u64::MAX, "saturates");
+        assert_eq!(a.tcp_segments, 4);
+        assert_eq!(a.warnings[1], 4);
+        let names: std::vec::Vec<_> = a.counters().filter(|c| c.1 != 0).collect();
+        assert_eq!(names.len(), 3);
+    }
 
     #[test]
     fn test_counters_cover_every_field_and_warning() {

@@ -13,7 +13,7 @@ use nids_host::dump::Dumper;
 use nids_host::grep::{self, Grepper};
 use nids_host::output::Output;
 use nids_host::scan;
-use nids_host::session::{Session, STREAM_CLASSES};
+use nids_host::session::Session;
 use nids_host::streams::StreamPrinter;
 
 use crate::cli::{Command, Input, Opts};
@@ -170,33 +170,25 @@ impl Run {
         let (tcp, defrag) = memory.split_at_mut(self.settings.tcp_storage);
         let storage = Storage::new(tcp, defrag);
         let policy = self.settings.engine.checksums;
-        let outcome = match self.settings.slots {
-            n if n <= STREAM_CLASSES[0] => self.sized::<U, H, { STREAM_CLASSES[0] }>(storage, h),
-            n if n <= STREAM_CLASSES[1] => self.sized::<U, H, { STREAM_CLASSES[1] }>(storage, h),
-            n if n <= STREAM_CLASSES[2] => self.sized::<U, H, { STREAM_CLASSES[2] }>(storage, h),
-            _ => self.sized::<U, H, { STREAM_CLASSES[3] }>(storage, h),
-        }?;
+        let outcome = self.session::<U, H>(storage, h)?;
         if let Some(hint) = checksum_hint(&outcome.stats, policy) {
             eprintln!("nids: {hint}");
         }
         Ok(outcome)
     }
 
-    /// [`drive`](Self::drive) with `S` stream slots.
-    fn sized<'a, U, H: Handler<U>, const S: usize>(
-        self,
-        storage: Storage<'a>,
-        h: &mut H,
-    ) -> Result<Outcome> {
+    /// [`drive`](Self::drive) once its storage is allocated: one session,
+    /// whose stream table is sized at run time from the settings.
+    fn session<'a, U, H: Handler<U>>(self, storage: Storage<'a>, h: &mut H) -> Result<Outcome> {
         let config = self.settings.engine;
         let stop = self.stop;
         let drains = self.stdin;
         #[allow(unused_mut)]
         let mut session = match self.source {
-            Source::Files(files) => Session::<U, S>::from_inputs(files, config, storage)?,
+            Source::Files(files) => Session::<U>::from_inputs(files, config, storage)?,
             #[cfg(feature = "libpcap")]
             Source::Live(iface, opts) => {
-                let mut s = Session::<U, S>::live(&iface, &opts, config, storage)?;
+                let mut s = Session::<U>::live(&iface, &opts, config, storage)?;
                 if let Some(live) = s.live_source() {
                     let breakloop = live.breakloop_handle();
                     stop.on_stop(move || breakloop.breakloop());
@@ -271,7 +263,7 @@ impl<U> Handler<U> for Outbox {
 }
 
 impl Outbox {
-    fn send<U, const S: usize>(&mut self, session: &mut Session<'_, U, S>) {
+    fn send<U>(&mut self, session: &mut Session<'_, U>) {
         #[cfg(feature = "libpcap")]
         if let Some(live) = session.live_source() {
             for (link, frame) in self.0.drain(..) {

@@ -270,12 +270,12 @@ pub struct Common {
     #[arg(long, value_enum, default_value_t = Checksum::Auto)]
     pub checksum: Checksum,
     /// At most N TCP streams open at once; when a new one would exceed it, the
-    /// oldest ends as `timeout` (1 to 1048576; default: libnids' 781 of 1040
+    /// oldest ends as `timeout` (1 to 4194304; default: libnids' 781 of 1040
     /// slots). Memory: up to about 760 bytes per slot (`dump`; `streams` and
-    /// `stats` 570, `grep` 440, `scan` 340: `nids streams --streams 1048576`
-    /// takes 590 MB), slots in classes of 1040, 16384, 262144 and 1048576.
+    /// `stats` 650, `grep` 520, `scan` 420), reserved at start and touched
+    /// only as streams open, so RSS follows the streams really open.
     #[arg(long, value_name = "N", allow_negative_numbers = true,
-          value_parser = clap::value_parser!(i64).range(1..=1_048_576))]
+          value_parser = clap::value_parser!(i64).range(1..=4_194_304))]
     pub streams: Option<i64>,
     /// End TCP streams without a packet for SECS seconds of capture time, as
     /// `timeout` (default 0: never, as libnids).
@@ -433,21 +433,23 @@ pub enum Checksum {
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
-    use nids_core::Nids;
-    use nids_host::run::HOSTS;
 
     use super::*;
 
-    /// The engine's bytes per stream slot for per-stream data `U` (a million
-    /// slots, so the fixed part of the engine does not count).
+    /// The engine's bytes per stream slot for per-stream data `U`: its entry
+    /// and its bucket ([`nids_core::Plan::table_bytes`] of one slot).
     fn slot_bytes<U>() -> usize {
-        const S: usize = 1 << 20;
-        std::mem::size_of::<Nids<'static, U, S, HOSTS>>() / S
+        let one = nids_core::Plan {
+            streams: 1,
+            tcp_bytes: 0,
+            defrag_bytes: 0,
+        };
+        one.table_bytes::<U>()
     }
 
     /// The `--streams` help gives the memory per slot of the command that
-    /// costs most, within 10%. (The engine's size is what a run takes: 590 MB
-    /// of RSS measured for `nids streams --streams 1048576`, 570 bytes a slot.)
+    /// costs most, within 10% (what a run takes once every slot is in use;
+    /// before, only the slots used are touched).
     #[test]
     fn test_streams_help_figure() {
         let cmd = Opts::command();

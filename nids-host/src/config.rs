@@ -5,7 +5,6 @@ use nids_core::defrag::policy as frag;
 use nids_core::ip::checksum::Policy;
 use nids_core::tcp::policy as tcp;
 use nids_core::{Config, Duration};
-use nids_host::session::{stream_class, STREAM_CLASSES};
 
 use crate::cli::{Checksum, Common, Decap, FragPolicy, Ports, TcpPolicy};
 
@@ -16,8 +15,6 @@ pub const DEFRAG_STORAGE: usize = 16 << 20;
 pub struct Settings {
     /// Run-time settings.
     pub engine: Config<'static>,
-    /// Stream slots: one of [`STREAM_CLASSES`].
-    pub slots: usize,
     /// Bytes of TCP storage.
     pub tcp_storage: usize,
 }
@@ -57,12 +54,9 @@ pub fn settings(common: &Common) -> Settings {
         Checksum::Off => Policy::Off,
         Checksum::Auto => Policy::Auto,
     };
-    let mut slots = STREAM_CLASSES[0];
     if let Some(n) = common.streams {
-        let n = usize::try_from(n).unwrap_or(usize::MAX);
-        // clap keeps n within the largest class.
-        slots = stream_class(n).unwrap_or(STREAM_CLASSES[3]);
-        c.tcp.max_streams = Some(n);
+        // N slots, all of which may be open at once (`session::stream_slots`).
+        c.tcp.max_streams = Some(usize::try_from(n).unwrap_or(usize::MAX));
     }
     c.tcp.policy = match common.tcp_policy {
         TcpPolicy::Libnids => tcp::Policy::Libnids,
@@ -94,7 +88,6 @@ pub fn settings(common: &Common) -> Settings {
     tunnels(&mut c.tunnels, common);
     Settings {
         engine: c,
-        slots,
         tcp_storage: usize::try_from(common.tcp_storage << 20).unwrap_or(usize::MAX),
     }
 }

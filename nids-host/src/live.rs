@@ -9,9 +9,9 @@
 use std::os::fd::{AsRawFd, RawFd};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use nids_core::{Handler, Instant, LinkType, Nids};
+use nids_core::{Handler, Instant, LinkType};
 
-use crate::run::{Error, HOSTS};
+use crate::run::Error;
 
 /// How an interface is opened. `Default` gives the `nids` command's defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,9 +118,9 @@ impl Live {
     }
 
     /// Reads one packet, or waits up to the read timeout, and runs it through `e`.
-    pub(crate) fn next<U, H: Handler<U>, const S: usize>(
+    pub(crate) fn next<U, H: Handler<U>>(
         &mut self,
-        e: &mut Nids<'_, U, S, HOSTS>,
+        e: &mut crate::run::Engine<'_, U>,
         h: &mut H,
     ) -> Result<bool, Error> {
         match self.read_frame()? {

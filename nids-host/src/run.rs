@@ -1,11 +1,12 @@
 //! Driving the engine over a capture file.
 
-use nids_core::{Config, Handler, LinkType, Nids, Stats};
+use nids_core::{Config, Handler, LinkType, NidsHeap, Stats};
 
 use crate::capture::{self, CaptureFile};
 use crate::session::Session;
 
-/// Stream slots of the engine the host tools build (libnids' default).
+/// Stream slots of the engine the host tools build unless
+/// `Config::tcp.max_streams` asks for another number (libnids' default).
 pub const STREAMS: usize = 1040;
 /// Defragmentation host slots compiled in (`--hosts` uses up to this many;
 /// libnids' default is 256).
@@ -13,8 +14,9 @@ pub const HOSTS: usize = 4096;
 /// Bytes of TCP storage (out-of-order segments, kept bytes): 64 MiB.
 pub const TCP_STORAGE: usize = 64 << 20;
 
-/// The engine type the host tools use.
-pub type Engine<'a, U> = Nids<'a, U, STREAMS, HOSTS>;
+/// The engine type the host tools use: its stream table is sized at run time,
+/// on the heap, and touched only as streams arrive.
+pub type Engine<'a, U> = NidsHeap<'a, U, HOSTS>;
 
 /// Why a run failed.
 #[derive(Debug, thiserror::Error)]
@@ -90,24 +92,23 @@ mod tests {
     use super::*;
 
     /// A million stream slots built on the heap from a thread with a 1 MiB
-    /// stack: no temporary of the engine's size ever sits on the stack.
+    /// stack: the table is sized at run time, so the engine value is small.
     #[test]
     fn test_million_streams_in_place() {
         std::thread::Builder::new()
             .stack_size(1024 * 1024)
             .spawn(|| {
                 let mut storage = vec![0u8; 1 << 20];
-                let e = Nids::<(), 1_000_000, 256>::boxed(
+                let e = Engine::<()>::heap(
                     LinkType::ETHERNET,
                     Config::new(),
+                    1_000_000,
                     &mut storage[..],
                 )
                 .unwrap();
                 assert_eq!(e.streams(), 0);
-                eprintln!(
-                    "engine of 1,000,000 slots: {} MiB",
-                    std::mem::size_of_val(&*e) >> 20
-                );
+                assert_eq!(e.stream_slots(), 1_000_000);
+                assert!(std::mem::size_of_val(&e) < 256 * 1024, "no table inside");
             })
             .unwrap()
             .join()

@@ -36,27 +36,26 @@
 //! ```
 //!
 //! The engine is built on the heap when the first packet arrives (its link type
-//! decides the decoder), with `STREAMS` stream slots: one of [`STREAM_CLASSES`]
-//! in the `nids` command, any value in a program.
+//! decides the decoder), with its stream table sized at run time
+//! ([`stream_slots`]): any number of slots, one code path.
 
 use nids_core::storage::Storage;
-use nids_core::{Config, Handler, Instant, LinkType, Nids, Stats};
+use nids_core::{Config, Handler, Instant, LinkType, Stats};
 
 use std::collections::VecDeque;
 use std::path::Path;
 
 use crate::capture::{CaptureFile, Cursor, Input, Packet};
-use crate::run::{Error, HOSTS, STREAMS};
+use crate::run::{Engine, Error, STREAMS};
 
-/// The stream-slot counts the `nids` command is built for (`--streams N` picks
-/// the smallest one of at least N). A slot costs about 340 bytes, plus the
-/// handler's per-stream data `U`.
-pub const STREAM_CLASSES: [usize; 4] = [STREAMS, 16_384, 262_144, 1_048_576];
-
-/// The smallest of [`STREAM_CLASSES`] with at least `n` slots, or `None` when
-/// `n` is more than the largest.
-pub fn stream_class(n: usize) -> Option<usize> {
-    STREAM_CLASSES.iter().copied().find(|&c| c >= n)
+/// The stream slots of the engine a session builds for `config`:
+/// `config.tcp.max_streams` when it is set (at least 1; so `nids --streams N`
+/// has exactly N slots), else [`STREAMS`] (libnids' 1040, of which 781 may be
+/// open at once). A slot costs [`nids_core::Plan::table_bytes`] (a few hundred
+/// bytes plus the handler's per-stream data `U`), touched only when a stream
+/// uses it. O(1).
+pub fn stream_slots(config: &Config<'_>) -> usize {
+    config.tcp.max_streams.map_or(STREAMS, |n| n.max(1))
 }
 
 /// Where packets come from.
@@ -91,24 +90,25 @@ struct Inputs {
 
 /// A packet source and the engine run over it. See the [module docs](self).
 ///
-/// `U` is the handler's per-stream data, `STREAMS` the engine's stream slots.
-/// Costs: the engine (about 340 bytes per slot plus `U`, on the heap) and the storage
-/// handed in; packets are not copied.
-pub struct Session<'a, U, const STREAMS_: usize = STREAMS> {
+/// `U` is the handler's per-stream data; the engine's stream slots come from
+/// the config ([`stream_slots`]). Costs: the engine's stream table (a few
+/// hundred bytes per slot plus `U`, on the heap, touched only as streams open)
+/// and the storage handed in; packets are not copied.
+pub struct Session<'a, U> {
     source: Source<'a>,
     config: Config<'a>,
     /// The link type of the engine to build (from the file header or `new`).
     link: Option<LinkType>,
     /// Storage for the engine, until it is built.
     storage: Option<Storage<'a>>,
-    engine: Option<Box<Nids<'a, U, STREAMS_, HOSTS>>>,
+    engine: Option<Box<Engine<'a, U>>>,
     finished: bool,
     /// A BPF filter for file packets.
     #[cfg(feature = "libpcap")]
     filter: Option<crate::live::FileFilter>,
 }
 
-impl<'a, U, const S: usize> Session<'a, U, S> {
+impl<'a, U> Session<'a, U> {
     fn with(source: Source<'a>, config: Config<'a>, storage: Storage<'a>) -> Self {
         Session {
             source,
@@ -132,8 +132,25 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
         config: Config<'a>,
         storage: impl Into<Storage<'a>>,
     ) -> Result<Self, Error> {
+        let slots = stream_slots(&config);
+        Self::with_slots(link, config, slots, storage)
+    }
+
+    /// [`Session::new`] with `slots` stream slots whatever `config` says
+    /// (libnids' `n_tcp_streams`: unless `config.tcp.max_streams` is set, at
+    /// most `3 * slots / 4 + 1` streams are open at once, libnids' rule).
+    /// O(1): slots are touched only as streams open.
+    ///
+    /// # Errors
+    /// [`Error::LinkType`] when `link` is not supported.
+    pub fn with_slots(
+        link: LinkType,
+        config: Config<'a>,
+        slots: usize,
+        storage: impl Into<Storage<'a>>,
+    ) -> Result<Self, Error> {
         let mut s = Self::with(Source::None, config, storage.into());
-        s.build(link, "<feed>")?;
+        s.build(link, "<feed>", slots)?;
         Ok(s)
     }
 
@@ -245,7 +262,7 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
         let live = crate::live::Live::open(iface, options)?;
         let link = live.link_type();
         let mut s = Self::with(Source::Live(live), config, storage.into());
-        s.build(link, iface)?;
+        s.build(link, iface, stream_slots(&config))?;
         Ok(s)
     }
 
@@ -283,8 +300,8 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
         }
     }
 
-    /// Builds the engine for `link` (once).
-    fn build(&mut self, link: LinkType, name: &str) -> Result<(), Error> {
+    /// Builds the engine for `link` with `slots` stream slots (once).
+    fn build(&mut self, link: LinkType, name: &str, slots: usize) -> Result<(), Error> {
         if let Some(e) = &self.engine {
             if e.link_type() == link {
                 return Ok(());
@@ -301,9 +318,9 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
             link,
         };
         let storage = self.storage.take().ok_or_else(unsupported)?;
-        let e = Nids::boxed(link, self.config, storage).map_err(|_| unsupported())?;
+        let e = Engine::heap(link, self.config, slots, storage).map_err(|_| unsupported())?;
         self.link = Some(link);
-        self.engine = Some(e);
+        self.engine = Some(Box::new(e));
         Ok(())
     }
 
@@ -336,7 +353,7 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
         if self.engine.is_none() {
             let link = self.link.unwrap_or(LinkType(u32::MAX));
             let name = self.name();
-            self.build(link, &name)?;
+            self.build(link, &name, stream_slots(&self.config))?;
         }
         if let (Some(e), false) = (self.engine.as_mut(), self.finished) {
             e.process(ts, frame, h);
@@ -491,7 +508,7 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
     }
 
     /// The engine, once built.
-    pub fn engine(&self) -> Option<&Nids<'a, U, S, HOSTS>> {
+    pub fn engine(&self) -> Option<&Engine<'a, U>> {
         self.engine.as_deref()
     }
 
@@ -532,8 +549,8 @@ impl<'a, U, const S: usize> Session<'a, U, S> {
 }
 
 /// The parts of a [`Session`] that process a packet read from a file.
-struct Parts<'s, 'a, U, const S: usize> {
-    engine: &'s mut Option<Box<Nids<'a, U, S, HOSTS>>>,
+struct Parts<'s, 'a, U> {
+    engine: &'s mut Option<Box<Engine<'a, U>>>,
     storage: &'s mut Option<Storage<'a>>,
     config: Config<'a>,
     link: &'s mut Option<LinkType>,
@@ -562,7 +579,7 @@ impl Refused {
     }
 }
 
-impl<'a, U, const S: usize> Parts<'_, 'a, U, S> {
+impl<'a, U> Parts<'_, 'a, U> {
     /// Filters `p`, builds the engine for its link type if it is the first
     /// packet, and runs it through the engine.
     fn process<H: Handler<U>>(&mut self, p: Packet<'_>, h: &mut H) -> Result<(), Refused> {
@@ -580,9 +597,11 @@ impl<'a, U, const S: usize> Parts<'_, 'a, U, S> {
             Some(e) => e,
             None => {
                 let st = self.storage.take().ok_or(Refused::Link(plink))?;
-                let e = Nids::boxed(plink, self.config, st).map_err(|_| Refused::Link(plink))?;
+                let slots = stream_slots(&self.config);
+                let e = Engine::heap(plink, self.config, slots, st)
+                    .map_err(|_| Refused::Link(plink))?;
                 *self.link = Some(plink);
-                self.engine.insert(e)
+                self.engine.insert(Box::new(e))
             }
         };
         e.process_as(Instant::from_micros(p.ts_us), plink, p.data, h);
@@ -613,11 +632,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn test_stream_class() {
-        assert_eq!(stream_class(1), Some(1040));
-        assert_eq!(stream_class(1040), Some(1040));
-        assert_eq!(stream_class(1041), Some(16_384));
-        assert_eq!(stream_class(300_000), Some(1_048_576));
-        assert_eq!(stream_class(1_048_577), None);
+    fn test_stream_slots_follow_the_config() {
+        let mut c = Config::new();
+        assert_eq!(stream_slots(&c), STREAMS);
+        for n in [1, 1041, 300_000, 4_194_304] {
+            c.tcp.max_streams = Some(n);
+            assert_eq!(stream_slots(&c), n);
+            let s = Session::<()>::new(LinkType::ETHERNET, c, &mut [][..]).unwrap();
+            assert_eq!(s.engine().map(|e| e.stream_slots()), Some(n));
+        }
     }
 }

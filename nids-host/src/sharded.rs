@@ -192,18 +192,9 @@ fn drive<U, H: Recorder<U>, W: Write>(
             #[cfg(not(feature = "libpcap"))]
             let _ = filter;
             let bar = Progress::new(frames.total());
-            let o = sized(
-                frames,
-                &plan,
-                settings.slots,
-                make,
-                out,
-                &stop,
-                &halt,
-                &|at| {
-                    bar.set(at);
-                },
-            );
+            let o = run_shards(frames, &plan, make, out, &stop, &halt, &|at| {
+                bar.set(at);
+            });
             bar.finish();
             o
         }
@@ -215,16 +206,7 @@ fn drive<U, H: Recorder<U>, W: Write>(
             }
             let breakloop = live.breakloop_handle();
             stop.on_stop(move || breakloop.breakloop());
-            sized(
-                live,
-                &plan,
-                settings.slots,
-                make,
-                out,
-                &stop,
-                &halt,
-                &|_| {},
-            )
+            run_shards(live, &plan, make, out, &stop, &halt, &|_| {})
         }
     };
     if let Some(hint) = app::checksum_hint(&outcome.0.stats, settings.engine.checksums) {
@@ -233,19 +215,17 @@ fn drive<U, H: Recorder<U>, W: Write>(
     Ok(outcome)
 }
 
-/// [`shard::run_sized`], and the outcome as the commands take it.
-#[allow(clippy::too_many_arguments)]
-fn sized<'f, U, H: Recorder<U>, W: Write>(
+/// [`shard::run`], and the outcome as the commands take it.
+fn run_shards<'f, U, H: Recorder<U>, W: Write>(
     frames: impl Frames<'f>,
     plan: &Plan<'_>,
-    slots: usize,
     make: impl FnMut() -> H,
     out: &mut Output<W>,
     stop: &Stop,
     halt: &(dyn Fn() -> bool + Sync),
     progress: &(dyn Fn(u64) + Sync),
 ) -> (Outcome, Vec<H>) {
-    let o = shard::run_sized(slots, frames, plan, make, out, halt, progress);
+    let o = shard::run(frames, plan, make, out, halt, progress);
     if std::env::var_os("NIDS_SHARD_REPORT").is_some() {
         eprintln!(
             "nids: {} shards: frames {:?}, {} without an IP pair (to shard 0)",

@@ -167,7 +167,7 @@ fn test_usage_errors_exit_2() {
         // A negative number is a value, and its error says what is allowed.
         (
             &["streams", "--streams", "-1", "x.pcap"][..],
-            "nids: invalid value '-1' for '--streams <N>': -1 is not in 1..=1048576",
+            "nids: invalid value '-1' for '--streams <N>': -1 is not in 1..=4194304",
         ),
         (
             &["grep", "-m", "-1", "x", "x.pcap"][..],

@@ -5,7 +5,7 @@
 use nids_core::{Config, Duration, Stats};
 use nids_host::capture::CaptureFile;
 use nids_host::output::Output;
-use nids_host::run::{run_file_stats, STREAMS};
+use nids_host::run::run_file_stats;
 use nids_host::scan::Printer;
 use nids_host::shard::{self, FileFrames, Plan, Recorder};
 use nids_host::streams::StreamPrinter;
@@ -47,7 +47,7 @@ fn sharded<U, H: Recorder<U>>(
     };
     let mut out = Output::new(Vec::new());
     let frames = FileFrames::new(file).unwrap();
-    let o = shard::run::<U, H, _, STREAMS>(frames, &plan, make, &mut out, &|| false, &|_| {});
+    let o = shard::run::<U, H, _>(frames, &plan, make, &mut out, &|| false, &|_| {});
     o.read.unwrap();
     (out.w, o.stats, o.frames)
 }
@@ -111,7 +111,7 @@ fn lines_of(path: &std::path::Path, end_ts: Option<nids_core::Instant>) -> Vec<S
     };
     let mut out = Output::new(Vec::new());
     let make = || StreamPrinter::new(Vec::new(), true, true);
-    let o = shard::run::<_, _, _, STREAMS>(
+    let o = shard::run::<_, _, _>(
         FileFrames::new(&file).unwrap(),
         &plan,
         make,

@@ -1,6 +1,6 @@
 //! [`Driver`]: a packet source (a capture file, or a live interface with the
 //! `libpcap` feature) and the engine run over it: nids-host's
-//! [`Session`], in one of a few sizes of stream table.
+//! [`Session`], its stream table sized at run time.
 //!
 //! The engine borrows its configuration (the checksum rules), so the rules
 //! live beside the session in one self-referential value ([`self_cell`], no
@@ -45,98 +45,77 @@ pub enum Source {
     },
 }
 
-macro_rules! sessions {
-    ($($variant:ident = $slots:expr),* $(,)?) => {
-        /// The session, in one of a few sizes of stream table.
-        enum AnySession<'a> {
-            $($variant(Session<'a, Kept, $slots>),)*
+/// The session: one engine whose stream table is sized at run time from
+/// `n_tcp_streams` (nids-host's `session::stream_slots`).
+struct AnySession<'a>(Session<'a, Kept>);
+
+impl<'a> AnySession<'a> {
+    fn open(
+        source: &Source,
+        config: Config<'a>,
+        storage: Storage<'a>,
+    ) -> Result<AnySession<'a>, nids_host::run::Error> {
+        match source {
+            Source::File(path) => Session::open(path, config, storage),
+            #[cfg(feature = "libpcap")]
+            Source::Live {
+                iface,
+                promisc,
+                timeout_ms,
+            } => {
+                let opts = nids_host::live::Options {
+                    promisc: *promisc,
+                    timeout_ms: *timeout_ms,
+                    ..Default::default()
+                };
+                Session::live(iface, &opts, config, storage)
+            }
+            #[cfg(not(feature = "libpcap"))]
+            Source::Live { .. } => unreachable!("refused by Driver::open"),
         }
+        .map(AnySession)
+    }
 
-        /// The stream-slot counts built in; `n_tcp_streams` picks the smallest
-        /// that holds it.
-        const CLASSES: &[usize] = &[$($slots),*];
+    fn next<H: Handler<Kept>>(&mut self, h: &mut H) -> Result<bool, nids_host::run::Error> {
+        self.0.next(h)
+    }
 
-        impl<'a> AnySession<'a> {
-            fn open(
-                slots: usize,
-                source: &Source,
-                config: Config<'a>,
-                storage: Storage<'a>,
-            ) -> Result<AnySession<'a>, nids_host::run::Error> {
-                $(if slots == $slots {
-                    return match source {
-                        Source::File(path) => Session::open(path, config, storage),
-                        #[cfg(feature = "libpcap")]
-                        Source::Live { iface, promisc, timeout_ms } => {
-                            let opts = nids_host::live::Options {
-                                promisc: *promisc,
-                                timeout_ms: *timeout_ms,
-                                ..Default::default()
-                            };
-                            Session::live(iface, &opts, config, storage)
-                        }
-                        #[cfg(not(feature = "libpcap"))]
-                        Source::Live { .. } => unreachable!("refused by Driver::open"),
-                    }
-                    .map(AnySession::$variant);
-                })*
-                unreachable!("{slots} is one of CLASSES")
-            }
+    fn finish<H: Handler<Kept>>(&mut self, h: &mut H) {
+        self.0.finish(h)
+    }
 
-            fn next<H: Handler<Kept>>(&mut self, h: &mut H) -> Result<bool, nids_host::run::Error> {
-                match self { $(AnySession::$variant(s) => s.next(h),)* }
-            }
+    fn stats(&self) -> Stats {
+        self.0.stats()
+    }
 
-            fn finish<H: Handler<Kept>>(&mut self, h: &mut H) {
-                match self { $(AnySession::$variant(s) => s.finish(h),)* }
-            }
+    fn packets_read(&self) -> u64 {
+        self.0.packets_read()
+    }
 
-            fn advance<H: Handler<Kept>>(&mut self, now: nids_core::Instant, h: &mut H) {
-                match self { $(AnySession::$variant(s) => s.advance(now, h),)* }
-            }
+    fn advance<H: Handler<Kept>>(&mut self, now: nids_core::Instant, h: &mut H) {
+        self.0.advance(now, h)
+    }
 
-            fn stats(&self) -> Stats {
-                match self { $(AnySession::$variant(s) => s.stats(),)* }
-            }
+    #[cfg(feature = "libpcap")]
+    fn set_filter(&mut self, f: &str) -> Result<(), nids_host::run::Error> {
+        self.0.set_filter(f)
+    }
 
-            fn packets_read(&self) -> u64 {
-                match self { $(AnySession::$variant(s) => s.packets_read(),)* }
-            }
+    #[cfg(feature = "libpcap")]
+    fn live_fd(&mut self) -> Option<i32> {
+        use std::os::fd::AsRawFd;
+        self.0.live_source().map(|l| l.as_raw_fd())
+    }
 
-            #[cfg(feature = "libpcap")]
-            fn set_filter(&mut self, f: &str) -> Result<(), nids_host::run::Error> {
-                match self { $(AnySession::$variant(s) => s.set_filter(f),)* }
-            }
-
-            #[cfg(feature = "libpcap")]
-            fn live_fd(&mut self) -> Option<i32> {
-                use std::os::fd::AsRawFd;
-                match self { $(AnySession::$variant(s) => s.live_source().map(|l| l.as_raw_fd()),)* }
-            }
-
-            /// Sends `frame` (of link type `link`) on a live interface of that
-            /// link type; false if there is none.
-            #[cfg(feature = "libpcap")]
-            fn inject(&mut self, link: LinkType, frame: &[u8]) -> Result<bool, nids_host::run::Error> {
-                let live = match self { $(AnySession::$variant(s) => s.live_source(),)* };
-                match live {
-                    Some(l) if l.link_type() == link => l.inject(frame).map(|()| true),
-                    _ => Ok(false),
-                }
-            }
+    /// Sends `frame` (of link type `link`) on a live interface of that
+    /// link type; false if there is none.
+    #[cfg(feature = "libpcap")]
+    fn inject(&mut self, link: LinkType, frame: &[u8]) -> Result<bool, nids_host::run::Error> {
+        match self.0.live_source() {
+            Some(l) if l.link_type() == link => l.inject(frame).map(|()| true),
+            _ => Ok(false),
         }
-    };
-}
-
-sessions!(S1k = 1040, S16k = 16_384, S256k = 262_144, S1m = 1_048_576);
-
-/// The smallest class with at least `n` slots.
-pub(crate) fn class(n: usize) -> usize {
-    CLASSES
-        .iter()
-        .copied()
-        .find(|&c| c >= n)
-        .unwrap_or(CLASSES[CLASSES.len() - 1])
+    }
 }
 
 /// What stays put while packets are read: the settings and the checksum rules
@@ -222,8 +201,7 @@ impl Driver {
             rules,
         };
         let cell = Cell::try_new(owner, |o| {
-            AnySession::open(class(o.settings.streams), &o.source, config(o), storage())
-                .map_err(|e| error_chain(&e))
+            AnySession::open(&o.source, config(o), storage()).map_err(|e| error_chain(&e))
         })?;
         #[allow(unused_mut)]
         let mut d = Driver {
@@ -358,7 +336,7 @@ pub(crate) fn engine_config<'r>(s: &Settings, rules: &'r [Rule]) -> Config<'r> {
         Checksums::List(_) if rules.is_empty() => Policy::Verify,
         Checksums::List(_) => Policy::List(rules),
     };
-    c.tcp.max_streams = s.max_streams(class(s.streams));
+    c.tcp.max_streams = Some(s.max_streams());
     c.tcp.flow_timeout = s.flow_timeout;
     c.tcp.midstream = s.midstream;
     c.scan = s.scan;
@@ -426,12 +404,16 @@ pub fn pump<H: PacketHandler>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nids_host::session::stream_slots;
 
     #[test]
-    fn test_class() {
-        assert_eq!(class(0), 1040);
-        assert_eq!(class(1040), 1040);
-        assert_eq!(class(1041), 16_384);
-        assert_eq!(class(usize::MAX), 1_048_576);
+    fn test_n_tcp_streams_sizes_the_table_at_run_time() {
+        // Any n, no classes: the table holds libnids' 3n/4 + 1 streams.
+        let mut s = Settings::new();
+        for (n, slots) in [(1, 1), (1040, 781), (1041, 781), (4_194_304, 3_145_729)] {
+            s.streams = n;
+            let c = engine_config(&s, &[]);
+            assert_eq!(stream_slots(&c), slots, "n_tcp_streams {n}");
+        }
     }
 }

@@ -45,8 +45,9 @@ const fn string(name: &'static str) -> Spec {
     }
 }
 
-/// Most stream slots: the largest engine class.
-pub const MAX_STREAMS: usize = 1_048_576;
+/// Most stream slots (the engine's table is sized at run time; as `nids
+/// --streams`).
+pub const MAX_STREAMS: usize = 4_194_304;
 
 /// Every name `param()` knows, with libnids 1.26's defaults. The ones marked
 /// "no effect" are accepted so that existing scripts run; the module docs say why.
@@ -194,14 +195,11 @@ impl Settings {
         Params::default().settings(&[])
     }
 
-    /// The engine's limit on concurrent streams: `None` (the engine's own 3/4 rule
-    /// for the slot count) when `streams` is a slot class, else libnids' rule.
-    pub fn max_streams(&self, slots: usize) -> Option<usize> {
-        if self.streams == slots {
-            None
-        } else {
-            Some(3 * self.streams / 4 + 1)
-        }
+    /// The engine's limit on concurrent streams, libnids' rule for
+    /// `n_tcp_streams`: `3n/4 + 1` (781 for 1040). The session sizes its table
+    /// to it.
+    pub fn max_streams(&self) -> usize {
+        3 * self.streams / 4 + 1
     }
 }
 
@@ -237,7 +235,7 @@ mod tests {
         assert_eq!(p.int("n_tcp_streams"), 1040);
         assert_eq!(p.str("filename"), None);
         let s = p.settings(&[]);
-        assert_eq!(s.max_streams(1040), None);
+        assert_eq!(s.max_streams(), 781);
         assert_eq!(s.scan, nids_core::scan::Config::new());
         assert_eq!(s.flow_timeout, nids_core::tcp::Config::new().flow_timeout);
     }

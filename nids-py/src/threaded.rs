@@ -127,10 +127,9 @@ impl Threaded {
                 events: events(),
                 tape: Vec::new(),
             };
-            let slots = driver::class(settings.streams);
             let halt = || halt.load(Ordering::Relaxed);
             let frames = held.frames();
-            let o = shard::run_sized(slots, frames, &plan, make, &mut out, &halt, &|_| {});
+            let o = shard::run(frames, &plan, make, &mut out, &halt, &|_| {});
             let (stats, error) = (o.stats, o.read.err().map(|e| driver::error_chain(&e)));
             let _ = out.finish();
             drop(out);

@@ -183,10 +183,8 @@ fn each_decoder_can_be_switched_off() {
             "{name}"
         );
     }
-    let c = Config {
-        tunnels: tunnel::Config::off(),
-        ..config()
-    };
+    let mut c = config();
+    c.tunnels = tunnel::Config::off();
     let (ours, stats) = run("vxlan-real", c);
     assert_eq!(stats.decapsulated, 0);
     assert!(ours.iter().all(|l| path(l).is_empty()));

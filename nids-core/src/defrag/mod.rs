@@ -27,8 +27,9 @@
 //! A pending datagram owns one slot. Fragment bytes are written at their final
 //! place in the payload area and the header is stored right-aligned against it,
 //! so a complete datagram is one contiguous slice: no copy on delivery. The slot
-//! header holds the key, the flags, the age and list links, all as big-endian
-//! fields, so the number of slots follows the storage size with no typed array.
+//! header holds the key, the flags, the age and list links, all as little-endian
+//! fields (the encoding of the TCP pool's block headers too), so the number of
+//! slots follows the storage size with no typed array.
 //! The struct itself holds the host table: 4 bytes per host slot.
 //!
 //! Each slot keeps a sorted list of *pieces* (the runs of bytes held, with the

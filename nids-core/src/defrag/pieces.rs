@@ -2,7 +2,7 @@
 //!
 //! A piece is a run of payload bytes held by one fragment: `start..end` (the bytes
 //! it still holds) and `orig_start..orig_end` (its extent on the wire), each a
-//! big-endian `u16`, so a record takes [`RECORD`] bytes. Records are sorted by
+//! little-endian `u16`, so a record takes [`RECORD`] bytes. Records are sorted by
 //! `start` and never overlap. Overlap policies need the original extents, so
 //! adjacent pieces of different fragments are never merged: a datagram may hold at
 //! most `max_fragments` pieces (see [`super::Config::max_fragments`]).
@@ -40,10 +40,10 @@ pub(crate) fn get(recs: &[u8], i: usize) -> Piece {
         b.copy_from_slice(s);
     }
     Piece {
-        start: u16::from_be_bytes([b[0], b[1]]),
-        end: u16::from_be_bytes([b[2], b[3]]),
-        orig_start: u16::from_be_bytes([b[4], b[5]]),
-        orig_end: u16::from_be_bytes([b[6], b[7]]),
+        start: u16::from_le_bytes([b[0], b[1]]),
+        end: u16::from_le_bytes([b[2], b[3]]),
+        orig_start: u16::from_le_bytes([b[4], b[5]]),
+        orig_end: u16::from_le_bytes([b[6], b[7]]),
     }
 }
 
@@ -52,10 +52,10 @@ pub(crate) fn set(recs: &mut [u8], i: usize, p: Piece) -> bool {
     let at = i.saturating_mul(RECORD);
     match recs.get_mut(at..at.saturating_add(RECORD)) {
         Some(s) => {
-            s[0..2].copy_from_slice(&p.start.to_be_bytes());
-            s[2..4].copy_from_slice(&p.end.to_be_bytes());
-            s[4..6].copy_from_slice(&p.orig_start.to_be_bytes());
-            s[6..8].copy_from_slice(&p.orig_end.to_be_bytes());
+            s[0..2].copy_from_slice(&p.start.to_le_bytes());
+            s[2..4].copy_from_slice(&p.end.to_le_bytes());
+            s[4..6].copy_from_slice(&p.orig_start.to_le_bytes());
+            s[6..8].copy_from_slice(&p.orig_end.to_le_bytes());
             true
         }
         None => false,

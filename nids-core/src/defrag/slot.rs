@@ -1,4 +1,4 @@
-//! The fixed header of a datagram slot, kept in caller storage as big-endian
+//! The fixed header of a datagram slot, kept in caller storage as little-endian
 //! fields (no typed array is needed, so the number of slots can follow the
 //! storage size at run time).
 //!
@@ -55,7 +55,7 @@ fn r32(b: &[u8], at: usize) -> u32 {
     if let Some(s) = b.get(at..at + 4) {
         x.copy_from_slice(s);
     }
-    u32::from_be_bytes(x)
+    u32::from_le_bytes(x)
 }
 
 fn r16(b: &[u8], at: usize) -> u16 {
@@ -63,7 +63,7 @@ fn r16(b: &[u8], at: usize) -> u16 {
     if let Some(s) = b.get(at..at + 2) {
         x.copy_from_slice(s);
     }
-    u16::from_be_bytes(x)
+    u16::from_le_bytes(x)
 }
 
 fn w(b: &mut [u8], at: usize, v: &[u8]) {
@@ -93,7 +93,7 @@ impl Meta {
             next: r32(b, 4),
             host_next: r32(b, 8),
             host: r32(b, 12),
-            touched: u64::from_be_bytes(t),
+            touched: u64::from_le_bytes(t),
             key: Key {
                 version: if b.get(56).copied() == Some(6) {
                     Version::V6
@@ -109,7 +109,7 @@ impl Meta {
                     if let Some(s) = b.get(80..88) {
                         q.copy_from_slice(s);
                     }
-                    u64::from_be_bytes(q)
+                    u64::from_le_bytes(q)
                 }),
             },
             flags: flags_byte,
@@ -122,7 +122,7 @@ impl Meta {
                 if let Some(s) = b.get(72..80) {
                     q.copy_from_slice(s);
                 }
-                u64::from_be_bytes(q)
+                u64::from_le_bytes(q)
             },
         }
     }
@@ -130,11 +130,11 @@ impl Meta {
     /// Encode into the first [`META`] bytes of `b` (a shorter `b` is left alone
     /// past its end).
     pub fn write(&self, b: &mut [u8]) {
-        w(b, 0, &self.prev.to_be_bytes());
-        w(b, 4, &self.next.to_be_bytes());
-        w(b, 8, &self.host_next.to_be_bytes());
-        w(b, 12, &self.host.to_be_bytes());
-        w(b, 16, &self.touched.to_be_bytes());
+        w(b, 0, &self.prev.to_le_bytes());
+        w(b, 4, &self.next.to_le_bytes());
+        w(b, 8, &self.host_next.to_le_bytes());
+        w(b, 12, &self.host.to_le_bytes());
+        w(b, 16, &self.touched.to_le_bytes());
         w(b, 24, &self.key.src);
         w(b, 40, &self.key.dst);
         let v = match self.key.version {
@@ -142,12 +142,12 @@ impl Meta {
             Version::V6 => 6,
         };
         w(b, 56, &[v, self.flags, self.key.protocol, self.count]);
-        w(b, 60, &self.key.id.to_be_bytes());
-        w(b, 64, &self.header_len.to_be_bytes());
-        w(b, 66, &self.end.to_be_bytes());
-        w(b, 68, &self.held.to_be_bytes());
-        w(b, 72, &self.seq.to_be_bytes());
-        w(b, 80, &self.key.tunnel.to_bits().to_be_bytes());
+        w(b, 60, &self.key.id.to_le_bytes());
+        w(b, 64, &self.header_len.to_le_bytes());
+        w(b, 66, &self.end.to_le_bytes());
+        w(b, 68, &self.held.to_le_bytes());
+        w(b, 72, &self.seq.to_le_bytes());
+        w(b, 80, &self.key.tunnel.to_bits().to_le_bytes());
     }
 
     /// A fresh header for `key`, touched at `now`, in no list.

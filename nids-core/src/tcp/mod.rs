@@ -1,10 +1,10 @@
 //! TCP stream reassembly with libnids 1.26's semantics on well-formed traffic,
 //! and its defects fixed (see each item's docs and the crate README).
 //!
-//! Per segment: find the stream in the [`table::Table`]; create one on a client
+//! Per segment: find the stream in the stream table (`table`); create one on a client
 //! SYN; complete the exact 3-way handshake; window check; RST; PAWS; ACK
 //! processing (FIN confirmation); then in-order delivery straight from the frame
-//! or queueing out of order (`queue` over [`pool::Pool`] blocks, within the
+//! or queueing out of order (`queue` over `pool` blocks, within the
 //! receiver's window and a fair share of storage: [`waiting`]).
 //!
 //! Differences from libnids, all deliberate:
@@ -25,20 +25,23 @@
 //! * memory is bounded: streams by the table, bytes by the pool and the
 //!   per-half limits, each with a warning and a counter.
 
+mod deliver;
 pub mod half;
+mod kept;
 pub mod kill;
 pub mod policy;
-pub mod pool;
+pub(crate) mod pool;
 pub(crate) mod queue;
 pub mod segment;
 pub mod seq;
 pub mod stream;
-pub mod table;
+pub(crate) mod table;
 pub mod waiting;
 
 #[cfg(test)]
 mod idle_tests;
 
+use deliver::sub;
 use half::{Half, Kept, State};
 use pool::{Pool, NONE};
 use segment::{flags, Segment};
@@ -46,11 +49,14 @@ use seq::{after, before};
 use stream::{Event, Side, Stream};
 use table::Table;
 
+use crate::memory::{Memory, Tables};
+
 use crate::event::Warning;
 use crate::flow::Tuple;
 use crate::handler::Handler;
 use crate::stats::{self, Stats};
 use crate::time::{Duration, Instant};
+use crate::warn::warn;
 
 /// TCP settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +75,7 @@ pub struct Config {
     /// Size of each large storage block, in bytes. An out-of-order segment
     /// takes one block per `block_size - 32` payload bytes; one of up to
     /// `small_size(block_size) - 32` bytes (224 with 2 KiB blocks) takes a small
-    /// block ([`pool::small_size`]; a quarter of the storage is small blocks).
+    /// block (`pool::small_size`; a quarter of the storage is small blocks).
     /// Each block is charged whole.
     pub block_size: usize,
     /// Most storage (whole blocks, in bytes) the out-of-order queue of one half
@@ -191,8 +197,8 @@ impl<U> Slot<U> {
 }
 
 /// The TCP part of the engine: stream table and byte pool.
-pub(crate) struct Tcp<'a, U, const N: usize> {
-    table: Table<Slot<U>, N>,
+pub(crate) struct Tcp<'a, U, M: Memory<U>> {
+    table: Table<Slot<U>, M::Entries, M::Buckets>,
     pool: Pool<'a>,
     config: Config,
     /// Most concurrent streams (from `Config::max_streams`).
@@ -206,17 +212,6 @@ pub(crate) struct Tcp<'a, U, const N: usize> {
     hog: Option<(table::Handle, Side)>,
     /// Number of the frame being processed (see `Nids::set_frame_number`).
     frame_no: u64,
-}
-
-pub(crate) fn warn<U, H: Handler<U>>(
-    stats: &mut Stats,
-    h: &mut H,
-    ts: Instant,
-    w: Warning,
-    packet: &[u8],
-) {
-    stats.count(w);
-    h.warning(ts, w, packet);
 }
 
 /// `n` bytes at or after their sender's FIN were dropped: warn (once per
@@ -235,16 +230,19 @@ enum Piece<'f> {
     Block { block: u32, at: usize, len: usize },
 }
 
-impl<'a, U, const N: usize> Tcp<'a, U, N> {
+impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
     pub(crate) fn new(
+        tables: Tables<U, M>,
         storage: managed::ManagedSlice<'a, u8>,
         config: Config,
         key: (u64, u64),
         link: crate::link::LinkType,
     ) -> Self {
-        let limit = config.max_streams.unwrap_or(3 * N / 4 + 1).min(N);
+        let table = Table::new(tables.entries, tables.buckets, key);
+        let n = table.capacity();
+        let limit = config.max_streams.unwrap_or(3 * n / 4 + 1).min(n);
         Tcp {
-            table: Table::new_with(|| Slot::new(Instant::ZERO), key),
+            table,
             pool: Pool::new(storage, config.block_size.max(queue::HDR + pool::LINK + 16)),
             config,
             limit,
@@ -266,34 +264,9 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         self.frame_no = n;
     }
 
-    /// Initialise in place at `p` (the stream table is large: no temporary).
-    ///
-    /// # Safety
-    /// `p` must be valid for writes and aligned; afterwards `*p` is initialised.
-    #[allow(unsafe_code)]
-    pub(crate) unsafe fn init_at(
-        p: *mut Self,
-        storage: managed::ManagedSlice<'a, u8>,
-        config: Config,
-        key: (u64, u64),
-        link: crate::link::LinkType,
-    ) {
-        use core::ptr::addr_of_mut;
-        let limit = config.max_streams.unwrap_or(3 * N / 4 + 1).min(N);
-        // SAFETY: as the caller guarantees; each field is written once.
-        unsafe {
-            Table::init_at(addr_of_mut!((*p).table), || Slot::new(Instant::ZERO), key);
-            addr_of_mut!((*p).pool).write(Pool::new(
-                storage,
-                config.block_size.max(queue::HDR + pool::LINK + 16),
-            ));
-            addr_of_mut!((*p).config).write(config);
-            addr_of_mut!((*p).limit).write(limit);
-            addr_of_mut!((*p).link).write(link);
-            addr_of_mut!((*p).frame_l2).write([0; 12]);
-            addr_of_mut!((*p).hog).write(None);
-            addr_of_mut!((*p).frame_no).write(0);
-        }
+    /// Stream slots in all.
+    pub(crate) fn capacity(&self) -> usize {
+        self.table.capacity()
     }
 
     /// Streams open now.
@@ -889,224 +862,6 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         }
     }
 
-    /// In-order bytes for `side`: count them, and hand them to the handler if
-    /// it collects that half (libnids `add2buf` + `notify`).
-    fn deliver<H: Handler<U>>(
-        &mut self,
-        idx: u32,
-        side: Side,
-        piece: Piece<'_>,
-        ts: Instant,
-        h: &mut H,
-        st: &mut Stats,
-    ) {
-        let n = match piece {
-            Piece::Frame(d) => d.len(),
-            Piece::Block { len, .. } => len,
-        };
-        if n == 0 {
-            return;
-        }
-        stats::add(&mut st.tcp_bytes, n);
-        let Some(hf) = self.half_mut(idx, side) else {
-            return;
-        };
-        hf.count += n as u64;
-        if !hf.collect {
-            hf.offset = hf.count;
-            return;
-        }
-        hf.count_new = n;
-        self.call(idx, Event::Data, Some(side), piece, ts, h, st);
-        if let Some(hf) = self.half_mut(idx, side) {
-            hf.count_new = 0;
-        }
-    }
-
-    /// Call the handler; afterwards apply `discard` (keep bytes) for the half
-    /// with new data.
-    #[allow(clippy::too_many_arguments)]
-    fn call<H: Handler<U>>(
-        &mut self,
-        idx: u32,
-        event: Event,
-        side: Option<Side>,
-        piece: Piece<'_>,
-        ts: Instant,
-        h: &mut H,
-        st: &mut Stats,
-    ) {
-        let Some(tuple) = self.table.tuple(idx).copied() else {
-            return;
-        };
-        let Some(slot) = self.table.get_mut(idx) else {
-            return;
-        };
-        let new: &[u8] = match piece {
-            Piece::Frame(d) => d,
-            Piece::Block { block, at, len } => {
-                self.pool.data(block).get(at..at + len).unwrap_or(&[])
-            }
-        };
-        let mut s = Stream {
-            ts,
-            event,
-            tuple,
-            slot,
-            pool: &self.pool,
-            side,
-            new,
-            read: None,
-            kill: false,
-        };
-        h.tcp(&mut s);
-        let read = s.read;
-        if s.kill {
-            if let Some(slot) = self.table.get(idx) {
-                kill::rst_frames(self.link, &tuple, slot, |link, frame| {
-                    h.transmit(link, frame)
-                });
-            }
-        }
-        let Some(side) = side else { return };
-        let Some(hf) = self.half_mut(idx, side) else {
-            return;
-        };
-        let avail = (hf.count - hf.offset) as usize;
-        let read = read.unwrap_or(avail).min(avail);
-        let kept_before = hf.kept.len;
-        hf.offset += read as u64;
-        let keep = avail - read;
-        // Drop consumed kept bytes, then keep the tail of the new bytes.
-        let drop_kept = read.min(kept_before);
-        self.kept_drop_front(idx, side, drop_kept);
-        let new_len = new_len(piece);
-        let keep_new = keep.min(new_len);
-        if keep_new > 0 {
-            let from = new_len - keep_new;
-            if !self.kept_append(idx, side, piece, from, keep_new) {
-                warn(st, h, ts, Warning::TcpStorageFull, &[]);
-            }
-        }
-        let max = self.config.max_kept;
-        if let Some(hf) = self.half_mut(idx, side) {
-            if hf.kept.len > max {
-                let over = hf.kept.len - max;
-                hf.offset += over as u64;
-                self.kept_drop_front(idx, side, over);
-                warn(st, h, ts, Warning::TcpBufferFull, &[]);
-            }
-        }
-    }
-
-    fn kept_drop_front(&mut self, idx: u32, side: Side, mut n: usize) {
-        let cap = self.pool.capacity();
-        let Some(hf) = self.half_mut(idx, side) else {
-            return;
-        };
-        let mut k = hf.kept;
-        n = n.min(k.len);
-        while n > 0 && k.head != NONE {
-            let in_head = (cap - k.start).min(k.len);
-            if n < in_head {
-                k.start += n;
-                k.len -= n;
-                n = 0;
-            } else {
-                n -= in_head;
-                k.len -= in_head;
-                let next = self.pool.next(k.head);
-                self.pool.release(k.head);
-                k.head = next;
-                k.start = 0;
-            }
-        }
-        if k.len == 0 {
-            if k.head != NONE {
-                self.pool.release_chain(k.head);
-            }
-            k = Kept::EMPTY;
-        }
-        if let Some(hf) = self.half_mut(idx, side) {
-            hf.kept = k;
-        }
-    }
-
-    /// Append `len` bytes of `piece` from `from` to the kept bytes of `side`.
-    /// On storage exhaustion the kept bytes are released (offset moves past them).
-    fn kept_append(
-        &mut self,
-        idx: u32,
-        side: Side,
-        piece: Piece<'_>,
-        from: usize,
-        len: usize,
-    ) -> bool {
-        let cap = self.pool.capacity();
-        let Some(hf) = self.half_mut(idx, side) else {
-            return false;
-        };
-        let mut k = hf.kept;
-        let mut done = 0;
-        while done < len {
-            let end = k.start + k.len;
-            let fill = if k.head == NONE || (end > 0 && end % cap == 0) {
-                cap
-            } else {
-                end % cap
-            };
-            let (block, at) = if k.head == NONE || fill == cap {
-                let Some(b) = self.pool.alloc() else {
-                    // out of storage: give up what is kept
-                    let all = k.len;
-                    if let Some(hf) = self.half_mut(idx, side) {
-                        hf.kept = k;
-                        hf.offset = hf.count;
-                    }
-                    self.kept_drop_front(idx, side, all);
-                    return false;
-                };
-                if k.head == NONE {
-                    k.head = b;
-                    k.start = 0;
-                } else {
-                    self.pool.set_next(k.tail, b);
-                }
-                k.tail = b;
-                (b, 0)
-            } else {
-                (k.tail, fill)
-            };
-            let n = (cap - at).min(len - done);
-            match piece {
-                Piece::Frame(d) => {
-                    let src = &d[from + done..from + done + n];
-                    self.pool.data_mut(block)[at..at + n].copy_from_slice(src);
-                }
-                Piece::Block {
-                    block: sb, at: sa, ..
-                } => {
-                    let mut tmp = [0u8; 64];
-                    let mut c = 0;
-                    while c < n {
-                        let m = (n - c).min(tmp.len());
-                        tmp[..m].copy_from_slice(
-                            &self.pool.data(sb)[sa + from + done + c..sa + from + done + c + m],
-                        );
-                        self.pool.data_mut(block)[at + c..at + c + m].copy_from_slice(&tmp[..m]);
-                        c += m;
-                    }
-                }
-            }
-            k.len += n;
-            done += n;
-        }
-        if let Some(hf) = self.half_mut(idx, side) {
-            hf.kept = k;
-        }
-        true
-    }
-
     /// End a stream: tell the handler (if it collects), free its storage.
     pub(crate) fn end<H: Handler<U>>(
         &mut self,
@@ -1200,26 +955,6 @@ impl<'a, U, const N: usize> Tcp<'a, U, N> {
         while let Some(idx) = self.table.oldest() {
             self.end(idx, Event::Exiting, now, h, st);
         }
-    }
-}
-
-/// Bytes `from..to` of a piece.
-fn sub(p: Piece<'_>, from: u32, to: u32) -> Piece<'_> {
-    let (f, t) = (from as usize, to as usize);
-    match p {
-        Piece::Frame(d) => Piece::Frame(d.get(f..t).unwrap_or(&[])),
-        Piece::Block { block, at, .. } => Piece::Block {
-            block,
-            at: at + f,
-            len: t.saturating_sub(f),
-        },
-    }
-}
-
-fn new_len(p: Piece<'_>) -> usize {
-    match p {
-        Piece::Frame(d) => d.len(),
-        Piece::Block { len, .. } => len,
     }
 }
 

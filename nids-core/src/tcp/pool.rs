@@ -119,6 +119,7 @@ impl<'a> Pool<'a> {
     }
 
     /// Bytes of the blocks in use (each block counted whole).
+    #[cfg(any(test, feature = "test-util"))]
     pub fn in_use_bytes(&self) -> usize {
         self.in_use_bytes
     }

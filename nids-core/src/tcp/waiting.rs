@@ -13,13 +13,14 @@
 use super::queue::{self, Queue};
 use super::seq::{after, before};
 use super::stream::Side;
-use super::{warn, Piece, Tcp};
+use super::{Piece, Tcp};
 use crate::event::Warning;
 use crate::handler::Handler;
 use crate::stats::Stats;
 use crate::time::Instant;
+use crate::warn::warn;
 
-impl<U, const N: usize> Tcp<'_, U, N> {
+impl<U, M: crate::memory::Memory<U>> Tcp<'_, U, M> {
     /// Queue a segment of `side` (bytes from `seq`, a FIN after them) under the
     /// configured policy, within the receiver's window and the storage; warn on
     /// what is dropped and on overlaps whose bytes differ.

@@ -184,8 +184,9 @@ const ROUND_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
 /// Rounds in flight per shard.
 const DEPTH: usize = 4;
 
-/// Runs `frames` through `plan.shards` engines with stream slots `S`, each
-/// with a handler from `make` (called once per shard, then once for the
+/// Runs `frames` through `plan.shards` engines, each with the stream slots
+/// `plan.config` asks for ([`crate::session::stream_slots`], sized at run time)
+/// and a handler from `make` (called once per shard, then once for the
 /// merge), writing what they write to `out` in one engine's order. `stop`
 /// ends the read early when it says so (Ctrl-C); `progress` is told the bytes
 /// read after each round.
@@ -193,7 +194,7 @@ const DEPTH: usize = 4;
 /// Costs: `plan.shards` engines and their storage, a reader thread and one
 /// thread per shard; memory for a few rounds (of at most 4096 frames or 4 MiB)
 /// per shard.
-pub fn run<'f, U, H, W, const S: usize>(
+pub fn run<'f, U, H, W>(
     frames: impl Frames<'f>,
     plan: &Plan<'_>,
     mut make: impl FnMut() -> H,
@@ -223,7 +224,7 @@ where
             let h = make();
             let build = &build;
             shards.push(sc.spawn(move || {
-                let r = worker::run::<U, H, S>(build, h, jrx, dtx);
+                let r = worker::run::<U, H>(build, h, jrx, dtx);
                 (r, thread_cpu())
             }));
             jobs.push(jtx);
@@ -265,30 +266,6 @@ where
             cpu,
         }
     })
-}
-
-/// [`run`] with the smallest stream-slot class of
-/// [`crate::session::STREAM_CLASSES`] that holds `slots`.
-pub fn run_sized<'f, U, H, W>(
-    slots: usize,
-    frames: impl Frames<'f>,
-    plan: &Plan<'_>,
-    make: impl FnMut() -> H,
-    out: &mut Output<W>,
-    stop: &(dyn Fn() -> bool + Sync),
-    progress: &(dyn Fn(u64) + Sync),
-) -> Outcome<H>
-where
-    H: Recorder<U>,
-    W: std::io::Write,
-{
-    use crate::session::STREAM_CLASSES as C;
-    match slots {
-        n if n <= C[0] => run::<U, H, W, { C[0] }>(frames, plan, make, out, stop, progress),
-        n if n <= C[1] => run::<U, H, W, { C[1] }>(frames, plan, make, out, stop, progress),
-        n if n <= C[2] => run::<U, H, W, { C[2] }>(frames, plan, make, out, stop, progress),
-        _ => run::<U, H, W, { C[3] }>(frames, plan, make, out, stop, progress),
-    }
 }
 
 /// Frames per shard, and those without an IP pair.

@@ -5,10 +5,11 @@
 use std::ops::Range;
 
 use nids_core::scan::{Observation, Report};
-use nids_core::{udp, Config, Handler, Instant, LinkType, Nids, Stats, Stream, Warning};
+use nids_core::{udp, Config, Handler, Instant, LinkType, Stats, Stream, Warning};
 
 use super::{Batch, Data, Job, Recorder};
-use crate::run::HOSTS;
+use crate::run::Engine;
+use crate::session::stream_slots;
 
 /// When a piece of output was written, in one engine's order: the index of the
 /// frame being processed, then the phase (timeouts run before the frame,
@@ -125,7 +126,7 @@ pub(crate) struct Build<'c> {
 /// Runs one shard: rounds from `jobs` until [`Job::Finish`], each answered on
 /// `done`. The engine is built for the first round's link type. Returns the
 /// handler and the engine's counters.
-pub(crate) fn run<U, H: Recorder<U>, const S: usize>(
+pub(crate) fn run<U, H: Recorder<U>>(
     build: &Build<'_>,
     mut h: H,
     jobs: std::sync::mpsc::Receiver<Job<'_>>,
@@ -137,7 +138,7 @@ pub(crate) fn run<U, H: Recorder<U>, const S: usize>(
     let mut config = build.config;
     // Reports come from one detector that sees every shard's probes.
     config.scan.num_ports = 0;
-    let mut engine: Option<Box<Nids<'_, U, S, HOSTS>>> = None;
+    let mut engine: Option<Engine<'_, U>> = None;
     for job in jobs {
         let link = match &job {
             Job::Round(b) => b.link,
@@ -147,7 +148,7 @@ pub(crate) fn run<U, H: Recorder<U>, const S: usize>(
             // The reader refuses unsupported link types: this cannot fail.
             engine = storage
                 .take()
-                .and_then(|st| Nids::boxed(link, config, st).ok());
+                .and_then(|st| Engine::heap(link, config, stream_slots(&config), st).ok());
         }
         let Some(e) = engine.as_mut() else { break };
         let mut t = Tagger {
@@ -190,11 +191,7 @@ pub(crate) fn run<U, H: Recorder<U>, const S: usize>(
 }
 
 /// Runs a round's frames and timeouts through `e`, in the capture's order.
-fn feed<U, H: Recorder<U>, const S: usize>(
-    e: &mut Nids<'_, U, S, HOSTS>,
-    b: &Batch<'_>,
-    t: &mut Tagger<'_, H>,
-) {
+fn feed<U, H: Recorder<U>>(e: &mut Engine<'_, U>, b: &Batch<'_>, t: &mut Tagger<'_, H>) {
     let mut ticks = b.ticks.iter().peekable();
     for f in &b.frames {
         while let Some(&&(at, now)) = ticks.peek() {
@@ -220,8 +217,8 @@ fn feed<U, H: Recorder<U>, const S: usize>(
 
 /// Lets the engine's time run to `now` before frame `at` (every shard does, so
 /// idle streams end at the same frame as in one engine).
-fn timeouts<U, H: Recorder<U>, const S: usize>(
-    e: &mut Nids<'_, U, S, HOSTS>,
+fn timeouts<U, H: Recorder<U>>(
+    e: &mut Engine<'_, U>,
     at: u64,
     now: Instant,
     t: &mut Tagger<'_, H>,

@@ -1,11 +1,17 @@
-//! Internet checksums and the checksum policy.
+//! Internet checksums: the arithmetic here; the policy ([`Policy`], in
+//! `policy.rs`) and the table of offloading senders ([`Offload`], in
+//! `offload.rs`) beside it.
 //!
 //! The sum runs four bytes at a time into a 64-bit accumulator and folds once at
 //! the end (RFC 1071), so it costs about one add per four bytes.
 
 use core::net::IpAddr;
 
-use crate::time::Instant;
+mod offload;
+mod policy;
+
+pub use offload::{Offload, OFFLOAD_SOURCES};
+pub use policy::{Net, Policy, Rule};
 
 /// The 16-bit one's complement sum of `data` (not complemented), as a big-endian
 /// value. An odd last byte is padded with a zero byte.
@@ -84,189 +90,10 @@ pub fn is_offload_signature(pseudo: u32, field: u16) -> bool {
     field == p || (p == 0xffff && field == 0) || (p == 0 && field == 0xffff)
 }
 
-/// A network: an address and a prefix length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Net {
-    /// The network address.
-    pub addr: IpAddr,
-    /// The prefix length in bits (0 = everything of that family).
-    pub prefix: u8,
-}
-
-impl Net {
-    /// The network `addr/prefix`.
-    pub const fn new(addr: IpAddr, prefix: u8) -> Net {
-        Net { addr, prefix }
-    }
-
-    /// Whether `a` lies in this network (always false across families).
-    pub fn contains(&self, a: IpAddr) -> bool {
-        fn prefix_eq(x: &[u8], y: &[u8], bits: u32) -> bool {
-            let full = (bits / 8) as usize;
-            let rem = bits % 8;
-            if full > x.len() {
-                return x == y;
-            }
-            if x[..full] != y[..full] {
-                return false;
-            }
-            rem == 0 || {
-                let mask = 0xffu8 << (8 - rem);
-                (x[full] & mask) == (y[full] & mask)
-            }
-        }
-        match (self.addr, a) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => {
-                prefix_eq(&n.octets(), &a.octets(), self.prefix.min(32).into())
-            }
-            (IpAddr::V6(n), IpAddr::V6(a)) => {
-                prefix_eq(&n.octets(), &a.octets(), self.prefix.min(128).into())
-            }
-            _ => false,
-        }
-    }
-}
-
-/// One entry of a checksum control list: packets whose **source** lies in `net`
-/// are verified or not, as `verify` says (libnids' `nids_chksum_ctl`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rule {
-    /// The source network the rule matches.
-    pub net: Net,
-    /// Whether matching packets have their checksums verified.
-    pub verify: bool,
-}
-
-/// Which checksums the engine verifies: the IPv4 header's, TCP's and UDP's.
-/// ICMP checksums are always verified (as libnids does).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Policy<'a> {
-    /// Verify every checksum (libnids' default).
-    #[default]
-    Verify,
-    /// Verify none.
-    Off,
-    /// libnids' `nids_register_chksum_ctl`: the first rule whose network contains
-    /// the packet's source decides; with no match, verify. IPv4 and IPv6 rules may
-    /// be mixed.
-    List(&'a [Rule]),
-    /// Verify, but detect senders with transmit checksum offload, whose packets
-    /// reach a capture on the sending host before the NIC fills the checksum in:
-    ///
-    /// 1. A TCP or UDP packet whose checksum is wrong but holds the offload
-    ///    signature ([`is_offload_signature`]) is accepted, counted in
-    ///    `Stats::checksum_offload_accepted`, and its source is remembered.
-    /// 2. When the peer answers (a packet with a correct checksum from the
-    ///    remembered source's destination back to it), the source is confirmed:
-    ///    from then on its TCP and UDP checksums are not verified at all (TSO
-    ///    super-segments and other offloaded shapes included).
-    ///
-    /// IPv4 header checksums are always verified: no NIC leaves them unfilled in a
-    /// capture. The table of remembered sources holds [`OFFLOAD_SOURCES`] entries;
-    /// when full, the least recently seen one is forgotten
-    /// ([`crate::Warning::ChecksumOffloadTableFull`]).
-    Auto,
-}
-
-/// How many senders the automatic checksum policy remembers.
-pub const OFFLOAD_SOURCES: usize = 16;
-
-#[derive(Debug, Clone, Copy)]
-struct OffloadEntry {
-    src: IpAddr,
-    peer: IpAddr,
-    confirmed: bool,
-    seen: Instant,
-}
-
-/// The state of [`Policy::Auto`]: senders seen with offloaded checksums.
-/// Size: [`OFFLOAD_SOURCES`] entries of about 48 bytes.
-#[derive(Debug, Clone)]
-pub struct Offload {
-    entries: [Option<OffloadEntry>; OFFLOAD_SOURCES],
-}
-
-impl Offload {
-    /// An empty table.
-    pub const fn new() -> Offload {
-        Offload {
-            entries: [None; OFFLOAD_SOURCES],
-        }
-    }
-
-    /// Whether `src`'s TCP/UDP checksums are no longer verified.
-    pub fn confirmed(&self, src: IpAddr) -> bool {
-        self.entries
-            .iter()
-            .flatten()
-            .any(|e| e.confirmed && e.src == src)
-    }
-
-    /// A packet from `src` to `dst` carried the offload signature: remember it.
-    /// Returns `true` when the table was full and the least recently seen
-    /// sender was forgotten to make room.
-    pub fn suspect(&mut self, now: Instant, src: IpAddr, dst: IpAddr) -> bool {
-        if let Some(e) = self.entries.iter_mut().flatten().find(|e| e.src == src) {
-            e.seen = now;
-            e.peer = dst;
-            return false;
-        }
-        let entry = OffloadEntry {
-            src,
-            peer: dst,
-            confirmed: false,
-            seen: now,
-        };
-        // An empty entry sorts first (`None < Some`), then the oldest.
-        match self.entries.iter_mut().min_by_key(|e| e.map(|e| e.seen)) {
-            Some(slot) => {
-                let forgot = slot.is_some();
-                *slot = Some(entry);
-                forgot
-            }
-            None => false,
-        }
-    }
-
-    /// A packet with a correct checksum went from `src` to `dst`: if `dst` is a
-    /// suspected sender and `src` its peer, confirm it.
-    pub fn answered(&mut self, now: Instant, src: IpAddr, dst: IpAddr) {
-        if let Some(e) = self
-            .entries
-            .iter_mut()
-            .flatten()
-            .find(|e| e.src == dst && e.peer == src)
-        {
-            e.confirmed = true;
-            e.seen = now;
-        }
-    }
-}
-
-impl Default for Offload {
-    fn default() -> Self {
-        Offload::new()
-    }
-}
-
-impl Policy<'_> {
-    /// Whether checksums of a packet from `src` are to be verified, before the
-    /// automatic policy's per-source state is consulted.
-    pub fn verifies(&self, src: IpAddr) -> bool {
-        match self {
-            Policy::Verify | Policy::Auto => true,
-            Policy::Off => false,
-            Policy::List(rules) => rules
-                .iter()
-                .find(|r| r.net.contains(src))
-                .is_none_or(|r| r.verify),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::Instant;
     use core::net::{Ipv4Addr, Ipv6Addr};
 
     /// The reference sum: 16-bit big-endian words, one at a time.
