@@ -37,13 +37,19 @@
 //!
 //! Sources live in a fixed table of `HOSTS` entries (libnids' `scan_num_hosts`,
 //! 256 by default), each holding up to `PORTS` probes (at least `num_ports + 1`
-//! are needed). A source is hashed with SipHash-1-3 under a secret 128-bit key
-//! given at construction, so a sender cannot aim many sources at one part of the
-//! table without knowing the key. It may sit in any of the [`WINDOW`] entries
-//! that follow its hash. An entry is free when empty or when its last probe is
-//! older than `delay`; when all entries of the window hold live probes, the one
-//! with the oldest last activity is reused (and counted in [`Stats::reused`]; the
-//! engine warns with [`crate::Warning::ScanTableFull`]).
+//! are needed). A source is found through `HOSTS` hash chains, hashed with
+//! SipHash-1-3 under a secret 128-bit key given at construction, so a sender
+//! cannot lengthen one chain without knowing the key. Any source may take any
+//! entry: a new source takes an entry never used, else the least recently
+//! active one (the entries are kept in order of activity). That entry is free
+//! when its probes were reported or are all older than `delay`; otherwise its
+//! probes are forgotten, counted in [`Stats::reused`] (the engine warns with
+//! [`crate::Warning::ScanTableFull`]).
+//!
+//! So which source is forgotten when the table is full depends only on the
+//! packets, never on the key: the same capture gives the same reports and
+//! counters on every run, whatever key each run picks. (While the packet clock
+//! runs backwards, "least recently active" means least recently seen.)
 //!
 //! # Differences from libnids (`scan.c`)
 //!
@@ -91,9 +97,8 @@ mod flag {
     pub const KIND: u8 = FIN | SYN | RST | PSH | URG;
 }
 
-/// How many consecutive table entries a source may occupy, starting at its hash
-/// (fewer when `HOSTS` is smaller). Bounds the cost of one lookup to 8 entries.
-pub const WINDOW: usize = 8;
+/// No entry (the end of a hash chain or of the activity list).
+const NIL: u32 = u32::MAX;
 
 /// Run-time settings of a [`Detector`]. Size: 24 bytes on 64-bit targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -401,7 +406,7 @@ impl Stats {
     }
 }
 
-/// One source's entry. Size: `32 * PORTS + 40` bytes on 64-bit targets.
+/// One source's entry. Size: `32 * PORTS + 48` bytes on 64-bit targets.
 #[derive(Debug, Clone)]
 struct Host<const PORTS: usize> {
     /// The source, `None` if the entry was never used.
@@ -411,6 +416,11 @@ struct Host<const PORTS: usize> {
     /// The probes, oldest first (at most `PORTS`, which is checked to fit the
     /// `u16` length).
     probes: heapless::Vec<Probe, PORTS, u16>,
+    /// The next entry of the same hash chain, or [`NIL`].
+    chain: u32,
+    /// The neighbours in the activity list: less and more recently active.
+    older: u32,
+    newer: u32,
 }
 
 impl<const PORTS: usize> Host<PORTS> {
@@ -418,6 +428,9 @@ impl<const PORTS: usize> Host<PORTS> {
         src: None,
         last: Instant::ZERO,
         probes: heapless::Vec::new(),
+        chain: NIL,
+        older: NIL,
+        newer: NIL,
     };
 
     /// Whether a new source may take this entry without losing live probes.
@@ -434,13 +447,16 @@ impl<const PORTS: usize> Host<PORTS> {
 /// Port-scan detector for up to `HOSTS` sources at a time, each tracked with up
 /// to `PORTS` probes. See the [module docs](self) for the rule.
 ///
-/// * Memory: `HOSTS * (32 * PORTS + 40) + (32 * PORTS + 8) + 72` bytes, all
-///   inline (no heap; the second term holds the last report's probes): libnids'
-///   sizes `Detector<256, 11>` take 100,784 bytes on 64-bit targets. Build
-///   it in a `static` or in place when the stack is small; [`Detector::new`] is a
-///   `const fn`.
-/// * Time: each call costs one SipHash of the source, at most [`WINDOW`] entry
-///   checks and O(`PORTS`) work on the source's probes.
+/// * Memory: `HOSTS * (32 * PORTS + 52) + (32 * PORTS + 8) + 88` bytes, all
+///   inline (no heap; the second term holds the last report's probes; 4 of the
+///   52 bytes per host are its hash chain's head): libnids' sizes
+///   `Detector<256, 11>` take 103,872 bytes on 64-bit targets. Build it in a
+///   `static` or in place when the stack is small; [`Detector::new`] is a `const
+///   fn`. `HOSTS` must be below 2³² − 1.
+/// * Time: each call costs one SipHash of the source, a walk of its hash chain
+///   (one entry on average: as many chains as entries, keyed) and O(`PORTS`)
+///   work on the source's probes; taking an entry from another source also
+///   walks that source's chain.
 /// * `PORTS` must be at least `num_ports + 1`; a smaller `PORTS` lowers the
 ///   threshold to `PORTS - 1` ([`Detector::threshold`]). `HOSTS == 0` or
 ///   `PORTS < 2` disable detection (every call does nothing).
@@ -448,6 +464,13 @@ impl<const PORTS: usize> Host<PORTS> {
 ///   and counted in [`Stats::reused`].
 pub struct Detector<const HOSTS: usize, const PORTS: usize> {
     hosts: [Host<PORTS>; HOSTS],
+    /// The first entry of each hash chain, or [`NIL`].
+    heads: [u32; HOSTS],
+    /// The least and the most recently active entries in use, or [`NIL`].
+    oldest: u32,
+    newest: u32,
+    /// Entries ever used: `hosts[..used]`, all in the activity list.
+    used: u32,
     /// The probes of the last report (a source's list restarts at its report).
     reported: heapless::Vec<Probe, PORTS, u16>,
     key: (u64, u64),
@@ -470,6 +493,10 @@ impl<const HOSTS: usize, const PORTS: usize> Detector<HOSTS, PORTS> {
             assert!(
                 PORTS <= u16::MAX as usize,
                 "Detector: PORTS must be at most 65535"
+            );
+            assert!(
+                HOSTS < NIL as usize,
+                "Detector: HOSTS must be below 2^32 - 1"
             )
         };
         let k = key;
@@ -477,6 +504,10 @@ impl<const HOSTS: usize, const PORTS: usize> Detector<HOSTS, PORTS> {
         let k1 = u64::from_le_bytes([k[8], k[9], k[10], k[11], k[12], k[13], k[14], k[15]]);
         Detector {
             hosts: [Host::EMPTY; HOSTS],
+            heads: [NIL; HOSTS],
+            oldest: NIL,
+            newest: NIL,
+            used: 0,
             reported: heapless::Vec::new(),
             key: (k0, k1),
             config,
@@ -530,7 +561,7 @@ impl<const HOSTS: usize, const PORTS: usize> Detector<HOSTS, PORTS> {
     /// (0x04). Returns the report when `src` has now probed more than
     /// [`Detector::threshold`] distinct targets within [`Config::delay`]; its
     /// probe list then restarts. Does nothing when detection is off.
-    /// O(`WINDOW + PORTS`).
+    /// O(`PORTS`) (see the type's costs).
     pub fn tcp(
         &mut self,
         now: Instant,
@@ -547,7 +578,7 @@ impl<const HOSTS: usize, const PORTS: usize> Detector<HOSTS, PORTS> {
 
     /// Counts the UDP datagram from `src` to `dst:dport` seen at packet time
     /// `now`, when [`Config::udp`] is set (otherwise does nothing). Returns a
-    /// report as [`Detector::tcp`] does. O(`WINDOW + PORTS`).
+    /// report as [`Detector::tcp`] does. O(`PORTS`) (see the type's costs).
     pub fn udp(
         &mut self,
         now: Instant,
@@ -565,7 +596,7 @@ impl<const HOSTS: usize, const PORTS: usize> Detector<HOSTS, PORTS> {
     /// `prober -> target:port` (the addresses and port quoted in the message),
     /// seen at packet time `now`: marks that UDP probe as answered if `prober` has
     /// it within the window. Never creates an entry and never reports. Does
-    /// nothing when detection or [`Config::udp`] is off. O(`WINDOW + PORTS`).
+    /// nothing when detection or [`Config::udp`] is off. O(`PORTS`) (see the type's costs).
     pub fn icmp_port_unreachable(
         &mut self,
         now: Instant,
@@ -599,7 +630,7 @@ impl<const HOSTS: usize, const PORTS: usize> Detector<HOSTS, PORTS> {
     }
 
     /// [`Detector::tcp`], [`Detector::udp`] or
-    /// [`Detector::icmp_port_unreachable`], as `o` says. O(`WINDOW + PORTS`).
+    /// [`Detector::icmp_port_unreachable`], as `o` says. O(`PORTS`) (see the type's costs).
     pub fn observe(&mut self, now: Instant, o: &Observation) -> Option<Report<'_>> {
         match *o {
             Observation::Tcp {
@@ -636,6 +667,7 @@ impl<const HOSTS: usize, const PORTS: usize> Detector<HOSTS, PORTS> {
         self.stats.probes = self.stats.probes.saturating_add(1);
         let delay = self.config.delay;
         let i = self.claim(now, src)?;
+        self.make_newest(i);
         let host = self.hosts.get_mut(i)?;
         host.expire(now, delay);
         if host.last < now {
@@ -666,7 +698,9 @@ impl<const HOSTS: usize, const PORTS: usize> Detector<HOSTS, PORTS> {
             return None;
         }
         // The source's list restarts; the report shows the probes taken out.
+        // Its entry is free now: the first a new source takes.
         self.reported = core::mem::take(&mut host.probes);
+        self.make_oldest(i);
         let probes = self.reported.as_slice();
         let first = probes.iter().map(|p| p.ts).min().unwrap_or(now);
         let last = probes.iter().map(|p| p.ts).max().unwrap_or(now);
@@ -680,8 +714,8 @@ impl<const HOSTS: usize, const PORTS: usize> Detector<HOSTS, PORTS> {
         })
     }
 
-    /// Where `src`'s window of entries starts: keyed hash modulo `HOSTS`.
-    fn start(&self, src: IpAddr) -> Option<usize> {
+    /// `src`'s hash chain: its keyed hash onto `0..HOSTS`.
+    fn chain_of(&self, src: IpAddr) -> usize {
         let mut h = SipHasher13::new_with_keys(self.key.0, self.key.1);
         match src {
             IpAddr::V4(a) => {
@@ -693,54 +727,134 @@ impl<const HOSTS: usize, const PORTS: usize> Detector<HOSTS, PORTS> {
                 h.write(&a.octets());
             }
         }
-        let start = h.finish().checked_rem(u64::try_from(HOSTS).ok()?)?;
-        // Below HOSTS, so it fits in a usize.
-        usize::try_from(start).ok()
+        // The high 32 bits of the hash times HOSTS (< 2^32), shifted down:
+        // below HOSTS, with no division.
+        ((h.finish() >> 32) * HOSTS as u64 >> 32) as usize
     }
 
-    /// The indices of `src`'s window of entries.
-    fn window(&self, src: IpAddr) -> impl Iterator<Item = usize> {
-        let start = self.start(src);
-        (0..WINDOW.min(HOSTS)).filter_map(move |k| start?.wrapping_add(k).checked_rem(HOSTS))
+    /// The entry holding `src` in hash chain `c`, and the entry before it in
+    /// the chain (`None`: the chain's head). At most `HOSTS` steps, so a
+    /// broken link could not loop.
+    fn find_in(&self, c: usize, src: IpAddr) -> Option<(usize, Option<usize>)> {
+        let mut before = None;
+        let mut i = *self.heads.get(c)?;
+        for _ in 0..HOSTS {
+            let h = self.hosts.get(i as usize)?;
+            if h.src == Some(src) {
+                return Some((i as usize, before));
+            }
+            before = Some(i as usize);
+            i = h.chain;
+        }
+        None
     }
 
     /// The entry holding `src`, if any.
     fn find(&self, src: IpAddr) -> Option<usize> {
-        self.window(src)
-            .find(|&i| self.hosts.get(i).is_some_and(|h| h.src == Some(src)))
+        self.find_in(self.chain_of(src), src).map(|(i, _)| i)
     }
 
-    /// The entry holding `src`, or a free one given to it, or the busy one with
-    /// the oldest activity, emptied and given to it (counted in `reused`).
+    /// The entry holding `src`, or one given to it: one never used, else the
+    /// least recently active, emptied (counted in `reused` if it held live
+    /// probes).
     fn claim(&mut self, now: Instant, src: IpAddr) -> Option<usize> {
         if let Some(i) = self.find(src) {
             return Some(i);
         }
-        let delay = self.config.delay;
-        let mut oldest: Option<(usize, Instant)> = None;
-        let mut free = None;
-        for i in self.window(src) {
-            let Some(h) = self.hosts.get(i) else { continue };
-            if h.is_free(now, delay) {
-                free = Some(i);
-                break;
-            }
-            if oldest.is_none_or(|(_, t)| h.last < t) {
-                oldest = Some((i, h.last));
-            }
-        }
-        let i = match free {
-            Some(i) => i,
-            None => {
+        let i = if (self.used as usize) < HOSTS {
+            let i = self.used;
+            self.used += 1;
+            self.link_newest(i);
+            i as usize
+        } else {
+            let i = self.oldest as usize;
+            let h = self.hosts.get(i)?;
+            if !h.is_free(now, self.config.delay) {
                 self.stats.reused = self.stats.reused.saturating_add(1);
-                oldest?.0
             }
+            if let Some(old) = h.src {
+                self.unchain(old);
+            }
+            i
         };
+        let c = self.chain_of(src);
+        let head = self.heads.get_mut(c)?;
         let h = self.hosts.get_mut(i)?;
+        h.chain = core::mem::replace(head, i as u32);
         h.src = Some(src);
         h.last = now;
         h.probes.clear();
         Some(i)
+    }
+
+    /// Takes the entry of `src` out of its hash chain. O(chain).
+    fn unchain(&mut self, src: IpAddr) {
+        let c = self.chain_of(src);
+        let Some((i, before)) = self.find_in(c, src) else {
+            return;
+        };
+        let next = self.hosts.get(i).map_or(NIL, |h| h.chain);
+        let link = match before {
+            None => self.heads.get_mut(c),
+            Some(j) => self.hosts.get_mut(j).map(|h| &mut h.chain),
+        };
+        if let Some(l) = link {
+            *l = next;
+        }
+    }
+
+    /// Takes entry `i` out of the activity list.
+    fn unlink(&mut self, i: usize) {
+        let Some(h) = self.hosts.get(i) else { return };
+        let (older, newer) = (h.older, h.newer);
+        match self.hosts.get_mut(older as usize) {
+            Some(o) => o.newer = newer,
+            None => self.oldest = newer,
+        }
+        match self.hosts.get_mut(newer as usize) {
+            Some(n) => n.older = older,
+            None => self.newest = older,
+        }
+    }
+
+    /// Puts entry `i` (not in the list) at the most recent end.
+    fn link_newest(&mut self, i: u32) {
+        let newest = self.newest;
+        if let Some(h) = self.hosts.get_mut(i as usize) {
+            h.older = newest;
+            h.newer = NIL;
+        }
+        match self.hosts.get_mut(newest as usize) {
+            Some(n) => n.newer = i,
+            None => self.oldest = i,
+        }
+        self.newest = i;
+    }
+
+    /// Moves entry `i` to the most recent end of the activity list. O(1).
+    fn make_newest(&mut self, i: usize) {
+        if self.newest as usize != i {
+            self.unlink(i);
+            self.link_newest(i as u32);
+        }
+    }
+
+    /// Moves entry `i` to the least recent end: the next entry taken. O(1).
+    fn make_oldest(&mut self, i: usize) {
+        if self.oldest as usize == i {
+            return;
+        }
+        self.unlink(i);
+        let oldest = self.oldest;
+        if let Some(h) = self.hosts.get_mut(i) {
+            h.older = NIL;
+            h.newer = oldest;
+        }
+        match self.hosts.get_mut(oldest as usize) {
+            Some(o) => o.older = i as u32,
+            None => self.newest = i as u32,
+        }
+        self.oldest = i as u32;
     }
 }
 
