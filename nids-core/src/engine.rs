@@ -42,8 +42,8 @@ impl core::error::Error for Error {}
 ///
 /// * `U`: per-stream user data kept for the handler.
 /// * `M`: where the stream table lives: [`Arrays`] (sizes at compile time:
-///   that is [`Nids`]), [`crate::memory::Heap`] (sizes at run time, feature
-///   `alloc`: [`NidsHeap`]) or [`crate::memory::Borrowed`].
+///   that is [`Nids`]), `memory::Heap` (sizes at run time, feature `alloc`:
+///   `NidsHeap`) or [`crate::memory::Borrowed`].
 /// * `HOSTS`: defragmentation host slots (libnids' `n_hosts`, 256).
 /// * `SCAN_HOSTS`: port-scan sources tracked at once (libnids'
 ///   `scan_num_hosts`, 256; 0 turns detection off); about 544 bytes each.
@@ -136,7 +136,7 @@ impl<'a, U, const STREAMS: usize, const HOSTS: usize, const SCAN_HOSTS: usize>
     /// The tables are part of the value (a few hundred bytes per stream slot,
     /// [`crate::memory::Plan::table_bytes`]), their entries left uninitialised
     /// until used: put a large engine in a `static` ([`Nids::new_in`]), or size
-    /// it at run time on the heap ([`NidsHeap`]).
+    /// it at run time on the heap (`NidsHeap`, feature `alloc`).
     pub fn new(
         link: LinkType,
         config: Config<'a>,

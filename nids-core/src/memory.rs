@@ -1,5 +1,5 @@
 //! Where the stream table lives: [`Memory`] kinds ([`Arrays`] owned by the
-//! engine, [`Heap`] sized at run time, [`Borrowed`] from the caller), the
+//! engine, `Heap` sized at run time (feature `alloc`), [`Borrowed`] from the caller), the
 //! [`Tables`] they hold, and the [`Plan`] that says how much memory an engine
 //! takes.
 //!

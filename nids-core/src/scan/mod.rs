@@ -729,7 +729,7 @@ impl<const HOSTS: usize, const PORTS: usize> Detector<HOSTS, PORTS> {
         }
         // The high 32 bits of the hash times HOSTS (< 2^32), shifted down:
         // below HOSTS, with no division.
-        ((h.finish() >> 32) * HOSTS as u64 >> 32) as usize
+        (((h.finish() >> 32) * HOSTS as u64) >> 32) as usize
     }
 
     /// The entry holding `src` in hash chain `c`, and the entry before it in
