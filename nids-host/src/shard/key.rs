@@ -75,7 +75,9 @@ impl ShardKey {
         let Some((a, b)) = link::decode(link, frame).ok().and_then(pair) else {
             return Shard::Unkeyed;
         };
-        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        // Both are 4 or 16 bytes: compared as big-endian numbers, which orders
+        // them as the slices would, without a memcmp call per frame.
+        let (lo, hi) = if be(a) <= be(b) { (a, b) } else { (b, a) };
         let mut h = SipHasher13::new_with_keys(self.key.0, self.key.1);
         // The length tells IPv4 from IPv6 pairs.
         h.write_u8(lo.len() as u8);
@@ -84,6 +86,11 @@ impl ShardKey {
         let n = u64::try_from(self.shards).unwrap_or(u64::MAX);
         Shard::Keyed(usize::try_from(h.finish() % n).unwrap_or(0))
     }
+}
+
+/// An address of at most 16 bytes as a big-endian number.
+fn be(a: &[u8]) -> u128 {
+    a.iter().fold(0, |n, &b| (n << 8) | u128::from(b))
 }
 
 const ICMP: u8 = 1;
@@ -178,6 +185,23 @@ mod tests {
             k.shard(LinkType::RAW, &from_router),
             k.shard(LinkType::RAW, &inner)
         );
+    }
+
+    #[test]
+    fn test_be_orders_as_the_bytes() {
+        let addrs: [&[u8]; 6] = [
+            &[10, 0, 0, 1],
+            &[10, 0, 0, 255],
+            &[255, 0, 0, 0],
+            &[0, 255, 255, 255],
+            &[0xfd, 0x77, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2],
+            &[0xfd, 0x76, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 2],
+        ];
+        for a in addrs {
+            for b in addrs.iter().filter(|b| b.len() == a.len()) {
+                assert_eq!(be(a).cmp(&be(b)), a.cmp(b), "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]

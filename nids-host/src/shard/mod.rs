@@ -299,14 +299,16 @@ fn read<'f>(
     // time reaches `next_expiry`) and its latest packet time.
     let mut next_expiry = Instant::ZERO;
     let mut latest = Instant::ZERO;
-    let fresh = |link| Batch {
+    // A batch sized like the one it follows, so a round's frames are not
+    // pushed into a vector growing from nothing.
+    let fresh = |link, frames: usize| Batch {
         link,
-        frames: Vec::new(),
+        frames: Vec::with_capacity(frames),
         arena: Vec::new(),
         ticks: Vec::new(),
         end: (0, 0),
     };
-    let mut batches: Vec<Batch<'f>> = (0..n).map(|_| fresh(LinkType::ETHERNET)).collect();
+    let mut batches: Vec<Batch<'f>> = (0..n).map(|_| fresh(LinkType::ETHERNET, 0)).collect();
     let (mut in_round, mut bytes, mut since) = (0usize, 0usize, WallClock::now());
     let result = loop {
         if stop() {
@@ -380,7 +382,7 @@ fn read<'f>(
             let end = frames.position();
             let l = link.unwrap_or(LinkType::ETHERNET);
             for (b, tx) in batches.iter_mut().zip(&jobs) {
-                let mut next = fresh(l);
+                let mut next = fresh(l, b.frames.len());
                 std::mem::swap(b, &mut next);
                 next.link = l;
                 next.end = end;
