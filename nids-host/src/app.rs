@@ -14,6 +14,7 @@ use nids_host::grep::{self, Grepper};
 use nids_host::output::Output;
 use nids_host::scan;
 use nids_host::session::Session;
+use nids_host::shard::Recorder;
 use nids_host::streams::StreamPrinter;
 
 use crate::cli::{Command, Input, Opts};
@@ -164,13 +165,14 @@ impl Run {
         }
     }
 
-    /// Runs the engine over the input with `h`.
-    fn drive<U, H: Handler<U>>(self, h: &mut H) -> Result<Outcome> {
+    /// Runs one engine over the input with `h`, on this thread; what `h`
+    /// writes to its tape goes to `out` after every packet.
+    fn drive<U, H: Recorder<U>, W: Write>(self, h: &mut H, out: &mut Output<W>) -> Result<Outcome> {
         let mut memory = vec![0u8; self.settings.tcp_storage + config::DEFRAG_STORAGE];
         let (tcp, defrag) = memory.split_at_mut(self.settings.tcp_storage);
         let storage = Storage::new(tcp, defrag);
         let policy = self.settings.engine.checksums;
-        let outcome = self.session::<U, H>(storage, h)?;
+        let outcome = self.session::<U, H, W>(storage, h, out)?;
         if let Some(hint) = checksum_hint(&outcome.stats, policy) {
             eprintln!("nids: {hint}");
         }
@@ -179,7 +181,12 @@ impl Run {
 
     /// [`drive`](Self::drive) once its storage is allocated: one session,
     /// whose stream table is sized at run time from the settings.
-    fn session<'a, U, H: Handler<U>>(self, storage: Storage<'a>, h: &mut H) -> Result<Outcome> {
+    fn session<'a, U, H: Recorder<U>, W: Write>(
+        self,
+        storage: Storage<'a>,
+        h: &mut H,
+        out: &mut Output<W>,
+    ) -> Result<Outcome> {
         let config = self.settings.engine;
         let stop = self.stop;
         let drains = self.stdin;
@@ -210,6 +217,7 @@ impl Run {
             let mut both = (&mut *h, &mut outbox);
             let more = session.next(&mut both);
             outbox.send(&mut session);
+            pump(h, out);
             match more {
                 Ok(true) => {}
                 Ok(false) => break Ok(()),
@@ -222,12 +230,41 @@ impl Run {
         };
         bar.finish();
         session.finish(h);
+        pump(h, out);
         Ok(Outcome {
             stats: session.stats(),
             read,
             interrupted: stop.is_set(),
         })
     }
+}
+
+/// What `h` wrote since the last call, to `out`.
+fn pump<U, H: Recorder<U>, W: Write>(h: &mut H, out: &mut Output<W>) {
+    let tape = h.tape();
+    if !tape.is_empty() {
+        out.bytes(tape);
+        tape.clear();
+    }
+}
+
+/// Runs the input through `threads` engines, with a handler from `make` for
+/// each: one on this thread, or several behind a shard hash
+/// ([`crate::sharded::drive`], which makes one more handler for the merge).
+/// What they write goes to `out`, in one engine's order either way. Returns
+/// the outcome and the handlers.
+fn drive<U, H: Recorder<U>, W: Write>(
+    run: Run,
+    threads: usize,
+    mut make: impl FnMut() -> H,
+    out: &mut Output<W>,
+) -> Result<(Outcome, Vec<H>)> {
+    if threads > 1 {
+        return crate::sharded::drive(run, threads, make, out);
+    }
+    let mut h = make();
+    let outcome = run.drive(&mut h, out)?;
+    Ok((outcome, vec![h]))
 }
 
 /// One line for stderr when most TCP segments failed their checksum (the
@@ -345,26 +382,28 @@ pub(crate) fn grepper<W: Write>(
 
 pub fn run(opts: Opts) -> Result<Status> {
     let stop = Stop::install()?;
-    if crate::sharded::wanted(&opts.command) {
-        return crate::sharded::run(opts.command, &stop);
-    }
     match opts.command {
         Command::Streams { input, json, udp } => {
             let run = open(&input, &stop)?;
-            let mut p = StreamPrinter::new(Stdout::new(run.is_live()), json, udp);
-            let outcome = run.drive(&mut p)?;
-            let mut out = Output {
-                w: p.out,
-                error: p.error,
-            };
+            let mut out = Output::new(Stdout::new(run.is_live()));
+            let make = || StreamPrinter::new(Vec::new(), json, udp);
+            let (outcome, _) = drive(run, input.common.threads, make, &mut out)?;
             finish(&mut out, outcome)
         }
         Command::Dump { input, output } => {
             // The input first: a bad one leaves no directory behind.
             let run = open(&input, &stop)?;
-            let mut d = Dumper::create(&output)?;
-            let outcome = run.drive(&mut d)?;
-            d.finish()?;
+            let index = Dumper::create(&output)?;
+            let mut out = Output::new(index.index);
+            let make = || Dumper::with_index(&output, Vec::new());
+            let (outcome, dumpers) = drive(run, input.common.threads, make, &mut out)?;
+            for d in dumpers {
+                d.finish()?;
+            }
+            out.finish().map_err(|source| nids_host::dump::Error {
+                path: output.join(nids_host::dump::INDEX),
+                source,
+            })?;
             status(outcome)
         }
         Command::Grep {
@@ -382,6 +421,10 @@ pub fn run(opts: Opts) -> Result<Status> {
                 .map_err(|e| BadRegex(pattern.clone(), e))?;
             let run = open(&input, &stop)?;
             let live = run.is_live();
+            let threads = input.common.threads;
+            if kill && live && threads > 1 {
+                return Err("--kill on a live interface needs --threads 1".into());
+            }
             let o = GrepOpts {
                 json,
                 max_count,
@@ -390,10 +433,12 @@ pub fn run(opts: Opts) -> Result<Status> {
                 window,
                 kill,
             };
-            let mut g = grepper(re, Stdout::new(live), &o, live);
-            let outcome = run.drive(&mut g)?;
-            let status = finish(&mut g.out, outcome)?;
-            Ok(if g.matches == 0 && status == Status::Success {
+            let make = || grepper(re.clone(), Vec::new(), &o, live);
+            let mut out = Output::new(Stdout::new(live));
+            let (outcome, greppers) = drive(run, threads, make, &mut out)?;
+            let matches: u64 = greppers.iter().map(|g| g.matches).sum();
+            let status = finish(&mut out, outcome)?;
+            Ok(if matches == 0 && status == Status::Success {
                 Status::NoMatch
             } else {
                 status
@@ -406,9 +451,10 @@ pub fn run(opts: Opts) -> Result<Status> {
         } => {
             let mut run = open(&input, &stop)?;
             run.settings.engine.scan.udp = udp_scans;
-            let mut p = scan::Printer::new(Stdout::new(run.is_live()), json);
-            let outcome = run.drive::<(), _>(&mut p)?;
-            finish(&mut p.out, outcome)
+            let mut out = Output::new(Stdout::new(run.is_live()));
+            let make = || scan::Printer::new(Vec::new(), json);
+            let (outcome, _) = drive::<(), _, _>(run, input.common.threads, make, &mut out)?;
+            finish(&mut out, outcome)
         }
         Command::Split {
             capture,
@@ -419,11 +465,13 @@ pub fn run(opts: Opts) -> Result<Status> {
         Command::Stats { input } => {
             let run = open(&input, &stop)?;
             let start = WallClock::now();
-            let mut p = StreamPrinter::counting(io::sink());
-            let outcome = run.drive(&mut p)?;
+            let mut sink = Output::new(io::sink());
+            let make = || StreamPrinter::counting(Vec::new());
+            let (outcome, printers) = drive(run, input.common.threads, make, &mut sink)?;
             let secs = start.elapsed().as_secs_f64();
+            let streams = printers.iter().map(|p| p.streams).sum();
             let mut out = Output::new(Stdout::new(false));
-            print_stats(&mut out, &outcome.stats, p.streams, secs);
+            print_stats(&mut out, &outcome.stats, streams, secs);
             finish(&mut out, outcome)
         }
     }

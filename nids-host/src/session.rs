@@ -562,7 +562,9 @@ fn boxed_engine<'a, U>(
     slots: usize,
     storage: Storage<'a>,
 ) -> Option<Box<Engine<'a, U>>> {
-    Engine::heap(link, config, slots, storage).ok().map(Box::new)
+    Engine::heap(link, config, slots, storage)
+        .ok()
+        .map(Box::new)
 }
 
 /// The parts of a [`Session`] that process a packet read from a file.
