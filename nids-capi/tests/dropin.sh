@@ -26,7 +26,9 @@
 #    LD_PRELOAD shim), scan reports and table-full warnings included.
 # 8. Live (as root): Debian's mailsnarf on our library captures an SMTP
 #    session between two network namespaces (nids_params.device, nids_run),
-#    and samples/killer.c resets a connection with nids_killtcp.
+#    and samples/killer.c resets a connection with nids_killtcp. The two
+#    namespaces are named ${NIDS_NETNS_PREFIX:-acap}LA and ...LB, so runs on one
+#    machine with different prefixes do not delete each other's.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -360,7 +362,7 @@ echo "== 8. live capture and nids_killtcp between network namespaces"
 if [ "$(id -u)" != 0 ]; then
     echo "skipped: needs root (network namespaces)"
 else
-    A=acapLA B=acapLB PY=${PY:-python3}
+    P=${NIDS_NETNS_PREFIX:-acap} A=${P}LA B=${P}LB PY=${PY:-python3}
     live_down() { ip netns del $A 2>/dev/null || true; ip netns del $B 2>/dev/null || true; }
     trap 'live_down; rm -rf "$WORK"' EXIT
     live_down
