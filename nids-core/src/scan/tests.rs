@@ -726,3 +726,74 @@ fn test_random_against_model() {
         assert_eq!(d.stats().reused, 0);
     }
 }
+
+impl<const H: usize, const P: usize> Detector<H, P> {
+    /// Checks the hash chains and the activity list against the entries.
+    fn check_table(&self) {
+        let used = self.used as usize;
+        assert!(used <= H);
+        // The activity list holds every used entry once, linked both ways.
+        let mut seen = std::vec![false; H];
+        let (mut i, mut before, mut n) = (self.oldest, NIL, 0);
+        while i != NIL {
+            let h = &self.hosts[i as usize];
+            assert!(!seen[i as usize], "entry {i} twice in the list (a loop)");
+            seen[i as usize] = true;
+            assert_eq!(h.older, before);
+            (before, i) = (i, h.newer);
+            n += 1;
+        }
+        assert_eq!(self.newest, before);
+        assert_eq!(n, used);
+        // Every source is in its own chain, once; chains hold nothing else.
+        let mut chained = 0;
+        for c in 0..H {
+            let mut i = self.heads[c];
+            while i != NIL {
+                let h = &self.hosts[i as usize];
+                assert_eq!(self.chain_of(h.src.unwrap()), c);
+                chained += 1;
+                assert!(chained <= H, "more chained entries than entries (a loop)");
+                i = h.chain;
+            }
+        }
+        let held: Vec<_> = self.hosts[..used].iter().filter_map(|h| h.src).collect();
+        assert_eq!(chained, held.len());
+        for (k, s) in held.iter().enumerate() {
+            assert_eq!(self.find(*s).map(|i| self.hosts[i].src), Some(Some(*s)));
+            assert!(!held[..k].contains(s), "{s} held twice");
+        }
+    }
+}
+
+proptest::proptest! {
+    /// Any mix of sources (more than the table holds), targets and packet
+    /// times, the clock running backwards at times: the table stays
+    /// consistent, and two keys give the same reports and counters.
+    #[test]
+    fn prop_table_consistent_and_key_independent(
+        ops in proptest::collection::vec((0u8..24, 0u16..12, 0u64..300, proptest::bool::weighted(0.05)), 1..600),
+        k1 in proptest::prelude::any::<[u8; 16]>(),
+        k2 in proptest::prelude::any::<[u8; 16]>(),
+    ) {
+        let run = |key: [u8; 16]| {
+            // 24 sources, 6 entries: the table overflows, with live probes.
+            let mut d = Detector::<6, 6>::with_config(
+                key,
+                Config { num_ports: 4, delay: Duration::from_micros(3000), udp: false },
+            );
+            let (mut now, mut reports) = (10_000u64, Vec::new());
+            for &(s, port, dt, back) in &ops {
+                now = if back { now.saturating_sub(dt) } else { now + dt };
+                let src = v4(10, 0, 0, s);
+                if let Some(r) = d.tcp(Instant::from_micros(now), src, v4(10, 1, 0, 1), port, SYN) {
+                    reports.push((r.src, r.probes.iter().map(|p| p.port).collect::<Vec<_>>()));
+                }
+                d.check_table();
+            }
+            (reports, d.stats().clone(), d.sources())
+        };
+        let first = run(k1);
+        proptest::prop_assert_eq!(&first, &run(k2));
+    }
+}
