@@ -83,16 +83,9 @@ use siphasher::sip::SipHasher13;
 
 use crate::time::{Duration, Instant};
 
-/// TCP flag bits, as in the TCP header's flags byte.
+/// TCP flag bits ([`crate::tcp::segment::flags`]), and those that name a probe.
 mod flag {
-    pub const FIN: u8 = 0x01;
-    pub const SYN: u8 = 0x02;
-    pub const RST: u8 = 0x04;
-    pub const PSH: u8 = 0x08;
-    pub const ACK: u8 = 0x10;
-    pub const URG: u8 = 0x20;
-    pub const ECE: u8 = 0x40;
-    pub const CWR: u8 = 0x80;
+    pub use crate::tcp::segment::flags::*;
     /// The bits that name a probe's [`super::Kind`]: ECE and CWR (ECN) are left out.
     pub const KIND: u8 = FIN | SYN | RST | PSH | URG;
 }

@@ -15,10 +15,7 @@ impl<U, M: Memory<U>> Tcp<'_, U, M> {
         h: &mut H,
         st: &mut Stats,
     ) {
-        let n = match piece {
-            Piece::Frame(d) => d.len(),
-            Piece::Block { len, .. } => len,
-        };
+        let n = piece.len();
         if n == 0 {
             return;
         }
@@ -95,7 +92,7 @@ impl<U, M: Memory<U>> Tcp<'_, U, M> {
         // Drop consumed kept bytes, then keep the tail of the new bytes.
         let drop_kept = read.min(kept_before);
         self.kept_drop_front(idx, side, drop_kept);
-        let new_len = new_len(piece);
+        let new_len = piece.len();
         let keep_new = keep.min(new_len);
         if keep_new > 0 {
             let from = new_len - keep_new;
@@ -125,12 +122,5 @@ pub(super) fn sub(p: Piece<'_>, from: u32, to: u32) -> Piece<'_> {
             at: at + f,
             len: t.saturating_sub(f),
         },
-    }
-}
-
-pub(super) fn new_len(p: Piece<'_>) -> usize {
-    match p {
-        Piece::Frame(d) => d.len(),
-        Piece::Block { len, .. } => len,
     }
 }

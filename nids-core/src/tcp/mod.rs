@@ -230,6 +230,16 @@ enum Piece<'f> {
     Block { block: u32, at: usize, len: usize },
 }
 
+impl Piece<'_> {
+    /// How many bytes it holds. O(1).
+    fn len(self) -> usize {
+        match self {
+            Piece::Frame(d) => d.len(),
+            Piece::Block { len, .. } => len,
+        }
+    }
+}
+
 impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
     pub(crate) fn new(
         tables: Tables<U, M>,
@@ -793,10 +803,7 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
         h: &mut H,
         st: &mut Stats,
     ) {
-        let datalen = match piece {
-            Piece::Frame(d) => d.len(),
-            Piece::Block { len, .. } => len,
-        } as u32;
+        let datalen = piece.len() as u32;
         let Some(slot) = self.table.get_mut(idx) else {
             return;
         };

@@ -18,6 +18,10 @@ pub mod flags {
     pub const ACK: u8 = 0x10;
     /// URG.
     pub const URG: u8 = 0x20;
+    /// ECE (ECN echo, RFC 3168).
+    pub const ECE: u8 = 0x40;
+    /// CWR (congestion window reduced, RFC 3168).
+    pub const CWR: u8 = 0x80;
 }
 
 /// A checked TCP segment, borrowed from its datagram.
