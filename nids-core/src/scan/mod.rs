@@ -751,7 +751,8 @@ impl<const HOSTS: usize, const PORTS: usize> Detector<HOSTS, PORTS> {
     /// least recently active, emptied (counted in `reused` if it held live
     /// probes).
     fn claim(&mut self, now: Instant, src: IpAddr) -> Option<usize> {
-        if let Some(i) = self.find(src) {
+        let c = self.chain_of(src);
+        if let Some((i, _)) = self.find_in(c, src) {
             return Some(i);
         }
         let i = if (self.used as usize) < HOSTS {
@@ -770,7 +771,6 @@ impl<const HOSTS: usize, const PORTS: usize> Detector<HOSTS, PORTS> {
             }
             i
         };
-        let c = self.chain_of(src);
         let head = self.heads.get_mut(c)?;
         let h = self.hosts.get_mut(i)?;
         h.chain = core::mem::replace(head, i as u32);
