@@ -318,7 +318,7 @@ impl<'a, U> Session<'a, U> {
             link,
         };
         let storage = self.storage.take().ok_or_else(unsupported)?;
-        let e = boxed_engine(link, self.config, slots, storage).ok_or_else(unsupported)?;
+        let e = Engine::heap_boxed(link, self.config, slots, storage).map_err(|_| unsupported())?;
         self.link = Some(link);
         self.engine = Some(e);
         Ok(())
@@ -548,25 +548,6 @@ impl<'a, U> Session<'a, U> {
     }
 }
 
-/// An engine for `link` with `slots` stream slots, on the heap; `None` if the
-/// link type is not supported. Out of line and cold on purpose: the engine value
-/// is large (its scan and fragment host tables, about 330 KB), and built inline
-/// it made the stack frame of every caller that large, so the per-packet path
-/// (`Parts::process`) probed some 80 stack pages on every packet, which doubled
-/// the CPU time of `nids stats`. Built once per session.
-#[cold]
-#[inline(never)]
-fn boxed_engine<'a, U>(
-    link: LinkType,
-    config: Config<'a>,
-    slots: usize,
-    storage: Storage<'a>,
-) -> Option<Box<Engine<'a, U>>> {
-    Engine::heap(link, config, slots, storage)
-        .ok()
-        .map(Box::new)
-}
-
 /// The parts of a [`Session`] that process a packet read from a file.
 struct Parts<'s, 'a, U> {
     engine: &'s mut Option<Box<Engine<'a, U>>>,
@@ -617,7 +598,8 @@ impl<'a, U> Parts<'_, 'a, U> {
             None => {
                 let st = self.storage.take().ok_or(Refused::Link(plink))?;
                 let slots = stream_slots(&self.config);
-                let e = boxed_engine(plink, self.config, slots, st).ok_or(Refused::Link(plink))?;
+                let e = Engine::heap_boxed(plink, self.config, slots, st)
+                    .map_err(|_| Refused::Link(plink))?;
                 *self.link = Some(plink);
                 self.engine.insert(e)
             }

@@ -138,7 +138,7 @@ pub(crate) fn run<U, H: Recorder<U>>(
     let mut config = build.config;
     // Reports come from one detector that sees every shard's probes.
     config.scan.num_ports = 0;
-    let mut engine: Option<Engine<'_, U>> = None;
+    let mut engine: Option<Box<Engine<'_, U>>> = None;
     for job in jobs {
         let link = match &job {
             Job::Round(b) => b.link,
@@ -148,7 +148,7 @@ pub(crate) fn run<U, H: Recorder<U>>(
             // The reader refuses unsupported link types: this cannot fail.
             engine = storage
                 .take()
-                .and_then(|st| Engine::heap(link, config, stream_slots(&config), st).ok());
+                .and_then(|st| Engine::heap_boxed(link, config, stream_slots(&config), st).ok());
         }
         let Some(e) = engine.as_mut() else { break };
         let mut t = Tagger {
