@@ -1,5 +1,7 @@
 //! Shared helpers for the capture tests.
 
+pub mod ideal;
+
 use std::path::{Path, PathBuf};
 
 use nids_host::capture::CaptureFile;

@@ -107,6 +107,10 @@ counters! {
     tcp_out_of_window,
     /// TCP segments dropped by PAWS (an older timestamp than the last one).
     tcp_paws,
+    /// RSTs of an established stream ignored because their sequence number is
+    /// not the one the receiver expects next (RFC 5961 §3.2: the receiver
+    /// answers them with a challenge ACK and carries on).
+    tcp_rst_ignored,
     /// TCP segments for which no stream exists and that do not open one.
     tcp_no_stream,
     /// Streams picked up mid-stream (`Config::tcp.midstream`).

@@ -91,7 +91,11 @@ pub struct Half {
     pub(crate) wscale: u8,
     pub(crate) wscale_on: bool,
     pub(crate) ts_on: bool,
+    /// This endpoint's TSval as its peer last echoed it: a floor of the
+    /// peer's TS.Recent (PAWS).
     pub(crate) curr_ts: u32,
+    /// The highest TSval seen from this endpoint (an echo cannot exceed it).
+    pub(crate) ts_seen: u32,
     /// The out-of-order queue of bytes this half receives.
     pub(crate) queue: Queue,
     pub(crate) kept: Kept,
@@ -124,6 +128,7 @@ impl Half {
         wscale_on: false,
         ts_on: false,
         curr_ts: 0,
+        ts_seen: 0,
         queue: Queue::EMPTY,
         kept: Kept::EMPTY,
         missing: 0,

@@ -21,6 +21,24 @@
 //! * out-of-order data is queued as far as the receiver's advertised window
 //!   allows (libnids purges its queue at about 64 KiB), and a full queue is
 //!   pruned from its far end, not thrown away;
+//! * the tap is not the receiver: a segment is refused only where the receiver
+//!   must refuse it too, since bytes the receiver took are never sent again
+//!   (issue 22, checked against a model of both endpoints, `nids-tcpsim`):
+//!   - PAWS compares with the receiver's TS.Recent as its ACKs echo it (TSecr),
+//!     with Linux's one tick of tolerance; libnids moves its clock on every
+//!     in-order segment and refused the late original of a fast retransmission
+//!     that Linux takes, so the download stalled there;
+//!   - a segment is old only if it ends before both the receiver's ACK and our
+//!     next byte (a late copy of bytes the capture has not shown yet is the
+//!     only copy there will be);
+//!   - the window's right edge (ACK + window) never moves back, so an old ACK
+//!     delayed on the path does not refuse data sent into the newer window;
+//!   - an RST ends an established stream only at the sequence number its
+//!     receiver expects next (RFC 5961, as Linux, the BSDs and Windows);
+//!     elsewhere in the window it is counted (`Stats::tcp_rst_ignored`) and
+//!     ignored, as the receiver answers it with a challenge ACK;
+//! * an ACK that passes bytes the capture never showed is reported
+//!   ([`Warning::TcpGap`]) even when nothing waits behind the hole;
 //! * a data offset below 5 words is refused;
 //! * memory is bounded: streams by the table, bytes by the pool and the
 //!   per-half limits, each with a warning and a counter.
@@ -223,6 +241,18 @@ fn drop_after_fin<U, H: Handler<U>>(st: &mut Stats, h: &mut H, ts: Instant, n: u
     }
 }
 
+/// Linux's PAWS tolerance (`TCP_PAWS_WINDOW`): a timestamp one tick older
+/// than TS.Recent still passes.
+const PAWS_WINDOW: u32 = 1;
+
+/// Whether PAWS (RFC 7323) rejects a segment with timestamp `tsv` when the
+/// receiver's TS.Recent is `recent`: as Linux, only if it is more than
+/// [`PAWS_WINDOW`] older. A monitor must not be stricter than the receivers it
+/// watches, or it loses bytes they took and their senders never resend.
+fn paws_rejects(tsv: u32, recent: u32) -> bool {
+    recent.wrapping_sub(tsv) as i32 > PAWS_WINDOW as i32
+}
+
 /// Bytes to deliver: from the frame, or from a queue block.
 #[derive(Clone, Copy)]
 enum Piece<'f> {
@@ -350,7 +380,10 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
                 // check (libnids leaves it at 0).
                 c.ack_seq = s.seq;
                 match (c.curr_ts, seg.timestamp()) {
-                    (_, Some(tsv)) if c.ts_on => s.curr_ts = tsv,
+                    (_, Some(tsv)) if c.ts_on => {
+                        s.curr_ts = tsv;
+                        s.ts_seen = tsv;
+                    }
                     _ => {
                         c.ts_on = false;
                         s.ts_on = false;
@@ -370,6 +403,7 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
                 if let Some(tsv) = seg.timestamp() {
                     s.ts_on = c.ts_on;
                     s.curr_ts = tsv;
+                    s.ts_seen = tsv;
                 }
                 s.window = u32::from(seg.window);
                 s.raw_window = seg.window;
@@ -391,6 +425,7 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
             return;
         }
 
+        let established = slot.established;
         let (snd, rcv) = slot.halves(from_client);
         let datalen = seg.payload.len() as u32;
         let ack = rcv.ack_seq;
@@ -401,14 +436,48 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
             .seq
             .wrapping_add(datalen)
             .wrapping_add(u32::from(seg.has(flags::FIN)));
+        // Old is what ends before the receiver's ack and before the next byte
+        // we expect: a copy of bytes the receiver acknowledged but the capture
+        // has not shown yet (a late original after its retransmission was
+        // missed, a tap that merges both directions with jitter) is the only
+        // copy we will get, since the sender never sends them again (libnids
+        // drops it and stalls the stream).
+        let exp = rcv.expected(snd.first_data_seq);
+        // The sender's next sequence number: after its FIN, once that is in.
+        let next = match snd.state {
+            State::FinSent | State::FinConfirmed => snd.fin_seq.wrapping_add(1),
+            _ => exp,
+        };
+        let low = if established && before(exp, ack) {
+            exp
+        } else {
+            ack
+        };
         if !(datalen == 0 && seg.seq == ack)
-            && (!before(seg.seq, ack.wrapping_add(win)) || before(end, ack))
+            && (!before(seg.seq, ack.wrapping_add(win)) || before(end, low))
         {
             stats::bump(&mut st.tcp_out_of_window);
             return;
         }
         if seg.has(flags::RST) {
             if slot.established {
+                // RFC 5961 (Linux, the BSDs, Windows): an RST ends the
+                // connection only at the exact sequence number its receiver
+                // expects next; an RST elsewhere in the window draws a
+                // challenge ACK and changes nothing. The receiver's next byte is
+                // ours, or, when the capture missed bytes it got, the one its
+                // last ACK named (an older ACK says nothing: the receiver has
+                // moved on). (libnids takes any RST in the window, and loses
+                // the bytes that reach the receiver after an aborting sender's
+                // RST overtook them.)
+                if seg.seq != exp && seg.seq != next && !(seg.seq == ack && after(ack, exp)) {
+                    stats::bump(&mut st.tcp_rst_ignored);
+                    return;
+                }
+                if seg.has(flags::ACK) {
+                    // its ACK may show bytes the capture missed
+                    self.check_gap(idx, from_client, seg.ack, ts, pkt, h, st);
+                }
                 self.end(idx, Event::Reset, ts, h, st);
             } else {
                 self.remove(idx);
@@ -417,9 +486,26 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
         }
         if rcv.ts_on {
             if let Some(tsv) = seg.timestamp() {
-                if before(tsv, snd.curr_ts) {
+                if paws_rejects(tsv, snd.curr_ts) {
                     stats::bump(&mut st.tcp_paws);
                     return;
+                }
+                if after(tsv, snd.ts_seen) {
+                    snd.ts_seen = tsv;
+                }
+            }
+            // PAWS judges by the receiver's TS.Recent, which the tap cannot
+            // compute (a segment may pass the tap and be lost after it, or
+            // reach the receiver after a newer one the tap saw first), but which
+            // the receiver echoes in every ACK (TSecr): the engine rejects only
+            // what the receiver must reject too, as Linux (one tick of
+            // tolerance). Moving TS.Recent on every in-order segment, as libnids
+            // does, rejected the late original of a retransmitted segment that
+            // Linux takes, and the download was cut there. An echo is believed
+            // only up to the highest TSval the tap saw from that endpoint.
+            if let Some(echo) = seg.timestamp_echo() {
+                if after(echo, rcv.curr_ts) && !after(echo, rcv.ts_seen) {
+                    rcv.curr_ts = echo;
                 }
             }
         }
@@ -437,11 +523,11 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
             let Some(slot) = self.table.get_mut(idx) else {
                 return;
             };
-            let (snd, _) = slot.halves(from_client);
+            let (snd, rcv) = slot.halves(from_client);
             if after(seg.ack, snd.ack_seq) {
                 snd.ack_seq = seg.ack;
             }
-            if !snd.queue.is_empty() {
+            if after(seg.ack, snd.expected(rcv.first_data_seq)) {
                 self.check_gap(idx, from_client, seg.ack, ts, pkt, h, st);
             }
             let Some(slot) = self.table.get_mut(idx) else {
@@ -463,7 +549,18 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
             return;
         };
         let (snd, _) = slot.halves(from_client);
-        snd.window = u32::from(seg.window) << snd.wscale;
+        let w = u32::from(seg.window) << snd.wscale;
+        // The right edge of the window (ack + window) only moves forward: an
+        // old ACK that the path delayed past newer ones must not shrink it, or
+        // data the sender rightly sent would fail the window check. (A
+        // receiver that really shrinks its window is taken at its old edge.)
+        let edge = seg.ack.wrapping_add(w);
+        if !seg.has(flags::ACK) || !before(edge, snd.ack_seq.wrapping_add(snd.window)) {
+            snd.window = edge.wrapping_sub(snd.ack_seq);
+            if !seg.has(flags::ACK) {
+                snd.window = w;
+            }
+        }
         snd.raw_window = seg.window;
         if let Some(slot) = self.table.get(idx) {
             if slot.established && !slot.interested() {
@@ -565,6 +662,7 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
         if let Some(tsv) = seg.timestamp() {
             c.ts_on = true;
             c.curr_ts = tsv;
+            c.ts_seen = tsv;
         }
         if let Some(shift) = seg.window_scale() {
             c.wscale_on = true;
@@ -602,7 +700,7 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
         }
         let (half, peer) = slot.receiving(side);
         let exp = half.expected(peer.first_data_seq);
-        if half.queue.is_empty() || !after(ack, exp) {
+        if !after(ack, exp) {
             return;
         }
         let Some(slot) = self.table.get_mut(idx) else {
@@ -610,12 +708,15 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
         };
         let half = slot.receiving_mut(side).0;
         let gap_warned = half.gap_warned;
-        let Some(first) = half.queue.first_seq(&mut self.pool, exp) else {
-            return;
+        let first = match half.queue.first_seq(&mut self.pool, exp) {
+            Some(first) if after(first, exp) => first,
+            Some(_) => return,
+            // Nothing waits, yet the receiver acknowledges more than the byte
+            // after ours (which may be a FIN the capture missed): bytes it got
+            // never passed the tap. Reported; nothing to skip to.
+            None if after(ack, exp.wrapping_add(1)) => ack,
+            None => return,
         };
-        if !after(first, exp) {
-            return;
-        }
         if gap_warned != Some(exp) {
             if let Some(hf) = self.half_mut(idx, side) {
                 hf.gap_warned = Some(exp);
@@ -723,9 +824,6 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
             // In order, but queued data lies ahead: the policy decides overlaps
             // with it, so the segment joins the queue (a copy) and drains from there.
             if after(seg.seq.wrapping_add(len).wrapping_add(fin), exp) {
-                if snd.ts_on {
-                    snd.curr_ts = seg.timestamp().unwrap_or(snd.curr_ts);
-                }
                 let lost = exp.wrapping_sub(seg.seq).min(len) as usize;
                 self.enqueue_checked(
                     idx,
@@ -746,11 +844,6 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
         }
         if established && !after(seg.seq, exp) {
             if after(seg.seq.wrapping_add(len).wrapping_add(fin), exp) {
-                // Only the timestamps of in-order segments advance PAWS' clock;
-                // the option is parsed only when both sides negotiated it.
-                if snd.ts_on {
-                    snd.curr_ts = seg.timestamp().unwrap_or(snd.curr_ts);
-                }
                 self.add(
                     idx,
                     rcv_side,

@@ -219,11 +219,6 @@ impl Queue {
         self.root != NONE
     }
 
-    /// Whether nothing at all waits (no fragment, no FIN).
-    pub(crate) fn is_empty(&self) -> bool {
-        self.root == NONE && self.fin.is_none()
-    }
-
     /// Payload bytes queued.
     pub(crate) fn bytes(&self) -> usize {
         self.bytes
@@ -474,10 +469,12 @@ impl Queue {
                     }
                     (false, false) => {
                         // Middle taken: the tail becomes a record of its own.
+                        // Its block is found before the old record is cut, so
+                        // storage running out never loses queued bytes: without
+                        // one the old record keeps the middle (the policy is
+                        // not applied, and the caller hears storage ran out).
                         let tail_at = (b - o0) as usize;
                         let tail_len = olen - tail_at;
-                        wr(pool, o, 4, kept_front as u32);
-                        self.bytes -= olen - kept_front;
                         let small_room = pool.small_capacity().saturating_sub(HDR);
                         let nb = if tail_len <= small_room {
                             pool.alloc_small().or_else(|| pool.alloc())
@@ -486,6 +483,8 @@ impl Queue {
                         };
                         match nb {
                             Some(nb) if pool.data(nb).len() >= HDR + tail_len => {
+                                wr(pool, o, 4, kept_front as u32);
+                                self.bytes -= olen - kept_front;
                                 pool.copy(o, HDR + tail_at, nb, HDR, tail_len);
                                 let ts = os.wrapping_add(tail_at as u32);
                                 write_header(pool, nb, ts, tail_len, ourg, oorig);

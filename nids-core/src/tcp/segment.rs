@@ -59,6 +59,16 @@ impl Segment<'_> {
             .map(|o| u32::from_be_bytes([o[2], o[3], o[4], o[5]]))
     }
 
+    /// The echoed timestamp (TSecr) of a timestamp option, if present and the
+    /// ACK flag is set (RFC 7323: it is meaningful only then).
+    pub fn timestamp_echo(&self) -> Option<u32> {
+        if !self.has(flags::ACK) {
+            return None;
+        }
+        self.option(8, 10)
+            .map(|o| u32::from_be_bytes([o[6], o[7], o[8], o[9]]))
+    }
+
     /// The shift of a window-scale option, if present.
     pub fn window_scale(&self) -> Option<u8> {
         self.option(3, 3).map(|o| o[2])

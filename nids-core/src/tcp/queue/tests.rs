@@ -66,7 +66,7 @@ fn test_in_order_after_fill() {
     assert_eq!(got, b"abcdefghij");
     assert_eq!(exp2, 1010);
     assert_eq!(pool.in_use(), 0);
-    assert!(q.is_empty());
+    assert!(!q.has_data() && q.fin().is_none());
 }
 
 #[test]
@@ -273,4 +273,30 @@ proptest! {
             .collect();
         prop_assert_eq!(got, want);
     }
+}
+
+#[test]
+fn test_middle_taken_without_storage_keeps_old_bytes() {
+    // A new segment wins the middle of a queued record, but no block is left
+    // for the record's tail: the old record must keep every byte (the receiver
+    // has them, and the sender will not send them again).
+    let mut mem = std::vec![0u8; 64 * 1024];
+    let mut pool = Pool::new(&mut mem[..], 2048);
+    let mut q = Queue::EMPTY;
+    let old: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+    let o = q.insert(&mut pool, 10, &old, None, 0, Policy::Last);
+    assert!(o.complete);
+    let mut hoard = Vec::new();
+    while let Some(b) = pool.alloc().or_else(|| pool.alloc_small()) {
+        hoard.push(b);
+    }
+    let o = q.insert(&mut pool, 110, &old[100..200], None, 0, Policy::Last);
+    assert!(!o.complete, "storage ran out: said so");
+    for b in hoard {
+        pool.release(b);
+    }
+    check_accounting(&q, &pool, 0);
+    q.insert(&mut pool, 0, &[7u8; 10], None, 0, Policy::Last);
+    let (got, _) = drain(&mut q, &mut pool, 0);
+    assert_eq!(&got[10..], &old[..], "no queued byte lost");
 }

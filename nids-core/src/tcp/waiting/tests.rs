@@ -84,9 +84,10 @@ fn test_window_limits_what_is_queued() {
     let cp = 4001;
     let mut f = std::vec![
         tcp4(C, cp, S, 80, CI, 0, SYN, b""),
-        tcp4(S, 80, C, cp, SI, CI + 1, SYN | ACK, b""),
+        // the server advertises a window of 1,000 bytes from its SYN-ACK on
+        // (a window's right edge never moves back: see the next test)
+        tcp4_window(S, 80, C, cp, SI, CI + 1, SYN | ACK, 1000, 0, &[], b""),
         tcp4(C, cp, S, 80, CI + 1, SI + 1, ACK, b""),
-        // the server advertises a window of 1,000 bytes
         tcp4_window(S, 80, C, cp, SI + 1, CI + 1, ACK, 1000, 0, &[], b""),
     ];
     // out of order: 900..1100 crosses the window's end at 1,000
@@ -179,4 +180,34 @@ fn test_fin_ahead_takes_no_storage() {
     );
     e.finish(&mut rec);
     assert_eq!(rec.only().c2s.len(), 10);
+}
+
+#[test]
+fn test_old_ack_delayed_on_the_path_does_not_shrink_the_window() {
+    // The server's ACKs open its window to 64 KiB; an older ACK with a 1,000
+    // byte window, delayed on the path, is seen last. The client rightly sends
+    // past 1,000 bytes: nothing may be refused.
+    let cp = 4002;
+    let mut f = std::vec![
+        tcp4(C, cp, S, 80, CI, 0, SYN, b""),
+        tcp4_window(S, 80, C, cp, SI, CI + 1, SYN | ACK, 1000, 0, &[], b""),
+        tcp4(C, cp, S, 80, CI + 1, SI + 1, ACK, b""),
+        tcp4_window(S, 80, C, cp, SI + 1, CI + 1, ACK, 2000, 0, &[], b""),
+        c(cp, 0, &[b'a'; 900]),
+        tcp4_window(S, 80, C, cp, SI + 1, CI + 901, ACK, 65535, 0, &[], b""),
+        // the delayed old ACK
+        tcp4_window(S, 80, C, cp, SI + 1, CI + 1, ACK, 1000, 0, &[], b""),
+    ];
+    f.push(c(cp, 2000, &[b'c'; 1000]));
+    f.push(c(cp, 900, &[b'b'; 1100]));
+    let mut mem = std::vec![0u8; 1 << 20];
+    let mut e: Engine<'_> = Nids::new(LinkType::ETHERNET, Config::new(), &mut mem[..]).unwrap();
+    let mut rec = Recorder::default();
+    for fr in &f {
+        e.process(Instant::from_micros(1_000_000), fr, &mut rec);
+    }
+    e.finish(&mut rec);
+    assert_eq!(e.stats().tcp_out_of_window, 0);
+    assert_eq!(e.stats().warning(Warning::TcpBeyondWindow), 0);
+    assert_eq!(rec.only().c2s.len(), 3000);
 }
