@@ -9,6 +9,7 @@ Reads every classic pcap under tests/data/ and nids-host/tests/data/ and writes:
   link_ip/                   every distinct frame, prefixed with the selector
                              byte of its link type (as the target reads it)
   engine/, defrag/            a few pseudo-random inputs of a few hundred bytes
+  tcp_model/                 16 pseudo-random scenarios (80 bytes each)
                              (their input is structured: arbitrary bytes decode
                              to runs of operations; these get them past libFuzzer's
                              slow growth from tiny inputs)
@@ -122,6 +123,11 @@ def main():
         for size in (64, 128, 256, 384, 512, 768, 1024, 1536, 2048, 3000):
             data = bytes(rng.randrange(256) for _ in range(size))
             added[t] += write(os.path.join(corpus, t), data)
+    # tcp_model decodes a scenario field by field from its first 70 bytes or so
+    added["tcp_model"] = 0
+    for _ in range(16):
+        data = bytes(rng.randrange(256) for _ in range(80))
+        added["tcp_model"] += write(os.path.join(corpus, "tcp_model"), data)
     print(" ".join(f"{t}: +{n}" for t, n in added.items()))
 
 

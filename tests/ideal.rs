@@ -71,16 +71,14 @@ impl Dir {
     }
 }
 
-/// Ethernet/IPv4/TCP frames of a pcap file: (src, sport, dst, dport) -> Dir.
+/// Ethernet/IPv4/TCP frames of a capture file (pcap or pcapng, as
+/// `CaptureFile` reads them): (src, sport, dst, dport) -> Dir.
 pub fn reference(path: &std::path::Path) -> BTreeMap<([u8; 4], u16, [u8; 4], u16), Dir> {
-    let f = std::fs::read(path).unwrap();
-    assert_eq!(&f[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "little-endian pcap");
+    let file = nids_host::capture::CaptureFile::open(path).expect("capture opens");
     let mut dirs: BTreeMap<_, Dir> = BTreeMap::new();
-    let mut at = 24;
-    while at + 16 <= f.len() {
-        let incl = u32::from_le_bytes(f[at + 8..at + 12].try_into().unwrap()) as usize;
-        let p = &f[at + 16..at + 16 + incl];
-        at += 16 + incl;
+    for packet in file.packets() {
+        let packet = packet.expect("capture reads");
+        let p = packet.data;
         if p.len() < 54 || p[12..14] != [8, 0] || p[23] != 6 {
             continue;
         }

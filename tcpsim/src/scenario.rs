@@ -94,13 +94,62 @@ impl Scenario {
         Self::draw(&mut Rng::new(seed))
     }
 
-    /// A scenario from raw bytes (for the fuzz target): the bytes seed the draw.
+    /// A scenario decoded field by field from raw bytes (for the fuzz target:
+    /// each field has bytes of its own, so a mutation changes one thing; bytes
+    /// past the end read as zero). Sizes are kept smaller than
+    /// [`Scenario::from_seed`]'s, so each input runs in milliseconds.
     pub fn from_bytes(data: &[u8]) -> Scenario {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for &b in data {
-            h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        let mut at = 0;
+        let mut take = |n: usize| -> u64 {
+            let mut v = 0u64;
+            for i in 0..n {
+                v |= u64::from(data.get(at + i).copied().unwrap_or(0)) << (8 * i);
+            }
+            at += n;
+            v
+        };
+        let prob = |b: u64, max: u64| (b % (max + 1)) as f64 / 1000.0;
+        let mut leg = || Leg {
+            delay_us: 50 + take(2) % 20_000,
+            jitter_us: take(1) * 8,
+            hold_prob: prob(take(1), 150),
+            hold_us: 1_000 + take(1) * 400,
+            drop_prob: prob(take(1), 100),
+            dup_prob: prob(take(1), 50),
+        };
+        let legs = [leg(), leg(), leg(), leg()];
+        let mss = [536, 1000, 1448, 1460][(take(1) % 4) as usize];
+        let request = take(2) % 6_000;
+        let response = take(3) % 200_000;
+        let ending = match take(1) % 8 {
+            0 => Ending::ClientAborts(take(3) % (response + 1)),
+            1 => Ending::ServerAborts(take(3) % (response + 1)),
+            _ => Ending::Close,
+        };
+        let flags = take(1);
+        Scenario {
+            request,
+            response,
+            client_isn: take(4) as u32,
+            server_isn: take(4) as u32,
+            mss,
+            write_max: 1 + (take(2) as u32 % mss),
+            rcv_buf: [16_384, 65_535, 262_144, 1 << 20][(take(1) % 4) as usize],
+            wscale: (flags & 1 != 0).then(|| (take(1) % 15) as u8),
+            timestamps: flags & 2 != 0,
+            sack: flags & 4 != 0,
+            delayed_ack: flags & 8 != 0,
+            c2s: [legs[0], legs[1]],
+            s2c: [legs[2], legs[3]],
+            tap_loss: if flags & 16 != 0 {
+                prob(take(1), 30)
+            } else {
+                0.0
+            },
+            ending,
+            cut_at_us: (flags & 32 != 0).then(|| take(3) % 3_000_000),
+            seed: take(8),
         }
-        Self::from_seed(h)
     }
 
     fn draw(r: &mut Rng) -> Scenario {
