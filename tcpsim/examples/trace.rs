@@ -1,5 +1,5 @@
 //! Feed one seed's capture to the engine frame by frame and print what changes:
-//! `trace SEED`.
+//! `trace SEED [MAX_BYTES]` (the soak caps scenarios at MAX_BYTES).
 use nids_core::test_util::Recorder;
 use nids_core::{Config, Instant, LinkType, Nids};
 fn main() {
@@ -7,7 +7,11 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .expect("SEED");
-    let sc = nids_tcpsim::Scenario::from_seed(seed);
+    let max: u64 = std::env::args()
+        .nth(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let sc = nids_tcpsim::Scenario::from_seed(seed).capped(max);
     let run = nids_tcpsim::sim::run(&sc);
     let mut mem = vec![0u8; 16 << 20];
     let mut nids =

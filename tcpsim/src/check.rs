@@ -17,8 +17,9 @@
 //! was not cut, unless bytes the tap saw were lost before the receiver that
 //! took the RST (its next byte is then unknowable).
 
-use nids_core::test_util::Recorder;
-use nids_core::{Config, Instant, LinkType, Nids, Warning};
+use nids_core::{
+    Config, Handler, Instant, LinkType, Nids, Side, Stream, TcpEvent as Event, Warning,
+};
 
 use crate::scenario::Scenario;
 use crate::sim::{content, run, Run};
@@ -32,6 +33,44 @@ pub struct Checked {
     pub sent: u64,
     /// Bytes the engine delivered (both directions).
     pub delivered: u64,
+    /// Time the simulation took, nanoseconds.
+    pub sim_ns: u64,
+    /// Time nids-core took over the capture (and `finish`), nanoseconds.
+    pub engine_ns: u64,
+}
+
+/// What the engine reported: both directions' bytes, the streams it
+/// established, the last event and whether it reported a gap. Cheap: no
+/// formatting per callback, so the soak measures the engine.
+#[derive(Default)]
+struct Collector {
+    c2s: Vec<u8>,
+    s2c: Vec<u8>,
+    streams: u32,
+    end: Option<&'static str>,
+    gap: bool,
+}
+
+impl Handler for Collector {
+    fn tcp(&mut self, s: &mut Stream<'_, '_, ()>) {
+        match s.event() {
+            Event::JustEstablished => {
+                self.streams += 1;
+                s.client_mut().collect = true;
+                s.server_mut().collect = true;
+            }
+            Event::Data => match s.side() {
+                Some(Side::Server) => self.c2s.extend_from_slice(s.new_data()),
+                Some(Side::Client) => self.s2c.extend_from_slice(s.new_data()),
+                None => {}
+            },
+            end => self.end = Some(end.name()),
+        }
+    }
+
+    fn warning(&mut self, _ts: Instant, w: Warning, _packet: &[u8]) {
+        self.gap |= w == Warning::TcpGap;
+    }
 }
 
 /// A difference between the engine and the truth.
@@ -73,53 +112,84 @@ fn tap_view(run: &Run, from_client: bool, upto: usize) -> (u64, u64) {
 
 /// Run `sc`, feed its capture to a fresh engine with `config`, and compare.
 pub fn check_with(sc: &Scenario, config: Config<'static>) -> Result<Checked, Mismatch> {
+    let t0 = std::time::Instant::now();
     let run = run(sc);
+    let sim_ns = t0.elapsed().as_nanos() as u64;
     let fail = |what: String| Mismatch {
         what,
         scenario: Box::new(sc.clone()),
     };
-    let mut mem = vec![0u8; 16 << 20];
-    let mut nids = Nids::<(), 16, 4>::boxed(LinkType::ETHERNET, config, &mut mem[..])
-        .map_err(|e| fail(format!("engine: {e:?}")))?;
-    let mut rec = Recorder::default();
+    // One storage per thread, reused: its pages stay mapped, so the figures
+    // are the engine's, not the kernel's first touch of fresh memory.
+    thread_local!(static MEM: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; 16 << 20]));
+    MEM.with(|mem| engine_run(&run, config, &mut mem.borrow_mut()[..]))
+        .map_err(fail)
+        .and_then(|(rec, engine_ns)| judge(sc, &run, rec, sim_ns, engine_ns).map_err(fail))
+}
+
+/// Feed the capture to a fresh engine over `mem`; returns what it reported and
+/// the time it took.
+fn engine_run(
+    run: &Run,
+    config: Config<'static>,
+    mem: &mut [u8],
+) -> Result<(Collector, u64), String> {
+    let mut nids = Nids::<(), 16, 4>::boxed(LinkType::ETHERNET, config, mem)
+        .map_err(|e| format!("engine: {e:?}"))?;
+    let mut rec = Collector::default();
+    let t0 = std::time::Instant::now();
     for t in &run.tap {
         nids.process(Instant::from_micros(t.ts_us), &t.frame, &mut rec);
     }
     nids.finish(&mut rec);
-    let gap = rec.warnings.contains(&Warning::TcpGap);
+    Ok((rec, t0.elapsed().as_nanos() as u64))
+}
+
+/// Compare what the engine reported with the truth of the run.
+fn judge(
+    sc: &Scenario,
+    run: &Run,
+    rec: Collector,
+    sim_ns: u64,
+    engine_ns: u64,
+) -> Result<Checked, String> {
+    let fail = |what: String| what;
+    let gap = rec.gap;
     let clean = sc.tap_loss == 0.0 && sc.cut_at_us.is_none();
     let mut checked = Checked {
         frames: run.tap.len() as u64,
         sent: run.sent,
         delivered: 0,
+        sim_ns,
+        engine_ns,
     };
-    if rec.streams.len() > 1 {
-        return Err(fail(format!("{} streams", rec.streams.len())));
+    if rec.streams > 1 {
+        return Err(fail(format!("{} streams", rec.streams)));
     }
-    let handshake = run.tap.iter().filter(|t| t.seg.syn).count() > 0;
-    let Some((_, seen_stream)) = rec.streams.first() else {
+    let handshake = run.tap.iter().any(|t| t.seg.syn);
+    if rec.streams == 0 {
         // no stream: only if nothing was ever exchanged that the tap saw whole
         if clean && handshake && run.client.read + run.server.read > 0 {
             return Err(fail("no stream reported".into()));
         }
         return Ok(checked);
-    };
+    }
     let (client_read, server_read) = run
         .read_at_cut
         .unwrap_or((run.client.read, run.server.read));
-    let reported_reset = seen_stream.events.last() == Some(&"reset");
+    let reported_reset = rec.end == Some("reset");
     let mut views = Vec::new();
     for (from_client, got, read) in [
-        (true, &seen_stream.c2s, server_read),
-        (false, &seen_stream.s2c, client_read),
+        (true, &rec.c2s, server_read),
+        (false, &rec.s2c, client_read),
     ] {
         let dir = if from_client { "c2s" } else { "s2c" };
-        let (seen, acked) = tap_view(&run, from_client, run.tap.len());
+        let (seen, acked) = tap_view(run, from_client, run.tap.len());
         // An engine that ended the stream at an RST cannot know whether bytes
         // behind it in the capture reached the receiver before it.
         let first_rst = run.tap.iter().position(|t| t.seg.rst);
         let (floor, acked) = match (reported_reset, first_rst) {
-            (true, Some(i)) => tap_view(&run, from_client, i),
+            (true, Some(i)) => tap_view(run, from_client, i),
             _ => (seen, acked),
         };
         let n = got.len() as u64;
@@ -147,7 +217,7 @@ pub fn check_with(sc: &Scenario, config: Config<'static>) -> Result<Checked, Mis
             )));
         }
     }
-    let end = seen_stream.events.last().copied().unwrap_or("");
+    let end = rec.end.unwrap_or("");
     let closed = run.client.fin_acked && run.server.fin_acked;
     let reset = run.client.reset || run.server.reset;
     if clean && closed && !reset && end != "close" {

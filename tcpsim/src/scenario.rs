@@ -152,6 +152,22 @@ impl Scenario {
         }
     }
 
+    /// The same scenario with its byte counts capped at `max` (0: unchanged),
+    /// so that a soak checks many short connections.
+    pub fn capped(mut self, max: u64) -> Scenario {
+        if max > 0 {
+            self.request %= max / 4 + 1;
+            self.response %= max + 1;
+            self.ending = match self.ending {
+                Ending::ClientAborts(n) => Ending::ClientAborts(n % (self.response + 1)),
+                Ending::ServerAborts(n) => Ending::ServerAborts(n % (self.response + 1)),
+                e => e,
+            };
+            self.cut_at_us = self.cut_at_us.map(|c| c % 1_000_000);
+        }
+        self
+    }
+
     fn draw(r: &mut Rng) -> Scenario {
         let leg = |r: &mut Rng, lossy: bool| Leg {
             delay_us: r.range(50, 20_000),

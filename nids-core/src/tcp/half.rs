@@ -103,6 +103,9 @@ pub struct Half {
     pub(crate) missing: u64,
     /// The expected sequence number at which a hole was last reported.
     pub(crate) gap_warned: Option<u32>,
+    /// An RST from the peer that came ahead of bytes still missing: it ends
+    /// the stream when they are in (the receiver may get them first).
+    pub(crate) rst_ahead: Option<u32>,
 }
 
 impl Half {
@@ -133,6 +136,7 @@ impl Half {
         kept: Kept::EMPTY,
         missing: 0,
         gap_warned: None,
+        rst_ahead: None,
     };
 
     /// The half's state.

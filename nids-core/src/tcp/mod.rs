@@ -460,7 +460,7 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
             return;
         }
         if seg.has(flags::RST) {
-            if slot.established {
+            if established {
                 // RFC 5961 (Linux, the BSDs, Windows): an RST ends the
                 // connection only at the exact sequence number its receiver
                 // expects next; an RST elsewhere in the window draws a
@@ -472,6 +472,11 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
                 // RST overtook them.)
                 if seg.seq != exp && seg.seq != next && !(seg.seq == ack && after(ack, exp)) {
                     stats::bump(&mut st.tcp_rst_ignored);
+                    if after(seg.seq, exp) {
+                        // Ahead of bytes still on their way: the receiver may
+                        // get them first and then take this RST.
+                        rcv.rst_ahead = Some(seg.seq);
+                    }
                     return;
                 }
                 if seg.has(flags::ACK) {
@@ -544,6 +549,10 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
         }
         if datalen > 0 || seg.has(flags::FIN) {
             self.queue(idx, from_client, seg, ts, pkt, h, st);
+            if self.rst_reached(idx, from_client) {
+                self.end(idx, Event::Reset, ts, h, st);
+                return;
+            }
         }
         let Some(slot) = self.table.get_mut(idx) else {
             return;
@@ -671,6 +680,23 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
         if self.table.insert(seg.tuple, slot).is_ok() {
             stats::bump(&mut st.tcp_streams);
         }
+    }
+
+    /// Whether an RST that came ahead of the bytes from `from_client`'s side
+    /// has been reached: every byte before it (and a FIN) is in.
+    fn rst_reached(&mut self, idx: u32, from_client: bool) -> bool {
+        let Some(slot) = self.table.get_mut(idx) else {
+            return false;
+        };
+        let (snd, rcv) = slot.halves(from_client);
+        let Some(r) = rcv.rst_ahead else {
+            return false;
+        };
+        let next = match snd.state {
+            State::FinSent | State::FinConfirmed => snd.fin_seq.wrapping_add(1),
+            _ => rcv.expected(snd.first_data_seq),
+        };
+        !before(next, r)
     }
 
     /// The sender of an ACK acknowledges bytes it received: if the ACK passes the
