@@ -16,6 +16,7 @@
 #![deny(unsafe_code)]
 
 pub mod capture;
+pub mod community_id;
 pub mod dump;
 pub mod grep;
 pub mod keys;
