@@ -101,6 +101,9 @@ def chksum_ctl(rules: Iterable[Tuple[str, bool]]) -> None:
     """[(network, verify), ...]: the first network holding a packet's source decides."""
 
 def get_pkt_ts() -> float: ...
+def community_id(proto: int, src: str, sport: int, dst: str, dport: int, seed: int = 0) -> str:
+    """A flow's Community ID (version 1); for ICMP, sport is the type and dport the code."""
+
 def get_pcap_stats() -> Tuple[int, int, int]: ...
 
 class StreamStart:
@@ -111,6 +114,8 @@ class StreamStart:
     def addr(self) -> Addr: ...
     @property
     def ts(self) -> float: ...
+    def community_id(self, seed: int = 0) -> str:
+        """The flow's Community ID (version 1), as Zeek and Suricata log it."""
 
 class StreamData:
     """New in-order bytes of a stream."""
@@ -126,6 +131,8 @@ class StreamData:
     def urgent(self) -> bool: ...
     @property
     def ts(self) -> float: ...
+    def community_id(self, seed: int = 0) -> str:
+        """The flow's Community ID (version 1), as Zeek and Suricata log it."""
 
 class StreamEnd:
     """A stream ended."""
@@ -143,6 +150,8 @@ class StreamEnd:
     def first_ts(self) -> float: ...
     @property
     def ts(self) -> float: ...
+    def community_id(self, seed: int = 0) -> str:
+        """The flow's Community ID (version 1), as Zeek and Suricata log it."""
 
 class Datagram:
     """A UDP datagram (Capture(..., udp=True))."""
@@ -154,6 +163,8 @@ class Datagram:
     def payload(self) -> bytes: ...
     @property
     def ts(self) -> float: ...
+    def community_id(self, seed: int = 0) -> str:
+        """The flow's Community ID (version 1), as Zeek and Suricata log it."""
 
 Event = Union[StreamStart, StreamData, StreamEnd, Datagram]
 

@@ -383,10 +383,20 @@ pub(crate) fn grepper<W: Write>(
 pub fn run(opts: Opts) -> Result<Status> {
     let stop = Stop::install()?;
     match opts.command {
-        Command::Streams { input, json, udp } => {
+        Command::Streams {
+            input,
+            json,
+            udp,
+            community,
+        } => {
             let run = open(&input, &stop)?;
             let mut out = Output::new(Stdout::new(run.is_live()));
-            let make = || StreamPrinter::new(Vec::new(), json, udp);
+            let seed = community.seed();
+            let make = || {
+                let mut p = StreamPrinter::new(Vec::new(), json, udp);
+                p.community_id = seed;
+                p
+            };
             let (outcome, _) = drive(run, input.common.threads, make, &mut out)?;
             finish(&mut out, outcome)
         }
@@ -462,7 +472,7 @@ pub fn run(opts: Opts) -> Result<Status> {
             output,
             key,
         } => crate::sharded::split(&capture, shards, &output, key),
-        Command::Stats { input } => {
+        Command::Stats { input, json } => {
             let run = open(&input, &stop)?;
             let start = WallClock::now();
             let mut sink = Output::new(io::sink());
@@ -470,8 +480,19 @@ pub fn run(opts: Opts) -> Result<Status> {
             let (outcome, printers) = drive(run, input.common.threads, make, &mut sink)?;
             let secs = start.elapsed().as_secs_f64();
             let streams = printers.iter().map(|p| p.streams).sum();
+            let span = printers
+                .iter()
+                .filter_map(|p| p.span)
+                .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)));
             let mut out = Output::new(Stdout::new(false));
-            print_stats(&mut out, &outcome.stats, streams, secs);
+            if json {
+                out.line(format_args!(
+                    "{}",
+                    stats_json(&outcome.stats, streams, span, secs)
+                ));
+            } else {
+                print_stats(&mut out, &outcome.stats, streams, secs);
+            }
             finish(&mut out, outcome)
         }
     }
@@ -481,6 +502,36 @@ pub fn run(opts: Opts) -> Result<Status> {
 #[derive(Debug, thiserror::Error)]
 #[error("bad REGEX {0:?}")]
 pub(crate) struct BadRegex(pub String, #[source] pub regex::Error);
+
+/// `nids stats --json`: one object with every counter of [`Stats`] by its
+/// name, every warning by code (zeros too, so the keys are the same every run), the streams reported, the first and last IP
+/// packets' times (`ts`, `last_ts`, as every record's) and the wall-clock
+/// seconds.
+pub(crate) fn stats_json(
+    st: &Stats,
+    reported: u64,
+    span: Option<(nids_core::Instant, nids_core::Instant)>,
+    secs: f64,
+) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::from("{\"kind\":\"stats\"");
+    for (name, n) in st.counters().take(Stats::NAMES.len()) {
+        let _ = write!(s, ",\"{name}\":{n}");
+    }
+    let _ = write!(s, ",\"streams\":{reported},\"warnings\":{{");
+    for (i, w) in Warning::ALL.iter().enumerate() {
+        let sep = if i == 0 { "" } else { "," };
+        let _ = write!(s, "{sep}\"{}\":{}", w.code(), st.warning(*w));
+    }
+    match span {
+        Some((first, last)) => {
+            let _ = write!(s, "}},\"ts\":{first},\"last_ts\":{last}");
+        }
+        None => s.push_str("},\"ts\":null,\"last_ts\":null"),
+    }
+    let _ = write!(s, ",\"seconds\":{secs:.6}}}");
+    s
+}
 
 pub(crate) fn print_stats<W: Write>(out: &mut Output<W>, st: &Stats, reported: u64, secs: f64) {
     out.line(format_args!("frames            {}", st.frames));

@@ -68,6 +68,8 @@ pub enum Command {
         /// Also one line (or JSON object) per UDP datagram.
         #[arg(long)]
         udp: bool,
+        #[command(flatten)]
+        community: CommunityId,
     },
     /// Each direction of each TCP stream to its own file, plus an index.
     ///
@@ -191,11 +193,38 @@ pub enum Command {
     ///
     /// Reassembles and collects every stream without hashing or printing data
     /// (the mode benchmarks use).
-    #[command(after_help = "Example:\n  nids stats tests/data/crafted/many.pcap")]
+    #[command(after_help = "Example:\n  nids stats tests/data/crafted/many.pcap\n  \
+        nids stats --json capture.pcap")]
     Stats {
         #[command(flatten)]
         input: Input,
+        /// One JSON object: `"kind":"stats"`, every counter by its name, every
+        /// warning by code (`"warnings":{"tcp.storage_full":3,…}`), `streams`
+        /// (reported), `ts` and `last_ts` (the first and last IP packets'
+        /// capture times, null without one) and `seconds` (wall clock).
+        #[arg(long)]
+        json: bool,
     },
+}
+
+/// `--community-id`: Community ID on every flow record.
+#[derive(Args)]
+pub struct CommunityId {
+    /// Add `"community_id":"1:…"` (Community ID version 1, the flow key Zeek,
+    /// Suricata and Arkime log) to every TCP and UDP JSON record.
+    #[arg(long)]
+    pub community_id: bool,
+    /// The Community ID seed, 0 to 65535 (as Zeek's and Suricata's setting of
+    /// that name; default 0); implies --community-id.
+    #[arg(long, value_name = "SEED")]
+    pub community_id_seed: Option<u16>,
+}
+
+impl CommunityId {
+    /// The seed, when the Community ID is asked for.
+    pub fn seed(&self) -> Option<u16> {
+        self.community_id_seed.or(self.community_id.then_some(0))
+    }
 }
 
 /// Where packets come from, and the engine's settings.

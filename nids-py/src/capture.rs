@@ -122,6 +122,13 @@ fn repr_addr(py: Python<'_>, a: &Py<PyTuple>) -> String {
 
 #[pymethods]
 impl StreamStart {
+    /// The TCP stream's Community ID (version 1, as Zeek and Suricata log it);
+    /// `seed` as their setting of that name (0 by default).
+    #[pyo3(signature = (seed = 0))]
+    fn community_id(&self, py: Python<'_>, seed: u16) -> PyResult<String> {
+        crate::community::of_addr(py, &self.addr, 6, seed)
+    }
+
     #[classattr]
     fn __match_args__() -> (&'static str, &'static str) {
         ("addr", "ts")
@@ -138,6 +145,13 @@ impl StreamStart {
 
 #[pymethods]
 impl StreamData {
+    /// The TCP stream's Community ID (version 1, as Zeek and Suricata log it);
+    /// `seed` as their setting of that name (0 by default).
+    #[pyo3(signature = (seed = 0))]
+    fn community_id(&self, py: Python<'_>, seed: u16) -> PyResult<String> {
+        crate::community::of_addr(py, &self.addr, 6, seed)
+    }
+
     #[classattr]
     fn __match_args__() -> (&'static str, &'static str, &'static str) {
         ("addr", "direction", "data")
@@ -157,6 +171,13 @@ impl StreamData {
 
 #[pymethods]
 impl StreamEnd {
+    /// The TCP stream's Community ID (version 1, as Zeek and Suricata log it);
+    /// `seed` as their setting of that name (0 by default).
+    #[pyo3(signature = (seed = 0))]
+    fn community_id(&self, py: Python<'_>, seed: u16) -> PyResult<String> {
+        crate::community::of_addr(py, &self.addr, 6, seed)
+    }
+
     #[classattr]
     fn __match_args__() -> (&'static str, &'static str) {
         ("addr", "reason")
@@ -177,6 +198,13 @@ impl StreamEnd {
 
 #[pymethods]
 impl Datagram {
+    /// The datagram's Community ID (version 1, as Zeek and Suricata log it);
+    /// `seed` as their setting of that name (0 by default).
+    #[pyo3(signature = (seed = 0))]
+    fn community_id(&self, py: Python<'_>, seed: u16) -> PyResult<String> {
+        crate::community::of_addr(py, &self.addr, 17, seed)
+    }
+
     #[classattr]
     fn __match_args__() -> (&'static str, &'static str) {
         ("addr", "payload")

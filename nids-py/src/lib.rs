@@ -13,6 +13,7 @@
 use pyo3::prelude::*;
 
 mod capture;
+mod community;
 mod compat;
 mod driver;
 mod params;
@@ -76,6 +77,7 @@ fn nids(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ] {
         m.add(name, value)?;
     }
+    m.add_function(wrap_pyfunction!(community::community_id, m)?)?;
     m.add_function(wrap_pyfunction!(compat::param, m)?)?;
     m.add_function(wrap_pyfunction!(compat::init, m)?)?;
     m.add_function(wrap_pyfunction!(compat::register_tcp, m)?)?;
