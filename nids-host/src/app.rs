@@ -9,6 +9,7 @@ use std::time::Instant as WallClock;
 use nids_core::ip::checksum::Policy;
 use nids_core::{Handler, LinkType, Stats, Storage, Warning};
 use nids_host::capture;
+use nids_host::conn;
 use nids_host::dump::Dumper;
 use nids_host::grep::{self, Grepper};
 use nids_host::output::Output;
@@ -17,7 +18,7 @@ use nids_host::session::Session;
 use nids_host::shard::Recorder;
 use nids_host::streams::StreamPrinter;
 
-use crate::cli::{Command, Input, Opts};
+use crate::cli::{Command, ConnFormat, Input, Opts};
 use crate::config::{self, Settings};
 use crate::progress::Progress;
 use crate::stdout::Stdout;
@@ -472,6 +473,28 @@ pub fn run(opts: Opts) -> Result<Status> {
             output,
             key,
         } => crate::sharded::split(&capture, shards, &output, key),
+        Command::Conn {
+            input,
+            json,
+            format,
+            community,
+        } => {
+            let run = open(&input, &stop)?;
+            let mut out = Output::new(Stdout::new(run.is_live()));
+            let format = match format {
+                ConnFormat::Eve => conn::Format::Eve,
+                ConnFormat::Zeek if json => conn::Format::Json,
+                ConnFormat::Zeek => conn::Format::Tsv,
+            };
+            let seed = community.seed();
+            let make = || conn::ConnPrinter::new(format, seed);
+            let (outcome, mut printers) = drive::<(), _, _>(run, 1, make, &mut out)?;
+            for p in &mut printers {
+                p.finish();
+                out.bytes(&p.out);
+            }
+            finish(&mut out, outcome)
+        }
         Command::Stats { input, json } => {
             let run = open(&input, &stop)?;
             let start = WallClock::now();

@@ -189,6 +189,39 @@ pub enum Command {
         #[arg(long, value_name = "HEX", value_parser = split_key)]
         key: Option<u128>,
     },
+    /// One row per connection (TCP, UDP and ICMP) as Zeek's conn.log, or as
+    /// Suricata's EVE flow records.
+    ///
+    /// Zeek's rules decide the originator, `conn_state` and `history` (see
+    /// Zeek's `conn/main.zeek`), from every datagram the engine decodes
+    /// (after defragmentation and tunnels): `orig_bytes`/`resp_bytes` are the
+    /// sequence space each side used, `missed_bytes` what was acknowledged but
+    /// never seen, `*_ip_bytes` the IP lengths. Fields: ts uid id.orig_h
+    /// id.orig_p id.resp_h id.resp_p proto service duration orig_bytes
+    /// resp_bytes conn_state local_orig local_resp missed_bytes history
+    /// orig_pkts orig_ip_bytes resp_pkts resp_ip_bytes tunnel_parents (then
+    /// community_id when asked). service, local_orig, local_resp and
+    /// tunnel_parents are unset; uid is deterministic. Rows come as
+    /// connections end (5 s after they close, after 5 min idle for TCP or
+    /// 1 min for UDP and ICMP), the rest at the end of the input. Runs one
+    /// engine (`--threads` is ignored).
+    #[command(after_help = "Examples:\n  \
+        nids conn capture.pcap > conn.log\n  \
+        nids conn --json --community-id capture.pcap\n  \
+        nids conn --format eve capture.pcap > eve.json")]
+    Conn {
+        #[command(flatten)]
+        input: Input,
+        /// Zeek's JSON log format: one object per line, unset fields left out.
+        #[arg(long)]
+        json: bool,
+        /// `zeek` (conn.log) or `eve` (Suricata EVE JSON, one
+        /// `"event_type":"flow"` record per connection).
+        #[arg(long, value_enum, default_value_t = ConnFormat::Zeek)]
+        format: ConnFormat,
+        #[command(flatten)]
+        community: CommunityId,
+    },
     /// Counts of packets, streams and drops by reason, and the throughput.
     ///
     /// Reassembles and collects every stream without hashing or printing data
@@ -211,7 +244,8 @@ pub enum Command {
 #[derive(Args)]
 pub struct CommunityId {
     /// Add `"community_id":"1:…"` (Community ID version 1, the flow key Zeek,
-    /// Suricata and Arkime log) to every TCP and UDP JSON record.
+    /// Suricata and Arkime log) to every TCP, UDP and ICMP record (a
+    /// `community_id` column in conn.log).
     #[arg(long)]
     pub community_id: bool,
     /// The Community ID seed, 0 to 65535 (as Zeek's and Suricata's setting of
@@ -449,6 +483,13 @@ pub enum FragPolicy {
     Linux,
     Windows,
     Solaris,
+}
+
+/// `nids conn --format`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ConnFormat {
+    Zeek,
+    Eve,
 }
 
 /// `--checksum`.

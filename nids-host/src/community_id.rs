@@ -77,6 +77,18 @@ fn icmp6_counterpart(ty: u8) -> Option<u8> {
     })
 }
 
+/// The ICMP (`proto` 1) or ICMPv6 (58) type answering type `ty`, as Zeek pairs
+/// them (echo request and reply, ...); `None` for a one-way type or another
+/// protocol. Zeek's conn.log, and so `nids conn`, logs it as the responder's
+/// "port".
+pub fn icmp_counterpart(proto: u8, ty: u8) -> Option<u8> {
+    match proto {
+        proto::ICMP => icmp4_counterpart(ty),
+        proto::ICMPV6 => icmp6_counterpart(ty),
+        _ => None,
+    }
+}
+
 /// The 20-byte SHA-1 digest of a flow, or `None` when the two addresses are
 /// not of one family.
 ///
@@ -96,12 +108,7 @@ pub fn digest(
         proto::TCP | proto::UDP | proto::SCTP => (Some((sport, dport)), true),
         proto::ICMP | proto::ICMPV6 => {
             let ty = u8::try_from(sport).unwrap_or(u8::MAX);
-            let pair = if proto == proto::ICMP {
-                icmp4_counterpart(ty)
-            } else {
-                icmp6_counterpart(ty)
-            };
-            match pair {
+            match icmp_counterpart(proto, ty) {
                 Some(other) => (Some((sport, u16::from(other))), true),
                 None => (Some((sport, dport)), false),
             }
@@ -194,8 +201,11 @@ mod tests {
         assert_eq!(b64(&[0xfb, 0xff]), "+/8=");
     }
 
+    /// A baseline row: proto, saddr, sport, daddr, dport, Community ID.
+    type Row = (u8, IpAddr, Option<u16>, IpAddr, Option<u16>, String);
+
     /// Rows of the spec's `baseline_*.json`: every flow of its capture files.
-    fn json_rows(text: &str) -> Vec<(u8, IpAddr, Option<u16>, IpAddr, Option<u16>, String)> {
+    fn json_rows(text: &str) -> Vec<Row> {
         let rows: Vec<serde_json::Value> = serde_json::from_str(text).unwrap();
         rows.iter()
             .map(|r| {

@@ -17,7 +17,9 @@
 
 pub mod capture;
 pub mod community_id;
+pub mod conn;
 pub mod dump;
+pub mod eve;
 pub mod grep;
 pub mod keys;
 #[cfg(feature = "libpcap")]
