@@ -1223,7 +1223,10 @@ mod tests {
     fn test_rstos0_pattern() {
         assert!(rsto_s0_history("SR"));
         assert!(rsto_s0_history("^SdR"));
-        assert!(!rsto_s0_history("ShR"));
+        // Case matters, as in Zeek's pattern: only the originator's letters
+        // are excluded.
+        assert!(rsto_s0_history("ShR"));
+        assert!(!rsto_s0_history("SHR"));
         assert!(!rsto_s0_history("SAR"));
         assert!(!rsto_s0_history("R"));
     }
