@@ -168,6 +168,20 @@ class Datagram:
 
 Event = Union[StreamStart, StreamData, StreamEnd, Datagram]
 
+class ArrowTable:
+    """Rows as an Arrow stream (the Arrow PyCapsule interface)."""
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object: ...
+    def __arrow_c_schema__(self) -> object: ...
+    def __len__(self) -> int: ...
+
+class ArrowBatch:
+    """One record batch (the Arrow PyCapsule interface)."""
+
+    def __arrow_c_array__(self, requested_schema: object = None) -> Tuple[object, object]: ...
+    def __arrow_c_schema__(self) -> object: ...
+    def __len__(self) -> int: ...
+
 class Capture(Iterator[Event]):
     """Events from a capture file, in the order the engine reports them.
 
@@ -191,6 +205,13 @@ class Capture(Iterator[Event]):
     ) -> None: ...
     def __iter__(self) -> "Capture": ...
     def __next__(self) -> Event: ...
+    def to_arrow(self, *, community_id_seed: int = 0) -> "ArrowTable":
+        """One row per stream (as it ends) or datagram still to come, as Arrow:
+        pyarrow.table(t), polars.DataFrame(t). Columns: kind, src, sport, dst,
+        dport, end (None for a datagram), c2s_bytes, s2c_bytes, ts, last_ts
+        (UTC timestamps, µs), community_id."""
+    def record_batches(self, size: int = 65536, *, community_id_seed: int = 0) -> Iterator["ArrowBatch"]:
+        """The rows of to_arrow(), size at a time: pyarrow.record_batch(b)."""
     def __enter__(self) -> "Capture": ...
     def __exit__(
         self,

@@ -12,6 +12,7 @@
 
 use pyo3::prelude::*;
 
+mod arrow;
 mod capture;
 mod community;
 mod compat;
@@ -99,6 +100,9 @@ fn nids(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<capture::StreamData>()?;
     m.add_class::<capture::StreamEnd>()?;
     m.add_class::<capture::Datagram>()?;
+    m.add_class::<capture::RecordBatches>()?;
+    m.add_class::<arrow::ArrowTable>()?;
+    m.add_class::<arrow::ArrowBatch>()?;
     // maturin's package `__init__` re-exports with `import *`: list the dunders too.
     let mut all: Vec<String> = vec!["__version__".into(), "__nids_version__".into()];
     for name in m.dict().keys() {
