@@ -182,6 +182,12 @@ class ArrowBatch:
     def __arrow_c_schema__(self) -> object: ...
     def __len__(self) -> int: ...
 
+class RecordBatches(Iterator[ArrowBatch]):
+    """Capture.record_batches(): record batches as the capture's events come."""
+
+    def __iter__(self) -> "RecordBatches": ...
+    def __next__(self) -> ArrowBatch: ...
+
 class Capture(Iterator[Event]):
     """Events from a capture file, in the order the engine reports them.
 
@@ -210,7 +216,7 @@ class Capture(Iterator[Event]):
         pyarrow.table(t), polars.DataFrame(t). Columns: kind, src, sport, dst,
         dport, end (None for a datagram), c2s_bytes, s2c_bytes, ts, last_ts
         (UTC timestamps, µs), community_id."""
-    def record_batches(self, size: int = 65536, *, community_id_seed: int = 0) -> Iterator["ArrowBatch"]:
+    def record_batches(self, size: int = 65536, *, community_id_seed: int = 0) -> "RecordBatches":
         """The rows of to_arrow(), size at a time: pyarrow.record_batch(b)."""
     def __enter__(self) -> "Capture": ...
     def __exit__(
