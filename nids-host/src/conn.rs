@@ -27,8 +27,10 @@
 //!   (TCP) or 1 minute (UDP, ICMP), 5 s after an unanswered SYN, and at the end
 //!   of the capture.
 //!
-//! Not done: Zeek's `C` (bad checksum) letter, `service` (always unset), and
-//! `tunnel_parents` (unset: the outer connection of a tunnel is not logged).
+//! Checksums are not checked (as `zeek -C`). Not done: Zeek's `C` (bad
+//! checksum) letter, `service` (always unset), and `tunnel_parents` (unset:
+//! the outer connection of a tunnel the engine decapsulates is not logged,
+//! only the inner ones).
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -69,13 +71,13 @@ const UDP_IDLE_US: u64 = 60_000_000;
 const TOO_LARGE_SEQ_DELTA: i64 = 1_048_576;
 
 /// Ports Zeek's base scripts register for their analyzers (its
-/// `likely_server_ports`), which decide the originator of a connection whose
-/// first packet is not a bare SYN.
+/// `likely_server_ports`, as far as known here, TCP and UDP together), which
+/// decide the originator of a connection whose first packet is not a bare SYN.
 const LIKELY_SERVER_PORTS: &[u16] = &[
-    21, 22, 23, 25, 53, 67, 68, 69, 80, 81, 88, 110, 111, 123, 135, 137, 138, 139, 143, 161, 162,
-    389, 443, 445, 464, 502, 514, 563, 585, 587, 614, 631, 636, 750, 989, 990, 992, 993, 995, 1080,
-    1194, 1812, 1883, 2123, 2152, 2811, 3128, 3268, 3306, 3389, 3544, 4789, 5060, 5072, 5222, 5223,
-    5269, 5353, 5355, 6081, 6666, 6667, 6668, 6669, 8000, 8080, 8888, 20000,
+    21, 22, 23, 25, 53, 67, 68, 79, 80, 81, 88, 110, 111, 123, 135, 137, 138, 139, 143, 161, 162,
+    389, 443, 445, 502, 513, 514, 563, 585, 587, 614, 631, 636, 750, 989, 990, 992, 993, 995, 1080,
+    1812, 1883, 2123, 2152, 2811, 3128, 3268, 3306, 3389, 3544, 4789, 5060, 5072, 5222, 5223, 5269,
+    5353, 5355, 5432, 6081, 6379, 6666, 6667, 6668, 6669, 8000, 8080, 8888, 20000,
 ];
 
 fn likely_server_port(p: u16) -> bool {
