@@ -38,7 +38,7 @@ fn cases() -> Vec<serde_json::Value> {
 #[test]
 fn test_rows_follow_zeeks_rules() {
     let cases = cases();
-    assert_eq!(cases.len(), 15);
+    assert_eq!(cases.len(), 16);
     for want in cases {
         let pcap = want["pcap"].as_str().unwrap();
         let out = nids(&["conn", "--json"], &data(pcap));

@@ -6,7 +6,7 @@ comment of each case. Run: python3 craft.py (needs scapy)."""
 import json
 import struct
 
-from scapy.all import ICMP, IP, TCP, UDP, raw
+from scapy.all import ICMP, IP, TCP, UDP, IPv6, raw
 
 T0 = 1_700_000_000
 C, S = "10.1.0.1", "10.1.0.2"
@@ -58,6 +58,19 @@ CASES["sf"] = (HS + [c("PA", 1001, 5001, D5), s("A", 5001, 1006), s("PA", 5001, 
 CASES["rej"] = ([c("S", 1000), s("RA", 0, 1001)],
                 dict(conn_state="REJ", history="Sr", orig_bytes=0, resp_bytes=0, duration=0.001,
                      orig_pkts=1, orig_ip_bytes=40, resp_pkts=1, resp_ip_bytes=40, missed_bytes=0))
+
+# The same over IPv6: the same letters and sizes; IP bytes count the 40-byte
+# header: 6*60+5 and 4*60+10.
+C6, S6 = "fd00::1", "fd00::2"
+
+
+def v6(p):
+    return IPv6(src=C6 if p[IP].src == C else S6, dst=S6 if p[IP].dst == S else C6) / p[TCP]
+
+
+CASES["sf6"] = ([v6(p) for p in CASES["sf"][0]],
+                dict(CASES["sf"][1], orig_ip_bytes=365, resp_ip_bytes=250,
+                     **{"id.orig_h": C6, "id.resp_h": S6}))
 
 # A SYN and its retransmission 3 s later (same sequence number: no second S,
 # no T, as len is 0): SYN_SENT / INACTIVE: S0.
