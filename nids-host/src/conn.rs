@@ -67,6 +67,9 @@ const CLOSE_DELAY_US: u64 = 5_000_000;
 const TCP_IDLE_US: u64 = 300_000_000;
 /// Zeek's `udp_inactivity_timeout` and `icmp_inactivity_timeout`: 1 min.
 const UDP_IDLE_US: u64 = 60_000_000;
+/// How often (capture time) connections that expired without a later packet
+/// are looked for.
+const SWEEP_US: u64 = 10_000_000;
 /// Zeek's `TOO_LARGE_SEQ_DELTA`.
 const TOO_LARGE_SEQ_DELTA: i64 = 1_048_576;
 
@@ -331,6 +334,24 @@ impl Conn {
         }
     }
 
+    /// Whether Zeek would have removed it by `now` (µs): idle too long (5
+    /// min TCP, 1 min UDP and ICMP), an attempt unanswered for 5 s, or 5 s
+    /// after it closed.
+    fn expired(&self, now: u64) -> bool {
+        let idle = if self.proto == proto::TCP {
+            TCP_IDLE_US
+        } else {
+            UDP_IDLE_US
+        };
+        let last = self.last.micros();
+        let attempt = self.proto == proto::TCP
+            && matches!(self.ends[0].state, TcpState::SynSent | TcpState::SynAckSent)
+            && self.ends[1].state == TcpState::Inactive
+            && now > self.first.micros() + CLOSE_DELAY_US;
+        let closed = self.close_complete && now > last + CLOSE_DELAY_US;
+        now > last + idle || attempt || closed
+    }
+
     /// Zeek's `conn_state` (`conn/main.zeek`).
     pub fn conn_state(&self) -> &'static str {
         use TcpState::*;
@@ -488,6 +509,8 @@ pub struct ConnTable {
     /// Connections that ended, in the order they ended.
     pub done: Vec<Conn>,
     next_id: u64,
+    /// Capture time (µs) of the next sweep for expired connections.
+    next_sweep: u64,
     /// Capture time of the first datagram seen.
     pub first: Option<Instant>,
     /// Capture time of the last datagram seen.
@@ -551,6 +574,10 @@ impl ConnTable {
         }
         self.first.get_or_insert(ts);
         self.last = Some(ts);
+        if ts.micros() >= self.next_sweep {
+            self.sweep(ts.micros());
+            self.next_sweep = ts.micros().saturating_add(SWEEP_US);
+        }
         let l4 = p.payload();
         let ip_len = p.bytes.len() as u64;
         let (src, dst) = (p.src, p.dst);
@@ -610,23 +637,25 @@ impl ConnTable {
     /// expired goes to `done`).
     fn live(&mut self, k: &Key, ts: Instant) -> Option<Conn> {
         let c = self.conns.remove(k)?;
-        let idle = if c.proto == proto::TCP {
-            TCP_IDLE_US
-        } else {
-            UDP_IDLE_US
-        };
-        let now = ts.micros();
-        let last = c.last.micros();
-        let attempt = c.proto == proto::TCP
-            && matches!(c.ends[0].state, TcpState::SynSent | TcpState::SynAckSent)
-            && c.ends[1].state == TcpState::Inactive
-            && now > c.first.micros() + CLOSE_DELAY_US;
-        let closed = c.close_complete && now > last + CLOSE_DELAY_US;
-        if now > last + idle || attempt || closed {
+        if c.expired(ts.micros()) {
             self.done.push(c);
             return None;
         }
         Some(c)
+    }
+
+    /// Hands every connection that expired by `now` to `done`, oldest first
+    /// (so memory follows the connections alive, as Zeek's timers do).
+    fn sweep(&mut self, now: u64) {
+        let keys: Vec<Key> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.expired(now))
+            .map(|(k, _)| *k)
+            .collect();
+        let mut gone: Vec<Conn> = keys.iter().filter_map(|k| self.conns.remove(k)).collect();
+        gone.sort_by_key(|c| (c.first, c.id));
+        self.done.extend(gone);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1237,6 +1266,53 @@ mod tests {
     fn test_likely_server_ports_sorted() {
         assert!(LIKELY_SERVER_PORTS.windows(2).all(|w| w[0] < w[1]));
         assert!(likely_server_port(80) && !likely_server_port(41000));
+    }
+
+    /// An IPv4 UDP datagram, 4 payload bytes, from `a`:`ap` to `b`:`bp`.
+    fn udp(a: [u8; 4], ap: u16, b: [u8; 4], bp: u16) -> Vec<u8> {
+        let mut v = vec![0x45, 0, 0, 32, 0, 0, 0, 0, 64, 17, 0, 0];
+        v.extend_from_slice(&a);
+        v.extend_from_slice(&b);
+        v.extend_from_slice(&ap.to_be_bytes());
+        v.extend_from_slice(&bp.to_be_bytes());
+        v.extend_from_slice(&[0, 12, 0, 0, 1, 2, 3, 4]);
+        v
+    }
+
+    fn feed(t: &mut ConnTable, secs: u64, bytes: &[u8]) {
+        let p = Packet {
+            version: nids_core::ip::Version::V4,
+            src: IpAddr::from([bytes[12], bytes[13], bytes[14], bytes[15]]),
+            dst: IpAddr::from([bytes[16], bytes[17], bytes[18], bytes[19]]),
+            protocol: proto::UDP,
+            bytes,
+            header_len: 20,
+            fragment: None,
+            tunnel: TunnelId::NONE,
+        };
+        t.packet(Instant::from_secs_micros(1_700_000_000 + secs, 0), &p);
+    }
+
+    #[test]
+    fn test_udp_idle_minute_ends_a_connection() {
+        let mut t = ConnTable::new();
+        let q = udp([10, 0, 0, 1], 40000, [10, 0, 0, 2], 53);
+        let other = udp([10, 0, 0, 3], 40000, [10, 0, 0, 4], 53);
+        feed(&mut t, 0, &q);
+        feed(&mut t, 59, &q);
+        assert!(t.done.is_empty());
+        // 61 s after its last packet: a new connection; the old one is done.
+        feed(&mut t, 120, &q);
+        assert_eq!(t.done.len(), 1);
+        assert_eq!(t.done[0].orig().pkts, 2);
+        // Without a later packet of its own, a sweep ends it.
+        feed(&mut t, 200, &other);
+        assert_eq!(t.done.len(), 2);
+        assert_eq!(t.done[1].first, Instant::from_secs_micros(1_700_000_120, 0));
+        t.finish();
+        assert_eq!(t.done.len(), 3);
+        assert_eq!(t.done[2].reason, "shutdown");
+        assert!(t.done[..2].iter().all(|c| c.reason == "timeout"));
     }
 
     #[test]
