@@ -297,7 +297,6 @@ pub struct Conn {
     close_complete: bool,
 }
 
-/// What the table reports about a finished connection.
 impl Conn {
     /// Originator.
     pub fn orig(&self) -> &Endpoint {
@@ -309,7 +308,7 @@ impl Conn {
         &self.ends[1]
     }
 
-    /// Seconds from the first to the last packet.
+    /// Microseconds from the first to the last packet that counted.
     pub fn duration_us(&self) -> u64 {
         self.last.micros().saturating_sub(self.first.micros())
     }
@@ -872,23 +871,24 @@ fn process(c: &mut Conn, mut e: usize, h: &Tcp, ts: Instant) {
         }
     }
 
-    // update_last_seq
-    let delta_last = {
+    // update_last_seq (Zeek uses its delta otherwise only for weirds).
+    {
         let ep = &mut c.ends[e];
         let new_last = ep.rel(ep.last, end_seq);
         let delta = new_last - ep.last;
-        if (syn || rst) && !(-TOO_LARGE_SEQ_DELTA..=TOO_LARGE_SEQ_DELTA).contains(&delta) {
+        if (syn || rst) && delta.abs() > TOO_LARGE_SEQ_DELTA {
+            // A SYN or RST far off the sequence space: not trusted.
         } else if fin && ep.last == 1 {
+            // Only the SYN seen before this FIN: trust it even if behind.
             ep.last = new_last;
         } else if ep.state == TcpState::Reset {
+            // Nothing after a RST is trusted.
         } else if delta > 0 {
             ep.last = new_last;
         } else if len > 0 {
             c.scaled(is_orig, b'T', |ep| &mut ep.rxmit);
         }
-        delta
-    };
-    let _ = delta_last;
+    }
 
     // UpdateStateMachine
     let (do_close, flipped) = state_machine(c, e, h, len);
