@@ -60,9 +60,10 @@ pub enum Command {
         #[command(flatten)]
         input: Input,
         /// JSON Lines: one object per stream with the bytes and SHA-256 of each
-        /// direction, the end event and the first and last timestamps; a
-        /// tunnelled flow also has its tunnel path, outermost first
-        /// ("tunnel":["gre","vxlan:42"]).
+        /// direction, the end event and the first and last timestamps (`ts`,
+        /// also as `first_ts`, and `last_ts`: seconds since the epoch, as
+        /// every nids JSON record); a tunnelled flow also has its tunnel path,
+        /// outermost first ("tunnel":["gre","vxlan:42"]).
         #[arg(long)]
         json: bool,
         /// Also one line (or JSON object) per UDP datagram.
