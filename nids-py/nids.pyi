@@ -101,6 +101,9 @@ def chksum_ctl(rules: Iterable[Tuple[str, bool]]) -> None:
     """[(network, verify), ...]: the first network holding a packet's source decides."""
 
 def get_pkt_ts() -> float: ...
+def community_id(proto: int, src: str, sport: int, dst: str, dport: int, seed: int = 0) -> str:
+    """A flow's Community ID (version 1); for ICMP, sport is the type and dport the code."""
+
 def get_pcap_stats() -> Tuple[int, int, int]: ...
 
 class StreamStart:
@@ -111,6 +114,8 @@ class StreamStart:
     def addr(self) -> Addr: ...
     @property
     def ts(self) -> float: ...
+    def community_id(self, seed: int = 0) -> str:
+        """The flow's Community ID (version 1), as Zeek and Suricata log it."""
 
 class StreamData:
     """New in-order bytes of a stream."""
@@ -126,6 +131,8 @@ class StreamData:
     def urgent(self) -> bool: ...
     @property
     def ts(self) -> float: ...
+    def community_id(self, seed: int = 0) -> str:
+        """The flow's Community ID (version 1), as Zeek and Suricata log it."""
 
 class StreamEnd:
     """A stream ended."""
@@ -143,6 +150,8 @@ class StreamEnd:
     def first_ts(self) -> float: ...
     @property
     def ts(self) -> float: ...
+    def community_id(self, seed: int = 0) -> str:
+        """The flow's Community ID (version 1), as Zeek and Suricata log it."""
 
 class Datagram:
     """A UDP datagram (Capture(..., udp=True))."""
@@ -154,8 +163,30 @@ class Datagram:
     def payload(self) -> bytes: ...
     @property
     def ts(self) -> float: ...
+    def community_id(self, seed: int = 0) -> str:
+        """The flow's Community ID (version 1), as Zeek and Suricata log it."""
 
 Event = Union[StreamStart, StreamData, StreamEnd, Datagram]
+
+class ArrowTable:
+    """Rows as an Arrow stream (the Arrow PyCapsule interface)."""
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object: ...
+    def __arrow_c_schema__(self) -> object: ...
+    def __len__(self) -> int: ...
+
+class ArrowBatch:
+    """One record batch (the Arrow PyCapsule interface)."""
+
+    def __arrow_c_array__(self, requested_schema: object = None) -> Tuple[object, object]: ...
+    def __arrow_c_schema__(self) -> object: ...
+    def __len__(self) -> int: ...
+
+class RecordBatches(Iterator[ArrowBatch]):
+    """Capture.record_batches(): record batches as the capture's events come."""
+
+    def __iter__(self) -> "RecordBatches": ...
+    def __next__(self) -> ArrowBatch: ...
 
 class Capture(Iterator[Event]):
     """Events from a capture file, in the order the engine reports them.
@@ -180,6 +211,13 @@ class Capture(Iterator[Event]):
     ) -> None: ...
     def __iter__(self) -> "Capture": ...
     def __next__(self) -> Event: ...
+    def to_arrow(self, *, community_id_seed: int = 0) -> "ArrowTable":
+        """One row per stream (as it ends) or datagram still to come, as Arrow:
+        pyarrow.table(t), polars.DataFrame(t). Columns: kind, src, sport, dst,
+        dport, end (None for a datagram), c2s_bytes, s2c_bytes, ts, last_ts
+        (UTC timestamps, µs), community_id."""
+    def record_batches(self, size: int = 65536, *, community_id_seed: int = 0) -> "RecordBatches":
+        """The rows of to_arrow(), size at a time: pyarrow.record_batch(b)."""
     def __enter__(self) -> "Capture": ...
     def __exit__(
         self,

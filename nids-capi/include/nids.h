@@ -206,6 +206,22 @@ extern void nids_register_chksum_ctl (struct nids_chksum_ctl *, int);
 void nids_rs_enable_ipv6 (int on);
 int nids_rs_stream_addr6 (struct tcp_stream *, u_char client[16], u_char server[16]);
 
+/*
+ * nids-rs extension: Community ID (version 1), the flow key Zeek, Suricata
+ * and Arkime log. Not in libnids; test NIDS_RS_COMMUNITY_ID before use.
+ *
+ * nids_rs_community_id() writes "1:" and 28 base64 characters, NUL-terminated,
+ * into out (outlen at least 31) and returns 30, or -1 for a bad family or
+ * buffer. family is AF_INET (saddr, daddr: 4 bytes, as struct tuple4's) or
+ * AF_INET6 (16 bytes); ports in host order (as struct tuple4's); for ICMP
+ * and ICMPv6, sport is the type and dport the code. Both directions of a
+ * flow give the same ID.
+ */
+#define NIDS_RS_COMMUNITY_ID 1
+int nids_rs_community_id (int family, const u_char *saddr, const u_char *daddr,
+                          u_char proto, u_short sport, u_short dport, u_short seed,
+                          char *out, size_t outlen);
+
 #ifdef __cplusplus
 }
 #endif

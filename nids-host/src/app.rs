@@ -9,6 +9,7 @@ use std::time::Instant as WallClock;
 use nids_core::ip::checksum::Policy;
 use nids_core::{Handler, LinkType, Stats, Storage, Warning};
 use nids_host::capture;
+use nids_host::conn;
 use nids_host::dump::Dumper;
 use nids_host::grep::{self, Grepper};
 use nids_host::output::Output;
@@ -17,7 +18,7 @@ use nids_host::session::Session;
 use nids_host::shard::Recorder;
 use nids_host::streams::StreamPrinter;
 
-use crate::cli::{Command, Input, Opts};
+use crate::cli::{Command, ConnFormat, Input, Opts};
 use crate::config::{self, Settings};
 use crate::progress::Progress;
 use crate::stdout::Stdout;
@@ -383,10 +384,20 @@ pub(crate) fn grepper<W: Write>(
 pub fn run(opts: Opts) -> Result<Status> {
     let stop = Stop::install()?;
     match opts.command {
-        Command::Streams { input, json, udp } => {
+        Command::Streams {
+            input,
+            json,
+            udp,
+            community,
+        } => {
             let run = open(&input, &stop)?;
             let mut out = Output::new(Stdout::new(run.is_live()));
-            let make = || StreamPrinter::new(Vec::new(), json, udp);
+            let seed = community.seed();
+            let make = || {
+                let mut p = StreamPrinter::new(Vec::new(), json, udp);
+                p.community_id = seed;
+                p
+            };
             let (outcome, _) = drive(run, input.common.threads, make, &mut out)?;
             finish(&mut out, outcome)
         }
@@ -462,7 +473,29 @@ pub fn run(opts: Opts) -> Result<Status> {
             output,
             key,
         } => crate::sharded::split(&capture, shards, &output, key),
-        Command::Stats { input } => {
+        Command::Conn {
+            input,
+            json,
+            format,
+            community,
+        } => {
+            let run = open(&input, &stop)?;
+            let mut out = Output::new(Stdout::new(run.is_live()));
+            let format = match format {
+                ConnFormat::Eve => conn::Format::Eve,
+                ConnFormat::Zeek if json => conn::Format::Json,
+                ConnFormat::Zeek => conn::Format::Tsv,
+            };
+            let seed = community.seed();
+            let make = || conn::ConnPrinter::new(format, seed);
+            let (outcome, mut printers) = drive::<(), _, _>(run, 1, make, &mut out)?;
+            for p in &mut printers {
+                p.finish();
+                out.bytes(&p.out);
+            }
+            finish(&mut out, outcome)
+        }
+        Command::Stats { input, json } => {
             let run = open(&input, &stop)?;
             let start = WallClock::now();
             let mut sink = Output::new(io::sink());
@@ -470,8 +503,19 @@ pub fn run(opts: Opts) -> Result<Status> {
             let (outcome, printers) = drive(run, input.common.threads, make, &mut sink)?;
             let secs = start.elapsed().as_secs_f64();
             let streams = printers.iter().map(|p| p.streams).sum();
+            let span = printers
+                .iter()
+                .filter_map(|p| p.span)
+                .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)));
             let mut out = Output::new(Stdout::new(false));
-            print_stats(&mut out, &outcome.stats, streams, secs);
+            if json {
+                out.line(format_args!(
+                    "{}",
+                    stats_json(&outcome.stats, streams, span, secs)
+                ));
+            } else {
+                print_stats(&mut out, &outcome.stats, streams, secs);
+            }
             finish(&mut out, outcome)
         }
     }
@@ -481,6 +525,36 @@ pub fn run(opts: Opts) -> Result<Status> {
 #[derive(Debug, thiserror::Error)]
 #[error("bad REGEX {0:?}")]
 pub(crate) struct BadRegex(pub String, #[source] pub regex::Error);
+
+/// `nids stats --json`: one object with every counter of [`Stats`] by its
+/// name, every warning by code (zeros too, so the keys are the same every run), the streams reported, the first and last IP
+/// packets' times (`ts`, `last_ts`, as every record's) and the wall-clock
+/// seconds.
+pub(crate) fn stats_json(
+    st: &Stats,
+    reported: u64,
+    span: Option<(nids_core::Instant, nids_core::Instant)>,
+    secs: f64,
+) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::from("{\"kind\":\"stats\"");
+    for (name, n) in st.counters().take(Stats::NAMES.len()) {
+        let _ = write!(s, ",\"{name}\":{n}");
+    }
+    let _ = write!(s, ",\"streams\":{reported},\"warnings\":{{");
+    for (i, w) in Warning::ALL.iter().enumerate() {
+        let sep = if i == 0 { "" } else { "," };
+        let _ = write!(s, "{sep}\"{}\":{}", w.code(), st.warning(*w));
+    }
+    match span {
+        Some((first, last)) => {
+            let _ = write!(s, "}},\"ts\":{first},\"last_ts\":{last}");
+        }
+        None => s.push_str("},\"ts\":null,\"last_ts\":null"),
+    }
+    let _ = write!(s, ",\"seconds\":{secs:.6}}}");
+    s
+}
 
 pub(crate) fn print_stats<W: Write>(out: &mut Output<W>, st: &Stats, reported: u64, secs: f64) {
     out.line(format_args!("frames            {}", st.frames));

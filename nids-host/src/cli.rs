@@ -60,14 +60,17 @@ pub enum Command {
         #[command(flatten)]
         input: Input,
         /// JSON Lines: one object per stream with the bytes and SHA-256 of each
-        /// direction, the end event and the first and last timestamps; a
-        /// tunnelled flow also has its tunnel path, outermost first
-        /// ("tunnel":["gre","vxlan:42"]).
+        /// direction, the end event and the first and last timestamps (`ts`,
+        /// also as `first_ts`, and `last_ts`: seconds since the epoch, as
+        /// every nids JSON record); a tunnelled flow also has its tunnel path,
+        /// outermost first ("tunnel":["gre","vxlan:42"]).
         #[arg(long)]
         json: bool,
         /// Also one line (or JSON object) per UDP datagram.
         #[arg(long)]
         udp: bool,
+        #[command(flatten)]
+        community: CommunityId,
     },
     /// Each direction of each TCP stream to its own file, plus an index.
     ///
@@ -187,15 +190,76 @@ pub enum Command {
         #[arg(long, value_name = "HEX", value_parser = split_key)]
         key: Option<u128>,
     },
+    /// One row per connection (TCP, UDP and ICMP) as Zeek's conn.log, or as
+    /// Suricata's EVE flow records.
+    ///
+    /// Zeek's rules decide the originator, `conn_state` and `history` (see
+    /// Zeek's `conn/main.zeek`), from every datagram the engine decodes
+    /// (after defragmentation and tunnels): `orig_bytes`/`resp_bytes` are the
+    /// sequence space each side used, `missed_bytes` what was acknowledged but
+    /// never seen, `*_ip_bytes` the IP lengths. Fields: ts uid id.orig_h
+    /// id.orig_p id.resp_h id.resp_p proto service duration orig_bytes
+    /// resp_bytes conn_state local_orig local_resp missed_bytes history
+    /// orig_pkts orig_ip_bytes resp_pkts resp_ip_bytes tunnel_parents (then
+    /// community_id when asked). service, local_orig, local_resp and
+    /// tunnel_parents are unset; uid is deterministic. Rows come as
+    /// connections end (5 s after they close, after 5 min idle for TCP or
+    /// 1 min for UDP and ICMP), the rest at the end of the input. Runs one
+    /// engine (`--threads` is ignored).
+    #[command(after_help = "Examples:\n  \
+        nids conn capture.pcap > conn.log\n  \
+        nids conn --json --community-id capture.pcap\n  \
+        nids conn --format eve capture.pcap > eve.json")]
+    Conn {
+        #[command(flatten)]
+        input: Input,
+        /// Zeek's JSON log format: one object per line, unset fields left out.
+        #[arg(long)]
+        json: bool,
+        /// `zeek` (conn.log) or `eve` (Suricata EVE JSON, one
+        /// `"event_type":"flow"` record per connection).
+        #[arg(long, value_enum, default_value_t = ConnFormat::Zeek)]
+        format: ConnFormat,
+        #[command(flatten)]
+        community: CommunityId,
+    },
     /// Counts of packets, streams and drops by reason, and the throughput.
     ///
     /// Reassembles and collects every stream without hashing or printing data
     /// (the mode benchmarks use).
-    #[command(after_help = "Example:\n  nids stats tests/data/crafted/many.pcap")]
+    #[command(after_help = "Example:\n  nids stats tests/data/crafted/many.pcap\n  \
+        nids stats --json capture.pcap")]
     Stats {
         #[command(flatten)]
         input: Input,
+        /// One JSON object: `"kind":"stats"`, every counter by its name, every
+        /// warning by code (`"warnings":{"tcp.storage_full":3,…}`), `streams`
+        /// (reported), `ts` and `last_ts` (the first and last IP packets'
+        /// capture times, null without one) and `seconds` (wall clock).
+        #[arg(long)]
+        json: bool,
     },
+}
+
+/// `--community-id`: Community ID on every flow record.
+#[derive(Args)]
+pub struct CommunityId {
+    /// Add `"community_id":"1:…"` (Community ID version 1, the flow key Zeek,
+    /// Suricata and Arkime log) to every TCP, UDP and ICMP record (a
+    /// `community_id` column in conn.log).
+    #[arg(long)]
+    pub community_id: bool,
+    /// The Community ID seed, 0 to 65535 (as Zeek's and Suricata's setting of
+    /// that name; default 0); implies --community-id.
+    #[arg(long, value_name = "SEED")]
+    pub community_id_seed: Option<u16>,
+}
+
+impl CommunityId {
+    /// The seed, when the Community ID is asked for.
+    pub fn seed(&self) -> Option<u16> {
+        self.community_id_seed.or(self.community_id.then_some(0))
+    }
 }
 
 /// Where packets come from, and the engine's settings.
@@ -420,6 +484,13 @@ pub enum FragPolicy {
     Linux,
     Windows,
     Solaris,
+}
+
+/// `nids conn --format`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ConnFormat {
+    Zeek,
+    Eve,
 }
 
 /// `--checksum`.

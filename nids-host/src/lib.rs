@@ -16,7 +16,10 @@
 #![deny(unsafe_code)]
 
 pub mod capture;
+pub mod community_id;
+pub mod conn;
 pub mod dump;
+pub mod eve;
 pub mod grep;
 pub mod keys;
 #[cfg(feature = "libpcap")]

@@ -12,7 +12,7 @@ use crate::output::Output;
 ///
 /// Text: `[scan] 10.9.0.1: SYN scan of 11 targets from 1700100000.000000 to
 /// 1700100000.020000: 10.9.0.2:20/tcp 10.9.0.2:21/tcp ...`. JSON Lines:
-/// `{"kind":"scan","src":…,"scan":"SYN","targets":11,"first_ts":…,"last_ts":…,
+/// `{"kind":"scan","src":…,"scan":"SYN","targets":11,"first_ts":…,"last_ts":…,"ts":…,
 /// "probes":[{"dst":…,"port":20,"proto":"tcp","flags":2,"ts":…},…]}`; UDP probes
 /// carry `"unreachable":true|false` instead of `"flags"`.
 pub struct Printer<W: Write> {
@@ -55,12 +55,13 @@ impl<W: Write, U> Handler<U> for Printer<W> {
                 ));
             }
             self.out.line(format_args!(
-                "{{\"kind\":\"scan\",\"src\":\"{}\",\"scan\":\"{}\",\"targets\":{},\"first_ts\":{},\"last_ts\":{},\"probes\":[{probes}]}}",
+                "{{\"kind\":\"scan\",\"src\":\"{}\",\"scan\":\"{}\",\"targets\":{},\"first_ts\":{},\"last_ts\":{},\"ts\":{},\"probes\":[{probes}]}}",
                 r.src,
                 r.kind,
                 r.probes.len(),
                 r.first,
-                r.last
+                r.last,
+                r.first
             ));
         } else {
             let mut targets = String::new();

@@ -1,5 +1,17 @@
 //! The `streams` command's handler: collect both halves of every stream, hash
 //! each direction, print one line (or JSON object) when it ends.
+//!
+//! # Timestamps
+//!
+//! Every `--json` record of nids (`tcp`, `udp`, `match`, `scan`, `stats`, and
+//! `nids conn --json`) gives time one way: `ts` is when the record's subject
+//! began (a stream's or connection's first packet, a datagram, a match's
+//! segment, a scan's first probe, a run's first packet), in seconds since the
+//! Unix epoch as a JSON number with six decimals (microseconds), as Zeek's
+//! `ts`; a record that spans time also has `last_ts`, its end. The older names
+//! stay: `first_ts` (equal to `ts`) on TCP streams and scan reports. Suricata
+//! EVE records (`--format eve`) follow Suricata's schema instead (ISO 8601
+//! `timestamp`, `flow.start`, `flow.end`).
 
 use std::io::{self, Write};
 
@@ -39,27 +51,46 @@ pub fn tunnel_json(t: TunnelId) -> String {
     format!(",\"tunnel\":[{}]", hops.join(","))
 }
 
+/// `,"community_id":"1:…"` for a flow of protocol `proto` and tuple `t` when a
+/// seed is given; empty otherwise (or for a tuple mixing address families).
+pub fn community_id_json(seed: Option<u16>, proto: u8, t: &Tuple) -> String {
+    seed.and_then(|seed| {
+        crate::community_id::community_id(seed, proto, t.src, t.sport, t.dst, t.dport)
+    })
+    .map_or_else(String::new, |id| format!(",\"community_id\":\"{id}\""))
+}
+
 impl Record {
     /// The JSON object's members, without the braces, in the documented key order:
     /// `"kind":"tcp","src":…,"sport":…,"dst":…,"dport":…,"end":…,"c2s_bytes":…,
-    /// "c2s_sha256":…,"s2c_bytes":…,"s2c_sha256":…,"first_ts":…,"last_ts":…`,
+    /// "c2s_sha256":…,"s2c_bytes":…,"s2c_sha256":…,"first_ts":…,"last_ts":…,"ts":…`,
     /// with `"tunnel":[…]` after `dport` for a tunnelled stream ([`tunnel_json`]).
+    /// `ts` is `first_ts` under the name every record kind uses for its start
+    /// (see the module's "Timestamps").
     pub fn json_members(&self) -> String {
+        self.json_members_with(None)
+    }
+
+    /// [`json_members`](Self::json_members) with `"community_id":…` after the
+    /// tuple (and tunnel) when the Community ID is asked for (its seed).
+    pub fn json_members_with(&self, community_id_seed: Option<u16>) -> String {
         let t = &self.tuple;
         format!(
-            "\"kind\":\"tcp\",\"src\":\"{}\",\"sport\":{},\"dst\":\"{}\",\"dport\":{}{},\"end\":\"{}\",\"c2s_bytes\":{},\"c2s_sha256\":\"{}\",\"s2c_bytes\":{},\"s2c_sha256\":\"{}\",\"first_ts\":{},\"last_ts\":{}",
+            "\"kind\":\"tcp\",\"src\":\"{}\",\"sport\":{},\"dst\":\"{}\",\"dport\":{}{}{},\"end\":\"{}\",\"c2s_bytes\":{},\"c2s_sha256\":\"{}\",\"s2c_bytes\":{},\"s2c_sha256\":\"{}\",\"first_ts\":{},\"last_ts\":{},\"ts\":{}",
             t.src,
             t.sport,
             t.dst,
             t.dport,
             tunnel_json(t.tunnel),
+            community_id_json(community_id_seed, 6, t),
             self.end.name(),
             self.c2s_bytes,
             self.c2s_sha256,
             self.s2c_bytes,
             self.s2c_sha256,
             self.first_ts,
-            self.last_ts
+            self.last_ts,
+            self.first_ts
         )
     }
 }
@@ -81,6 +112,10 @@ pub struct StreamPrinter<W: Write> {
     pub error: Option<io::Error>,
     /// Streams that ended.
     pub streams: u64,
+    /// The Community ID seed, when records carry `community_id`.
+    pub community_id: Option<u16>,
+    /// Capture times of the first and last IP packets seen (`stats`).
+    pub span: Option<(Instant, Instant)>,
 }
 
 fn hex(d: Sha256) -> String {
@@ -97,6 +132,8 @@ impl<W: Write> StreamPrinter<W> {
             hash: true,
             error: None,
             streams: 0,
+            community_id: None,
+            span: None,
         }
     }
 
@@ -109,6 +146,8 @@ impl<W: Write> StreamPrinter<W> {
             hash: false,
             error: None,
             streams: 0,
+            community_id: None,
+            span: None,
         }
     }
 
@@ -170,7 +209,10 @@ impl<W: Write> Handler<Digests> for StreamPrinter<W> {
                         first_ts: first,
                         last_ts: last,
                     };
-                    self.emit(format_args!("{{{}}}", r.json_members()));
+                    self.emit(format_args!(
+                        "{{{}}}",
+                        r.json_members_with(self.community_id)
+                    ));
                 } else {
                     self.emit(format_args!(
                         "[+] {t} (CTS: {c2s}B | STC: {s2c}B) {}",
@@ -189,19 +231,25 @@ impl<W: Write> Handler<Digests> for StreamPrinter<W> {
         if self.json {
             let sha = hex(Sha256::new_with_prefix(d.payload));
             self.emit(format_args!(
-                "{{\"kind\":\"udp\",\"src\":\"{}\",\"sport\":{},\"dst\":\"{}\",\"dport\":{}{},\"bytes\":{},\"sha256\":\"{}\",\"ts\":{}}}",
+                "{{\"kind\":\"udp\",\"src\":\"{}\",\"sport\":{},\"dst\":\"{}\",\"dport\":{}{}{},\"bytes\":{},\"sha256\":\"{}\",\"ts\":{},\"last_ts\":{}}}",
                 t.src,
                 t.sport,
                 t.dst,
                 t.dport,
                 tunnel_json(t.tunnel),
+                community_id_json(self.community_id, 17, &t),
                 d.payload.len(),
                 sha,
+                d.ts,
                 d.ts
             ));
         } else {
             self.emit(format_args!("[u] {t} ({}B)", d.payload.len()));
         }
+    }
+
+    fn ip_frag(&mut self, ts: Instant, _packet: &[u8]) {
+        self.span = Some(self.span.map_or((ts, ts), |(first, _)| (first, ts)));
     }
 
     fn warning(&mut self, _ts: Instant, _w: Warning, _p: &[u8]) {}

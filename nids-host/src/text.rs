@@ -57,6 +57,36 @@ pub fn json_str(s: &str) -> String {
     out
 }
 
+/// A time in seconds since the Unix epoch as UTC calendar fields: year,
+/// month (1-12), day (1-31), hour, minute, second (proleptic Gregorian).
+///
+/// ```
+/// assert_eq!(nids_host::text::utc(1_700_000_000), (2023, 11, 14, 22, 13, 20));
+/// assert_eq!(nids_host::text::utc(0), (1970, 1, 1, 0, 0, 0));
+/// ```
+pub fn utc(secs: u64) -> (i64, u32, u32, u32, u32, u32) {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (
+        y,
+        m,
+        d,
+        (rem / 3600) as u32,
+        (rem / 60 % 60) as u32,
+        (rem % 60) as u32,
+    )
+}
+
 /// Lower-case hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);

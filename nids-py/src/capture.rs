@@ -122,6 +122,13 @@ fn repr_addr(py: Python<'_>, a: &Py<PyTuple>) -> String {
 
 #[pymethods]
 impl StreamStart {
+    /// The TCP stream's Community ID (version 1, as Zeek and Suricata log it);
+    /// `seed` as their setting of that name (0 by default).
+    #[pyo3(signature = (seed = 0))]
+    fn community_id(&self, py: Python<'_>, seed: u16) -> PyResult<String> {
+        crate::community::of_addr(py, &self.addr, 6, seed)
+    }
+
     #[classattr]
     fn __match_args__() -> (&'static str, &'static str) {
         ("addr", "ts")
@@ -138,6 +145,13 @@ impl StreamStart {
 
 #[pymethods]
 impl StreamData {
+    /// The TCP stream's Community ID (version 1, as Zeek and Suricata log it);
+    /// `seed` as their setting of that name (0 by default).
+    #[pyo3(signature = (seed = 0))]
+    fn community_id(&self, py: Python<'_>, seed: u16) -> PyResult<String> {
+        crate::community::of_addr(py, &self.addr, 6, seed)
+    }
+
     #[classattr]
     fn __match_args__() -> (&'static str, &'static str, &'static str) {
         ("addr", "direction", "data")
@@ -157,6 +171,13 @@ impl StreamData {
 
 #[pymethods]
 impl StreamEnd {
+    /// The TCP stream's Community ID (version 1, as Zeek and Suricata log it);
+    /// `seed` as their setting of that name (0 by default).
+    #[pyo3(signature = (seed = 0))]
+    fn community_id(&self, py: Python<'_>, seed: u16) -> PyResult<String> {
+        crate::community::of_addr(py, &self.addr, 6, seed)
+    }
+
     #[classattr]
     fn __match_args__() -> (&'static str, &'static str) {
         ("addr", "reason")
@@ -177,6 +198,13 @@ impl StreamEnd {
 
 #[pymethods]
 impl Datagram {
+    /// The datagram's Community ID (version 1, as Zeek and Suricata log it);
+    /// `seed` as their setting of that name (0 by default).
+    #[pyo3(signature = (seed = 0))]
+    fn community_id(&self, py: Python<'_>, seed: u16) -> PyResult<String> {
+        crate::community::of_addr(py, &self.addr, 17, seed)
+    }
+
     #[classattr]
     fn __match_args__() -> (&'static str, &'static str) {
         ("addr", "payload")
@@ -189,6 +217,95 @@ impl Datagram {
             self.payload.bind(py).as_bytes().len(),
             self.ts
         )
+    }
+}
+
+impl Capture {
+    /// The next event, as the engine reported it.
+    fn next_ev(&mut self, py: Python<'_>) -> PyResult<Option<Ev>> {
+        if let Some(t) = self.threaded.as_mut() {
+            let next = py.allow_threads(|| t.next());
+            self.stats = t.stats.clone();
+            return next.map_err(error::new_err);
+        }
+        loop {
+            if let Some(ev) = self.events.queue.pop_front() {
+                return Ok(Some(ev));
+            }
+            if let Some(e) = self.pending.take() {
+                return Err(error::new_err(e));
+            }
+            let slot = self.driver.get_mut().unwrap_or_else(|e| e.into_inner());
+            let Some(d) = slot.as_mut() else {
+                return Ok(None);
+            };
+            if d.is_finished() {
+                return Ok(None);
+            }
+            let ev = &mut self.events;
+            let end_ts = self.end_ts;
+            let read_error = py.allow_threads(|| {
+                let (_, e) = pump(d, ev, true, |_, h| h.queue.is_empty());
+                if ev.error.is_none() && d.is_done() {
+                    if let Some(t) = end_ts {
+                        d.advance(t, ev);
+                    }
+                    d.finish(ev);
+                }
+                e
+            });
+            self.stats = d.stats();
+            if let Some(e) = self.events.error.take() {
+                return Err(e);
+            }
+            self.pending = read_error;
+        }
+    }
+
+    /// Up to `size` rows of the events to come (`None` at the end).
+    fn next_batch(
+        &mut self,
+        py: Python<'_>,
+        size: usize,
+        seed: u16,
+    ) -> PyResult<Option<arrow_array::RecordBatch>> {
+        let mut rows = crate::arrow::Rows::default();
+        let mut more = true;
+        while rows.len() < size {
+            match self.next_ev(py)? {
+                Some(ev) => rows.push(&ev, seed),
+                None => {
+                    more = false;
+                    break;
+                }
+            }
+        }
+        if rows.len() == 0 && !more {
+            return Ok(None);
+        }
+        rows.take_batch().map(Some)
+    }
+}
+
+/// `Capture.record_batches()`: record batches as the capture's events come.
+#[pyclass(module = "nids")]
+pub struct RecordBatches {
+    capture: Py<Capture>,
+    size: usize,
+    seed: u16,
+}
+
+#[pymethods]
+impl RecordBatches {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<crate::arrow::ArrowBatch>> {
+        let mut cap = self.capture.bind(py).try_borrow_mut()?;
+        Ok(cap
+            .next_batch(py, self.size, self.seed)?
+            .map(crate::arrow::ArrowBatch::new))
     }
 }
 
@@ -538,47 +655,53 @@ impl Capture {
     }
 
     fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        if let Some(t) = self.threaded.as_mut() {
-            let next = py.allow_threads(|| t.next());
-            self.stats = t.stats.clone();
-            return match next {
-                Ok(Some(ev)) => ev.into_py(py).map(Some),
-                Ok(None) => Ok(None),
-                Err(e) => Err(error::new_err(e)),
-            };
+        match self.next_ev(py)? {
+            Some(ev) => ev.into_py(py).map(Some),
+            None => Ok(None),
         }
-        loop {
-            if let Some(ev) = self.events.queue.pop_front() {
-                return ev.into_py(py).map(Some);
-            }
-            if let Some(e) = self.pending.take() {
-                return Err(error::new_err(e));
-            }
-            let slot = self.driver.get_mut().unwrap_or_else(|e| e.into_inner());
-            let Some(d) = slot.as_mut() else {
-                return Ok(None);
-            };
-            if d.is_finished() {
-                return Ok(None);
-            }
-            let ev = &mut self.events;
-            let end_ts = self.end_ts;
-            let read_error = py.allow_threads(|| {
-                let (_, e) = pump(d, ev, true, |_, h| h.queue.is_empty());
-                if ev.error.is_none() && d.is_done() {
-                    if let Some(t) = end_ts {
-                        d.advance(t, ev);
-                    }
-                    d.finish(ev);
-                }
-                e
-            });
-            self.stats = d.stats();
-            if let Some(e) = self.events.error.take() {
-                return Err(e);
-            }
-            self.pending = read_error;
+    }
+
+    /// All the streams (as they end) and datagrams still to come, one row
+    /// each, as an Arrow table: `pyarrow.table(cap.to_arrow())`,
+    /// `polars.from_arrow(cap.to_arrow())`, through the Arrow PyCapsule
+    /// interface. Columns: `kind`, `src`, `sport`, `dst`, `dport`, `end`
+    /// (null for a datagram), `c2s_bytes`, `s2c_bytes` (a datagram's payload
+    /// is `c2s_bytes`), `ts`, `last_ts` (UTC timestamps, microseconds),
+    /// `community_id` (with `community_id_seed`). Consumes the capture's
+    /// events.
+    #[pyo3(signature = (*, community_id_seed = 0))]
+    // The Python name (as pandas' and polars' `to_*`); it reads the events
+    // still to come, hence `&mut self`.
+    #[allow(clippy::wrong_self_convention)]
+    fn to_arrow(
+        &mut self,
+        py: Python<'_>,
+        community_id_seed: u16,
+    ) -> PyResult<crate::arrow::ArrowTable> {
+        let mut batches = Vec::new();
+        while let Some(b) = self.next_batch(py, 65_536, community_id_seed)? {
+            batches.push(b);
         }
+        Ok(crate::arrow::ArrowTable::new(batches))
+    }
+
+    /// The rows of `to_arrow`, `size` at a time, as they come: an iterator of
+    /// record batches (`pyarrow.record_batch(b)`), for captures whose table
+    /// should not be held whole.
+    #[pyo3(signature = (size = 65_536, *, community_id_seed = 0))]
+    fn record_batches(
+        slf: Py<Self>,
+        size: usize,
+        community_id_seed: u16,
+    ) -> PyResult<RecordBatches> {
+        if size == 0 {
+            return Err(PyValueError::new_err("size must be at least 1"));
+        }
+        Ok(RecordBatches {
+            capture: slf,
+            size,
+            seed: community_id_seed,
+        })
     }
 
     fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {

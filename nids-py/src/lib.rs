@@ -12,7 +12,9 @@
 
 use pyo3::prelude::*;
 
+mod arrow;
 mod capture;
+mod community;
 mod compat;
 mod driver;
 mod params;
@@ -76,6 +78,7 @@ fn nids(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ] {
         m.add(name, value)?;
     }
+    m.add_function(wrap_pyfunction!(community::community_id, m)?)?;
     m.add_function(wrap_pyfunction!(compat::param, m)?)?;
     m.add_function(wrap_pyfunction!(compat::init, m)?)?;
     m.add_function(wrap_pyfunction!(compat::register_tcp, m)?)?;
@@ -97,6 +100,9 @@ fn nids(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<capture::StreamData>()?;
     m.add_class::<capture::StreamEnd>()?;
     m.add_class::<capture::Datagram>()?;
+    m.add_class::<capture::RecordBatches>()?;
+    m.add_class::<arrow::ArrowTable>()?;
+    m.add_class::<arrow::ArrowBatch>()?;
     // maturin's package `__init__` re-exports with `import *`: list the dunders too.
     let mut all: Vec<String> = vec!["__version__".into(), "__nids_version__".into()];
     for name in m.dict().keys() {

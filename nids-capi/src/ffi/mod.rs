@@ -16,6 +16,7 @@
 // scratch copies) and are only handed on to C.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+pub mod community_id;
 pub mod pcap;
 
 use core::ffi::{c_char, c_int, c_uint, c_void, CStr};

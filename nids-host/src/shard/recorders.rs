@@ -34,3 +34,9 @@ where
         &mut self.out.w
     }
 }
+
+impl<U> Recorder<U> for crate::conn::ConnPrinter {
+    fn tape(&mut self) -> &mut Vec<u8> {
+        &mut self.out
+    }
+}
