@@ -206,6 +206,18 @@ extern void nids_register_chksum_ctl (struct nids_chksum_ctl *, int);
 void nids_rs_enable_ipv6 (int on);
 int nids_rs_stream_addr6 (struct tcp_stream *, u_char client[16], u_char server[16]);
 
+/*
+ * nids-rs extension: the bound on kept bytes. Test NIDS_RS_MAX_KEPT.
+ *
+ * A half keeps at most this many bytes with nids_discard() (default 64 MiB,
+ * the same bound as the Python module's param("max_kept")). Beyond it the
+ * oldest kept bytes are dropped, counted as read (offset moves on), and a
+ * warning goes to stderr once. libnids has no bound. Returns the previous
+ * bound; 0 restores the default.
+ */
+#define NIDS_RS_MAX_KEPT 1
+size_t nids_rs_set_max_kept (size_t max);
+
 #ifdef __cplusplus
 }
 #endif

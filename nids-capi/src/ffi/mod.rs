@@ -730,6 +730,20 @@ pub extern "C" fn nids_rs_enable_ipv6(on: c_int) {
     IPV6.store(on != 0, Ordering::Relaxed);
 }
 
+/// Sets the most bytes one half of a stream keeps with `nids_discard`
+/// (default 64 MiB; 0 restores it) and returns the previous bound. Beyond it
+/// the oldest kept bytes are dropped (they count as read) and a warning is
+/// printed on stderr, once. libnids has no bound.
+#[no_mangle]
+pub extern "C" fn nids_rs_set_max_kept(max: usize) -> usize {
+    let max = if max == 0 {
+        nids_compat::DEFAULT_MAX_KEPT
+    } else {
+        max
+    };
+    crate::stream::MAX_KEPT.swap(max, Ordering::Relaxed)
+}
+
 /// Copies the client's and the server's addresses of a stream: 16 bytes each,
 /// IPv4 as IPv4-mapped IPv6. Returns 6 for an IPv6 stream, 4 for IPv4, 0 for
 /// a pointer that is no stream.
