@@ -7,6 +7,7 @@
 //! `unsafe` here).
 
 use managed::ManagedSlice;
+use nids_compat::HalfBuf;
 use nids_core::ip::checksum::{Policy, Rule};
 use nids_core::storage::Storage;
 use nids_core::{Config, Handler, LinkType, Stats};
@@ -21,14 +22,14 @@ pub(crate) const TCP_STORAGE: usize = 48 << 20;
 /// Fragment storage: 16 MiB.
 pub(crate) const DEFRAG_STORAGE: usize = 16 << 20;
 
-/// What the module keeps per stream: the bytes of each half that callbacks
-/// kept with `discard` (libnids' `data` buffer, `count - offset` bytes).
+/// What the module keeps per stream: each half's buffer (libnids' `data`,
+/// with the bytes callbacks kept with `discard`), by nids-compat's rules.
 #[derive(Debug, Default)]
 pub struct Kept {
     /// Bytes the client received (server to client): `TcpStream.client.data`.
-    pub client: Vec<u8>,
+    pub client: HalfBuf,
     /// Bytes the server received: `TcpStream.server.data`.
-    pub server: Vec<u8>,
+    pub server: HalfBuf,
 }
 
 /// Where packets come from.

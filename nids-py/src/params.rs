@@ -82,6 +82,15 @@ pub const SPECS: &[Spec] = &[
     int("multiproc", 0, 0, 1),
     // libnids' glib queue (no effect).
     int("queue_limit", 20000, 0, i32::MAX as i64),
+    // nids-rs: most bytes a half keeps with discard() (nids-compat's bound,
+    // as nids_rs_set_max_kept() in C); beyond it the oldest are dropped, with
+    // a RuntimeWarning the first time.
+    int(
+        "max_kept",
+        nids_compat::DEFAULT_MAX_KEPT as i64,
+        1,
+        i64::MAX,
+    ),
     // Live interface to capture on (live capture is not available yet).
     string("device"),
     // BPF filter (not available: no BPF compiler).
