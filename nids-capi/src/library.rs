@@ -168,6 +168,9 @@ impl Library {
             return Err("link type unknown".into());
         }
         let mut config = Config::new();
+        // libnids keys its hash from /dev/urandom: random keys per engine
+        // (flow hash, scan hash, defragmentation hash), never the public ones.
+        nids_host::keys::randomize(&mut config);
         config.tcp.flow_timeout = Duration::from_secs(p.tcp_flow_timeout);
         config.scan.num_ports = if p.scan_num_hosts == 0 {
             0
@@ -313,5 +316,28 @@ fn link_offset(link: LinkType, data: &[u8]) -> Option<u32> {
         LinkType::LINUX_SLL2 => Some(20),
         LinkType::NULL | LinkType::LOOP => Some(4),
         _ => Some(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two `nids_init`s build engines with different keys, none the public one.
+    #[test]
+    fn test_each_engine_gets_random_keys() {
+        let capture = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/capi/http.pcap");
+        let p = Params {
+            filename: Some(capture.into()),
+            n_tcp_streams: 1040,
+            ..Params::default()
+        };
+        let (a, b) = (Library::open(&p).unwrap(), Library::open(&p).unwrap());
+        let fixed = Config::new();
+        let (a, b) = (&a.core.config, &b.core.config);
+        assert_ne!(a.hash_key, b.hash_key);
+        assert_ne!(a.hash_key, fixed.hash_key);
+        assert_ne!(a.defrag.seed, b.defrag.seed);
+        assert_ne!(a.defrag.seed, fixed.defrag.seed);
     }
 }

@@ -330,7 +330,7 @@ pub(crate) fn rules(settings: &Settings) -> Vec<Rule> {
 /// The engine configuration for `s`, with its checksum `rules`.
 pub(crate) fn engine_config<'r>(s: &Settings, rules: &'r [Rule]) -> Config<'r> {
     let mut c = Config::new();
-    c.hash_key = nids_host::keys::random_hash_key();
+    nids_host::keys::randomize(&mut c);
     c.checksums = match s.checksums {
         Checksums::Off => Policy::Off,
         Checksums::Auto => Policy::Auto,
@@ -406,6 +406,18 @@ pub fn pump<H: PacketHandler>(
 mod tests {
     use super::*;
     use nids_host::session::stream_slots;
+
+    /// Every engine the module builds gets its own random keys.
+    #[test]
+    fn test_each_engine_gets_random_keys() {
+        let s = Settings::new();
+        let (a, b) = (engine_config(&s, &[]), engine_config(&s, &[]));
+        let fixed = Config::new();
+        assert_ne!(a.hash_key, b.hash_key);
+        assert_ne!(a.hash_key, fixed.hash_key);
+        assert_ne!(a.defrag.seed, b.defrag.seed);
+        assert_ne!(a.defrag.seed, fixed.defrag.seed);
+    }
 
     #[test]
     fn test_n_tcp_streams_sizes_the_table_at_run_time() {
