@@ -331,3 +331,68 @@ fn test_warning_texts_are_libnids() {
     assert_eq!(text(6), "Max number of TCP streams reached");
     assert_eq!(text(9), "Invalid TCP flags");
 }
+
+static REINIT: AtomicI64 = AtomicI64::new(-1);
+
+/// Calls `nids_init` from its first data callback, and counts the streams.
+unsafe extern "C" fn reinit_from_callback(t: *mut TcpStream, p: *mut *mut c_void) {
+    if REINIT.load(Relaxed) == -1 {
+        // SAFETY: the stream of this callback.
+        if unsafe { (*t).nids_state } == state::DATA {
+            REINIT.store(i64::from(nids_init()), Relaxed);
+        }
+    }
+    // SAFETY: as `count_streams`.
+    unsafe { count_streams(t, p) };
+}
+
+/// `nids_init` from a callback is refused before it touches any state: the
+/// running engine keeps its callbacks and streams, so the run sees what a
+/// run without the call sees.
+#[test]
+fn test_init_from_a_callback_is_refused_before_touching_state() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let file = data("capi/mail.pcap");
+    reset();
+    init(&file, 1040);
+    // SAFETY: a callback with libnids' signature.
+    unsafe { nids_register_tcp(Some(count_streams)) };
+    nids_run();
+    let plain = (EST.load(Relaxed), ENDS[state::CLOSE as usize].load(Relaxed));
+    reset();
+    REINIT.store(-1, Relaxed);
+    init(&file, 1040);
+    // SAFETY: as above.
+    unsafe { nids_register_tcp(Some(reinit_from_callback)) };
+    nids_run();
+    assert_eq!(
+        REINIT.load(Relaxed),
+        0,
+        "nids_init from a callback succeeded"
+    );
+    // SAFETY: nids_errbuf is a NUL-terminated string.
+    let err = unsafe { std::ffi::CStr::from_ptr((&raw const nids_errbuf).cast::<c_char>()) };
+    assert!(err.to_string_lossy().contains("from a callback"), "{err:?}");
+    let with = (EST.load(Relaxed), ENDS[state::CLOSE as usize].load(Relaxed));
+    assert_eq!(
+        with, plain,
+        "the running engine lost its callbacks or streams"
+    );
+    assert!(plain.0 > 0 && plain.1 > 0);
+}
+
+/// `nids_init` from another thread while one runs waits for the run, then
+/// succeeds: it is not taken for re-entrancy.
+#[test]
+fn test_init_from_another_thread_waits() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let file = data("capi/mail.pcap");
+    reset();
+    init(&file, 1040);
+    std::thread::scope(|s| {
+        let other = s.spawn(|| nids_init());
+        nids_run();
+        assert_eq!(other.join().unwrap(), 1);
+    });
+    nids_exit();
+}

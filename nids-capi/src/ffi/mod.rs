@@ -7,7 +7,9 @@
 //! with `LIB` held and no other lock, so it may call every function here;
 //! those that would drive the engine again (`nids_next` from inside a
 //! callback) fail as re-entrant calls, and `nids_exit` from a callback stops
-//! the loop after the current packet.
+//! the loop after the current packet. `nids_init` from a callback is refused
+//! before it changes anything; from another thread it waits for the lock.
+//! A thread knows it holds `LIB` (`HOLDS`), which tells the two apart.
 
 #![allow(unsafe_code)]
 #![allow(non_upper_case_globals)]
@@ -162,13 +164,54 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The library, unless a callback of it is running (a re-entrant call).
-fn try_lib() -> Option<MutexGuard<'static, Option<Shared>>> {
+thread_local! {
+    /// Whether this thread holds `LIB` (so a call from it that needs `LIB`
+    /// comes from one of its callbacks).
+    static HOLDS: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+}
+
+/// `LIB` held by this thread: [`HOLDS`] is set until it is dropped.
+struct Held(MutexGuard<'static, Option<Shared>>);
+
+impl Held {
+    fn new(g: MutexGuard<'static, Option<Shared>>) -> Held {
+        HOLDS.with(|h| h.set(true));
+        Held(g)
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        HOLDS.with(|h| h.set(false));
+    }
+}
+
+impl core::ops::Deref for Held {
+    type Target = Option<Shared>;
+    fn deref(&self) -> &Option<Shared> {
+        &self.0
+    }
+}
+
+impl core::ops::DerefMut for Held {
+    fn deref_mut(&mut self) -> &mut Option<Shared> {
+        &mut self.0
+    }
+}
+
+/// The library, unless a callback of it is running (a re-entrant call, or
+/// another thread's).
+fn try_lib() -> Option<Held> {
     match LIB.try_lock() {
-        Ok(g) => Some(g),
-        Err(TryLockError::Poisoned(e)) => Some(e.into_inner()),
+        Ok(g) => Some(Held::new(g)),
+        Err(TryLockError::Poisoned(e)) => Some(Held::new(e.into_inner())),
         Err(TryLockError::WouldBlock) => None,
     }
+}
+
+/// Whether this thread is inside a callback of the library (it holds `LIB`).
+fn in_callback() -> bool {
+    HOLDS.with(core::cell::Cell::get)
 }
 
 fn set_errbuf(msg: &str) {
@@ -453,7 +496,15 @@ pub unsafe extern "C" fn nids_no_mem(func: *mut c_char) {
 /// or 0 with the reason in `nids_errbuf`.
 #[no_mangle]
 pub extern "C" fn nids_init() -> c_int {
-    nids_exit();
+    // From a callback: refused before anything changes (the running engine
+    // keeps its callbacks, kill marks and capture handle).
+    if in_callback() {
+        set_errbuf("nids_init called from a callback");
+        return 0;
+    }
+    // Another thread's call in progress: wait for it, as for any lock.
+    let mut g = Held::new(LIB.lock().unwrap_or_else(|e| e.into_inner()));
+    exit_locked(&mut g);
     let settings = read_params();
     let mut lib = match Library::open(&settings) {
         Ok(l) => l,
@@ -476,10 +527,6 @@ pub extern "C" fn nids_init() -> c_int {
     GENERATION.fetch_add(1, Ordering::Relaxed);
     registry::clear();
     STOP.store(false, Ordering::Relaxed);
-    let Some(mut g) = try_lib() else {
-        set_errbuf("nids_init called from a callback");
-        return 0;
-    };
     *g = Some(Shared(lib));
     1
 }
@@ -563,6 +610,11 @@ pub extern "C" fn nids_exit() {
         STOP.store(true, Ordering::Relaxed);
         return;
     };
+    exit_locked(&mut g);
+}
+
+/// `nids_exit` with `LIB` held: ends the streams and closes the source.
+fn exit_locked(g: &mut Held) {
     if let Some(Shared(mut lib)) = g.take() {
         lib.finish();
         if let Some(h) = lib.owned_handle() {
