@@ -79,8 +79,9 @@ def param(name: str, value: Union[int, str, bytes, "os.PathLike[str]", None] = .
     """Read a libnids parameter, or set it and return the old value. An
     unknown name returns None with a UserWarning, as pynids returned None."""
 
-def init() -> int:
-    """Open the capture named by param("filename"); returns 1."""
+def init(*, tunnels: bool = False) -> int:
+    """Open the capture named by param("filename"); returns 1. Tunnels are
+    decoded only with tunnels=True (libnids decodes none)."""
 
 def register_tcp(f: Optional[Callable[[TcpStream], object]]) -> None: ...
 def register_udp(f: Optional[Callable[[Addr, bytes, bytes], object]]) -> None: ...

@@ -218,6 +218,18 @@ int nids_rs_stream_addr6 (struct tcp_stream *, u_char client[16], u_char server[
 #define NIDS_RS_MAX_KEPT 1
 size_t nids_rs_set_max_kept (size_t max);
 
+/*
+ * nids-rs extension: tunnels. Test NIDS_RS_TUNNELS.
+ *
+ * nids_rs_enable_tunnels(1) before nids_init(): GRE, ERSPAN, VXLAN, Geneve,
+ * GTP-U, IP-in-IP, Teredo and MPLS are decapsulated and the streams inside
+ * reach the callbacks. Off by default, as libnids decodes no tunnel: a
+ * struct tuple4 cannot name one, so one capture could show several streams
+ * with the same tuple.
+ */
+#define NIDS_RS_TUNNELS 1
+void nids_rs_enable_tunnels (int on);
+
 #ifdef __cplusplus
 }
 #endif

@@ -43,6 +43,8 @@ pub struct Params {
     pub pcap_timeout: i32,
     /// `nids_rs_enable_ipv6`.
     pub ipv6: bool,
+    /// `nids_rs_enable_tunnels`.
+    pub tunnels: bool,
 }
 
 /// Where frames come from.
@@ -171,6 +173,13 @@ impl Library {
         // libnids keys its hash from /dev/urandom: random keys per engine
         // (flow hash, scan hash, defragmentation hash), never the public ones.
         nids_host::keys::randomize(&mut config);
+        // libnids decodes no tunnel, and a `struct tuple4` cannot name one:
+        // decoded only when the program asks (`nids_rs_enable_tunnels`).
+        config.tunnels = if p.tunnels {
+            nids_core::tunnel::Config::new()
+        } else {
+            nids_core::tunnel::Config::off()
+        };
         config.tcp.flow_timeout = Duration::from_secs(p.tcp_flow_timeout);
         config.scan.num_ports = if p.scan_num_hosts == 0 {
             0

@@ -396,3 +396,26 @@ fn test_init_from_another_thread_waits() {
     });
     nids_exit();
 }
+
+/// Tunnels are decoded only when the program asks: libnids decodes none.
+#[test]
+fn test_tunnels_only_when_opted_in() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let file = data("tunnels/vxlan-real.pcap");
+    let mut est = [0; 2];
+    for on in [0, 1] {
+        reset();
+        nids_rs_enable_tunnels(on);
+        init(&file, 1040);
+        // SAFETY: a callback with libnids' signature.
+        unsafe { nids_register_tcp(Some(count_streams)) };
+        nids_run();
+        est[on as usize] = EST.load(Relaxed);
+    }
+    nids_rs_enable_tunnels(0);
+    assert_eq!(
+        est[0], 0,
+        "streams inside VXLAN reached a program that did not opt in"
+    );
+    assert!(est[1] > 0, "no stream inside VXLAN with tunnels on");
+}

@@ -541,8 +541,14 @@ fn out_of_range(name: &str, min: i64, max: i64) -> PyErr {
 /// `param("device")` (None or "all": every interface), and `pcap_filter` is a
 /// BPF filter: both need a build with the libpcap feature, and raise
 /// nids.error without it.
+///
+/// Tunnels (GRE, VXLAN, Geneve, GTP-U, IP-in-IP, ...) are not decoded, as
+/// libnids decodes none: `addr` cannot name a tunnel, so one capture could
+/// give several streams with the same `addr`. `init(tunnels=True)` decodes
+/// them (`nids.Capture` does by default, and its events carry the tunnel).
 #[pyfunction]
-pub fn init(py: Python<'_>) -> PyResult<i32> {
+#[pyo3(signature = (*, tunnels = false))]
+pub fn init(py: Python<'_>, tunnels: bool) -> PyResult<i32> {
     // libnids' nids_init() starts with nids_exit().
     let previous = {
         let mut st = state();
@@ -578,7 +584,9 @@ pub fn init(py: Python<'_>) -> PyResult<i32> {
             },
         };
         let filter = st.params.str("pcap_filter").map(str::to_owned);
-        (source, st.params.settings(&st.rules), filter)
+        let mut settings = st.params.settings(&st.rules);
+        settings.tunnels = tunnels;
+        (source, settings, filter)
     };
     let fd_file = match &source {
         Source::File(path) => File::open(path).ok(),

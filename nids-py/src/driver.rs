@@ -341,6 +341,11 @@ pub(crate) fn engine_config<'r>(s: &Settings, rules: &'r [Rule]) -> Config<'r> {
     c.tcp.flow_timeout = s.flow_timeout;
     c.tcp.midstream = s.midstream;
     c.scan = s.scan;
+    c.tunnels = if s.tunnels {
+        nids_core::tunnel::Config::new()
+    } else {
+        nids_core::tunnel::Config::off()
+    };
     c
 }
 

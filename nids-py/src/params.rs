@@ -170,6 +170,9 @@ impl Params {
             checksums: Checksums::List(rules.to_vec()),
             one_loop_less: self.int("one_loop_less") != 0,
             midstream: false,
+            // libnids decodes no tunnel: a tuple cannot name one
+            // (`init(tunnels=True)` opts in).
+            tunnels: false,
         }
     }
 }
@@ -196,12 +199,18 @@ pub struct Settings {
     pub checksums: Checksums,
     pub one_loop_less: bool,
     pub midstream: bool,
+    /// Decode tunnels (GRE, VXLAN, ...): `nids.Capture` does, pynids' API
+    /// only after `init(tunnels=True)`.
+    pub tunnels: bool,
 }
 
 impl Settings {
-    /// libnids' defaults, as `nids streams` uses them.
+    /// libnids' defaults, as `nids streams` uses them (tunnels decoded, as
+    /// the command and `nids.Capture` do).
     pub fn new() -> Settings {
-        Params::default().settings(&[])
+        let mut s = Params::default().settings(&[]);
+        s.tunnels = true;
+        s
     }
 
     /// The engine's limit on concurrent streams, libnids' rule for
@@ -247,6 +256,8 @@ mod tests {
         assert_eq!(s.max_streams(), 781);
         assert_eq!(s.scan, nids_core::scan::Config::new());
         assert_eq!(s.flow_timeout, nids_core::tcp::Config::new().flow_timeout);
+        assert!(!s.tunnels, "pynids' API decodes no tunnel");
+        assert!(Settings::new().tunnels, "nids.Capture decodes them");
     }
 
     #[test]

@@ -614,3 +614,24 @@ def test_kept_bytes_bound_warns(tmp_path):
         nids.param("max_kept", old)
     # At most 5 bytes kept: the oldest go, counted as read (offset).
     assert seen == [(b"abcd", 0), (b"abcdefgh", 0), (b"defghij", 3)]
+
+
+def test_tunnels_only_with_init_keyword():
+    # libnids decodes no tunnel; init(tunnels=True) opts in; nids.Capture
+    # decodes them by default.
+    cap = pathlib.Path(__file__).resolve().parents[2] / "tests" / "data" / "tunnels" / "vxlan-real.pcap"
+    counts = []
+    for kw in ({}, {"tunnels": True}):
+        seen = []
+
+        def tcp(s):
+            if s.nids_state == nids.NIDS_JUST_EST:
+                seen.append(s.addr)
+
+        nids.param("filename", str(cap))
+        assert nids.init(**kw) == 1
+        nids.register_tcp(tcp)
+        nids.run()
+        counts.append(len(seen))
+    assert counts[0] == 0 and counts[1] > 0
+    assert any(isinstance(ev, nids.StreamStart) for ev in nids.Capture(str(cap)))

@@ -154,6 +154,8 @@ static STOP: AtomicBool = AtomicBool::new(false);
 static CHECKSUMS: Mutex<Option<Policy<'static>>> = Mutex::new(None);
 /// `nids_rs_enable_ipv6`.
 static IPV6: AtomicBool = AtomicBool::new(false);
+/// `nids_rs_enable_tunnels`.
+static TUNNELS: AtomicBool = AtomicBool::new(false);
 
 /// `nids_params`, read field by field (the program may change it between calls).
 fn params() -> *const NidsPrm {
@@ -280,6 +282,7 @@ fn read_params() -> Params {
             promisc: p.promisc != 0,
             pcap_timeout: p.pcap_timeout,
             ipv6: IPV6.load(Ordering::Relaxed),
+            tunnels: TUNNELS.load(Ordering::Relaxed),
         }
     }
 }
@@ -780,6 +783,16 @@ pub unsafe extern "C" fn nids_register_chksum_ctl(ctl: *mut NidsChksumCtl, n: c_
 #[no_mangle]
 pub extern "C" fn nids_rs_enable_ipv6(on: c_int) {
     IPV6.store(on != 0, Ordering::Relaxed);
+}
+
+/// Opt in (1) or out (0) of tunnel decoding from the next `nids_init`: GRE,
+/// ERSPAN, VXLAN, Geneve, GTP-U, IP-in-IP, Teredo and MPLS packets are then
+/// decapsulated and their inner streams reach the callbacks. Off by default,
+/// as libnids decodes none: a `struct tuple4` cannot name a tunnel, so one
+/// capture could give a program several streams with one tuple.
+#[no_mangle]
+pub extern "C" fn nids_rs_enable_tunnels(on: c_int) {
+    TUNNELS.store(on != 0, Ordering::Relaxed);
 }
 
 /// Sets the most bytes one half of a stream keeps with `nids_discard`
