@@ -4,8 +4,9 @@
 #
 #   nids-capi/tests/valgrind.sh
 #
-# Each program in nids-capi/tests/c/ is built twice from one source: against
-# our nids.h and library, and against Debian's. Over the bundled TCP
+# Each program in nids-capi/tests/c/ (and in the directories NIDS_CORPUS
+# names) is built twice from one source: against our nids.h and library, and
+# against Debian's. Over the bundled TCP
 # captures (tests/data/capi, real, crafted) it runs on ours under valgrind
 # (any invalid read or write, or a leak of a definitely lost block, fails
 # it: --error-exitcode) and on Debian's natively; the outputs must be equal
@@ -49,39 +50,57 @@ documented() {
     esac
 }
 
-# run NAME BIN-OURS BIN-DEBIAN ARGS... -- CAPTURE
+# check NAME BIN-OURS BIN-DEBIAN CAPTURE ARGS...: both programs with ARGS
+# (which name the capture), ours under valgrind.
 check() {
     local name=$1 ours=$2 debian=$3 f=$4; shift 4
     local o=$WORK/out rc=0
     valgrind -q --error-exitcode=99 --errors-for-leak-kinds=definite --leak-check=full \
-        --log-file="$o.vg" "$ours" "$@" "$f" > "$o.ours" 2>&1 || rc=$?
-    "$debian" "$@" "$f" > "$o.debian" 2>&1 || echo "exit $?" >> "$o.debian"
+        --log-file="$o.vg" "$ours" "$@" > "$o.ours" 2>&1 || rc=$?
+    "$debian" "$@" > "$o.debian" 2>&1 || echo "exit $?" >> "$o.debian"
     [ $rc = 0 ] || [ $rc = 99 ] || echo "exit $rc" >> "$o.ours"
     if [ $rc = 99 ] || grep -q "Invalid \(read\|write\)" "$o.vg"; then
-        fail "$name $* $f: valgrind reports errors on nids-rs"
+        fail "$name $*: valgrind reports errors on nids-rs"
         head -20 "$o.vg"
         return
     fi
     sort -s -t' ' -k1,1 "$o.ours" > "$o.ours.s"
     sort -s -t' ' -k1,1 "$o.debian" > "$o.debian.s"
     if cmp -s "$o.ours.s" "$o.debian.s"; then
-        pass "$name $* $f: valgrind clean, $(wc -l < "$o.ours") lines as on Debian's libnids"
+        pass "$name $*: valgrind clean, $(wc -l < "$o.ours") lines as on Debian's libnids"
     elif documented "$f"; then
-        pass "$name $* $f: valgrind clean (output: a documented libnids defect)"
+        pass "$name $*: valgrind clean (output: a documented libnids defect)"
     else
-        fail "$name $* $f: output differs from Debian's libnids"
+        fail "$name $*: output differs from Debian's libnids"
         diff -a "$o.debian.s" "$o.ours.s" | head -10 || true
     fi
 }
 
-gcc -Wall -Wextra -Werror -g -I nids-capi/include -o "$WORK/terminate-ours" \
-    nids-capi/tests/c/terminate.c -L"$LIB" -Wl,-rpath,"$LIB" -lnids
-gcc -Wall -Wextra -o "$WORK/terminate-debian" nids-capi/tests/c/terminate.c -lnids
-
-echo "== terminate: data[count_new] = 0 on every capture"
-for f in tests/data/capi/*.pcap tests/data/real/*.pcap tests/data/crafted/*.pcap; do
-    for mode in new keep; do
-        check terminate "$WORK/terminate-ours" "$WORK/terminate-debian" "$f" "$mode"
+# Every program of the corpus: PROG.c, with PROG.run beside it (one run per
+# line, "{}" standing for the capture; default: the capture alone) and
+# optionally PROG.ldflags (more libraries to link). NIDS_CORPUS names more
+# directories (space-separated) of programs laid out so, e.g. held-out
+# third-party libnids programs with their portability patches applied.
+CORPUS="nids-capi/tests/c ${NIDS_CORPUS:-}"
+CAPTURES=$(ls tests/data/capi/*.pcap tests/data/real/*.pcap tests/data/crafted/*.pcap)
+for dir in $CORPUS; do
+    for src in "$dir"/*.c; do
+        name=$(basename "$src" .c)
+        ld=$(cat "$dir/$name.ldflags" 2>/dev/null || true)
+        # shellcheck disable=SC2086
+        gcc -w -g -I nids-capi/include -o "$WORK/$name-ours" "$src" \
+            -L"$LIB" -Wl,-rpath,"$LIB" -lnids $ld -lpcap
+        # shellcheck disable=SC2086
+        gcc -w -o "$WORK/$name-debian" "$src" -lnids $ld -lpcap
+        runs=$(cat "$dir/$name.run" 2>/dev/null || echo "{}")
+        echo "== $name ($src): ${runs//$'\n'/ | } on every capture"
+        for f in $CAPTURES; do
+            while read -r run; do
+                [ -n "$run" ] || continue
+                # shellcheck disable=SC2086
+                check "$name" "$WORK/$name-ours" "$WORK/$name-debian" "$f" ${run//\{\}/$f}
+            done <<< "$runs"
+        done
     done
 done
 # The capture must exercise what the check is about: a 2,872-byte segment
