@@ -10,9 +10,12 @@
 //!   whole, as libnids gives it. It applies `nids_discard` (libnids'
 //!   `notify`), and bounds the bytes kept with a limit the caller can raise
 //!   ([`DEFAULT_MAX_KEPT`], [`KEPT_WARNING`]).
+//! - [`params`]: `nids_params`, defined once (names, kinds, libnids'
+//!   defaults), and the engine settings they make, random keys included.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod buf;
+pub mod params;
 
 pub use buf::{HalfBuf, Push, DEFAULT_MAX_KEPT, KEPT_WARNING};

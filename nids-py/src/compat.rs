@@ -584,7 +584,7 @@ pub fn init(py: Python<'_>, tunnels: bool) -> PyResult<i32> {
             },
         };
         let filter = st.params.str("pcap_filter").map(str::to_owned);
-        let mut settings = st.params.settings(&st.rules);
+        let mut settings = params::settings(&st.params, &st.rules);
         settings.tunnels = tunnels;
         (source, settings, filter)
     };

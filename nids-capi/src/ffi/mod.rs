@@ -25,6 +25,7 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, TryLockError};
 
+use nids_compat::params::{defaults, Value};
 use nids_core::ip::checksum::{Net, Policy, Rule};
 
 use crate::glue::{self, Glue, Procs};
@@ -40,31 +41,32 @@ use crate::types::{
 // ---------------------------------------------------------------------------
 // Exported globals (names and sizes as Debian's libnids.so.1.21).
 
-/// `nids_params`, with libnids' defaults.
+/// `nids_params`, with libnids' defaults (nids-compat's, which the Python
+/// module's `param()` starts from too).
 #[no_mangle]
 pub static mut nids_params: NidsPrm = NidsPrm {
-    n_tcp_streams: 1040,
-    n_hosts: 256,
+    n_tcp_streams: defaults::N_TCP_STREAMS,
+    n_hosts: defaults::N_HOSTS,
     device: core::ptr::null_mut(),
     filename: core::ptr::null_mut(),
-    sk_buff_size: 168,
-    dev_addon: -1,
+    sk_buff_size: defaults::SK_BUFF_SIZE,
+    dev_addon: defaults::DEV_ADDON,
     syslog: Some(default_syslog),
-    syslog_level: libc::LOG_ALERT,
-    scan_num_hosts: 256,
-    scan_delay: 3000,
-    scan_num_ports: 10,
+    syslog_level: defaults::SYSLOG_LEVEL,
+    scan_num_hosts: defaults::SCAN_NUM_HOSTS,
+    scan_delay: defaults::SCAN_DELAY,
+    scan_num_ports: defaults::SCAN_NUM_PORTS,
     no_mem: Some(nids_no_mem),
     ip_filter: Some(default_ip_filter),
     pcap_filter: core::ptr::null_mut(),
-    promisc: 1,
-    one_loop_less: 0,
-    pcap_timeout: 1024,
-    multiproc: 0,
-    queue_limit: 20000,
-    tcp_workarounds: 0,
+    promisc: defaults::PROMISC,
+    one_loop_less: defaults::ONE_LOOP_LESS,
+    pcap_timeout: defaults::PCAP_TIMEOUT,
+    multiproc: defaults::MULTIPROC,
+    queue_limit: defaults::QUEUE_LIMIT,
+    tcp_workarounds: defaults::TCP_WORKAROUNDS,
     pcap_desc: core::ptr::null_mut(),
-    tcp_flow_timeout: 3600,
+    tcp_flow_timeout: defaults::TCP_FLOW_TIMEOUT,
 };
 
 /// `nids_warnings[]`: the text of each warning number.
@@ -268,19 +270,36 @@ fn read_params() -> Params {
         let s = |c: *mut c_char| {
             (!c.is_null()).then(|| CStr::from_ptr(c).to_string_lossy().into_owned())
         };
+        let mut n = nids_compat::params::Params::default();
+        for (name, v) in [
+            ("n_tcp_streams", p.n_tcp_streams),
+            ("n_hosts", p.n_hosts),
+            ("sk_buff_size", p.sk_buff_size),
+            ("dev_addon", p.dev_addon),
+            ("syslog_level", p.syslog_level),
+            ("scan_num_hosts", p.scan_num_hosts),
+            ("scan_num_ports", p.scan_num_ports),
+            ("scan_delay", p.scan_delay),
+            ("promisc", p.promisc),
+            ("one_loop_less", p.one_loop_less),
+            ("pcap_timeout", p.pcap_timeout),
+            ("tcp_flow_timeout", p.tcp_flow_timeout),
+            ("tcp_workarounds", p.tcp_workarounds),
+            ("multiproc", p.multiproc),
+            ("queue_limit", p.queue_limit),
+        ] {
+            n.set(name, Value::Int(i64::from(v)));
+        }
+        for (name, v) in [
+            ("device", p.device),
+            ("pcap_filter", p.pcap_filter),
+            ("filename", p.filename),
+        ] {
+            n.set(name, Value::Str(s(v)));
+        }
         Params {
-            filename: s(p.filename).map(Into::into),
-            device: s(p.device),
-            pcap_filter: s(p.pcap_filter),
+            nids: n,
             pcap_desc: p.pcap_desc as usize,
-            n_tcp_streams: p.n_tcp_streams.max(0) as usize,
-            scan_num_hosts: p.scan_num_hosts.max(0) as usize,
-            scan_num_ports: p.scan_num_ports.max(0) as usize,
-            scan_delay_ms: p.scan_delay.max(0) as u64,
-            tcp_flow_timeout: p.tcp_flow_timeout.max(0) as u64,
-            one_loop_less: p.one_loop_less != 0,
-            promisc: p.promisc != 0,
-            pcap_timeout: p.pcap_timeout,
             ipv6: IPV6.load(Ordering::Relaxed),
             tunnels: TUNNELS.load(Ordering::Relaxed),
         }
