@@ -29,6 +29,13 @@ pub static MAX_KEPT: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_KEPT);
 /// Whether [`KEPT_WARNING`] was printed (once per process).
 static KEPT_WARNED: AtomicBool = AtomicBool::new(false);
 
+/// [`KEPT_WARNING`] on stderr, the first time kept bytes hit the bound.
+fn warn_kept() {
+    if !KEPT_WARNED.swap(true, Ordering::Relaxed) {
+        eprintln!("{KEPT_WARNING}");
+    }
+}
+
 /// One TCP callback interested in a stream: libnids' `lurker_node`.
 #[derive(Debug)]
 struct Listener {
@@ -259,12 +266,16 @@ impl CStream {
             self.ride(mask);
             let read = self.c.read.clamp(0, total) as usize;
             let mut count_new = self.half_mut(i).count_new.max(0) as usize;
-            let read = self.bufs[i].consume(read, &mut count_new);
+            let max = MAX_KEPT.load(Ordering::Relaxed);
+            let round =
+                self.bufs[i].after_callbacks(Some(read), &mut count_new, one_loop_less, max);
             let half = self.half_mut(i);
             half.count_new = count_new as i32;
-            half.offset += read as i32;
-            self.bound(i);
-            if !(one_loop_less && read > 0 && count_new > 0) {
+            half.offset += (round.read + round.dropped) as i32;
+            if round.dropped > 0 {
+                warn_kept();
+            }
+            if !round.again {
                 break;
             }
         }
@@ -292,13 +303,12 @@ impl CStream {
     /// Keeps at most `MAX_KEPT` bytes for half `i` (libnids' buffer grows
     /// without limit while a program keeps bytes with `nids_discard`): the
     /// oldest are dropped (counted as read), with a warning the first time.
+    #[cfg(test)]
     fn bound(&mut self, i: usize) {
         let dropped = self.bufs[i].bound(MAX_KEPT.load(Ordering::Relaxed));
         if dropped > 0 {
             self.half_mut(i).offset += dropped as i32;
-            if !KEPT_WARNED.swap(true, Ordering::Relaxed) {
-                eprintln!("{KEPT_WARNING}");
-            }
+            warn_kept();
         }
     }
 

@@ -26,6 +26,18 @@ pub enum Push {
     },
 }
 
+/// What [`HalfBuf::after_callbacks`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Round {
+    /// Bytes the callbacks read (dropped from the front; add to `offset`).
+    pub read: usize,
+    /// Bytes dropped beyond `max_kept` (add to `offset`, and warn once
+    /// with [`KEPT_WARNING`]).
+    pub dropped: usize,
+    /// Call the callbacks again (`one_loop_less`).
+    pub again: bool,
+}
+
 /// One half's buffer: the bytes kept by earlier callbacks, then the new
 /// ones (`count - offset` in all), in an allocation of `bufsize` bytes.
 ///
@@ -184,6 +196,45 @@ impl HalfBuf {
             self.consume(excess, &mut none);
         }
         excess
+    }
+
+    /// libnids' `notify` after one round of callbacks on new bytes: drops
+    /// what they read (`read`: the stream's `read` after `nids_discard`;
+    /// `None` for all), lowers `count_new` if new bytes were read, keeps at
+    /// most `max_kept` bytes, and says whether `one_loop_less` calls the
+    /// callbacks again (they consumed some new bytes and left some). One
+    /// face's loop:
+    ///
+    /// ```
+    /// use nids_compat::{HalfBuf, Round};
+    /// let mut b = HalfBuf::new();
+    /// b.push(b"abcdef", false);
+    /// let mut count_new = 6;
+    /// let mut calls = 0;
+    /// loop {
+    ///     calls += 1; // the callbacks run here; the first keeps all but 3
+    ///     let read = if calls == 1 { Some(3) } else { None };
+    ///     let r: Round = b.after_callbacks(read, &mut count_new, true, 1 << 20);
+    ///     if !r.again {
+    ///         break;
+    ///     }
+    /// }
+    /// assert_eq!(calls, 2); // one_loop_less: called again for "def"
+    /// ```
+    pub fn after_callbacks(
+        &mut self,
+        read: Option<usize>,
+        count_new: &mut usize,
+        one_loop_less: bool,
+        max_kept: usize,
+    ) -> Round {
+        let read = self.consume(read.unwrap_or(usize::MAX), count_new);
+        let dropped = self.bound(max_kept);
+        Round {
+            read,
+            dropped,
+            again: one_loop_less && read > 0 && *count_new > 0,
+        }
     }
 
     /// Forgets the bytes held (the half is no longer collected); the

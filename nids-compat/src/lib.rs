@@ -18,4 +18,4 @@
 mod buf;
 pub mod params;
 
-pub use buf::{HalfBuf, Push, DEFAULT_MAX_KEPT, KEPT_WARNING};
+pub use buf::{HalfBuf, Push, Round, DEFAULT_MAX_KEPT, KEPT_WARNING};

@@ -239,11 +239,14 @@ impl Compat {
             }
             result?;
             let Some(side) = data_side else { break };
-            let b = buffer(kept, side);
-            let read = b.consume(out.discard.unwrap_or(usize::MAX), &mut count_new);
-            if b.bound(MAX_KEPT.load(Ordering::Relaxed)) > 0
-                && !KEPT_WARNED.swap(true, Ordering::Relaxed)
-            {
+            let max = MAX_KEPT.load(Ordering::Relaxed);
+            let round = buffer(kept, side).after_callbacks(
+                out.discard,
+                &mut count_new,
+                self.one_loop_less,
+                max,
+            );
+            if round.dropped > 0 && !KEPT_WARNED.swap(true, Ordering::Relaxed) {
                 PyErr::warn(
                     py,
                     &py.get_type::<pyo3::exceptions::PyRuntimeWarning>(),
@@ -251,7 +254,7 @@ impl Compat {
                     1,
                 )?;
             }
-            if !(self.one_loop_less && read > 0 && count_new > 0) {
+            if !round.again {
                 break;
             }
         }
