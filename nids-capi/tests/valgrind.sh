@@ -15,10 +15,17 @@
 # ("Where nids-rs differs") documents a libnids defect: there only the
 # valgrind check applies (dropin.sh checks the documented differences).
 #
-# terminate.c writes `data[count_new] = 0` (and `data[count - offset] = 0`
-# while keeping bytes), the idiom libnids' buffer contract allows, and
-# prints one line per callback: a segment split into several callbacks
-# shows as a difference.
+# The programs, written for these checks after idioms of public libnids
+# programs:
+# - terminate.c writes `data[count_new] = 0` (and `data[count - offset] = 0`
+#   while keeping bytes), the idiom libnids' buffer contract allows, and
+#   prints one line per callback: a segment split into several callbacks
+#   shows as a difference;
+# - logger.c keeps whole streams with nids_discard(t, 0) and a malloc'd
+#   record in *param, terminates the buffers at the end, checks
+#   nids_find_tcp_stream, and runs on nids_next() and nids_exit();
+# - scanwatch.c copies scan reports (libnids' struct host) in its syslog
+#   hook and counts ip_frag, ip and udp callbacks, on nids_dispatch().
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
