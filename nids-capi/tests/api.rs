@@ -381,20 +381,53 @@ fn test_init_from_a_callback_is_refused_before_touching_state() {
     assert!(plain.0 > 0 && plain.1 > 0);
 }
 
-/// `nids_init` from another thread while one runs waits for the run, then
-/// succeeds: it is not taken for re-entrancy.
+static STARTED: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts streams; the first call says the run started and lingers, so that
+/// another thread's `nids_init` comes while the run holds the library.
+unsafe extern "C" fn slow_start(t: *mut TcpStream, p: *mut *mut c_void) {
+    if STARTED.fetch_add(1, Relaxed) == 0 {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // SAFETY: as `count_streams`.
+    unsafe { count_streams(t, p) };
+}
+
+/// `nids_init` from another thread while a run is in progress is not taken
+/// for re-entrancy: it waits for the run to end (which keeps all its streams
+/// and callbacks), then succeeds.
 #[test]
-fn test_init_from_another_thread_waits() {
+fn test_init_from_another_thread_waits_for_the_run() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let file = data("capi/mail.pcap");
     reset();
     init(&file, 1040);
+    // SAFETY: a callback with libnids' signature.
+    unsafe { nids_register_tcp(Some(count_streams)) };
+    nids_run();
+    let plain = (EST.load(Relaxed), ENDS[state::CLOSE as usize].load(Relaxed));
+    reset();
+    STARTED.store(0, Relaxed);
+    init(&file, 1040);
+    // SAFETY: as above.
+    unsafe { nids_register_tcp(Some(slow_start)) };
     std::thread::scope(|s| {
-        let other = s.spawn(|| nids_init());
-        nids_run();
-        assert_eq!(other.join().unwrap(), 1);
+        let run = s.spawn(|| {
+            nids_run();
+            (EST.load(Relaxed), ENDS[state::CLOSE as usize].load(Relaxed))
+        });
+        while STARTED.load(Relaxed) == 0 {
+            std::thread::yield_now();
+        }
+        assert_eq!(nids_init(), 1, "another thread's nids_init was refused");
+        assert_eq!(
+            run.join().unwrap(),
+            plain,
+            "the run lost streams to nids_init"
+        );
     });
     nids_exit();
+    assert!(plain.0 > 0 && plain.1 > 0);
 }
 
 /// Tunnels are decoded only when the program asks: libnids decodes none.

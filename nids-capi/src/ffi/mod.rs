@@ -557,25 +557,25 @@ pub extern "C" fn nids_init() -> c_int {
 /// "loop: ..." in `nids_errbuf` when reading failed.
 #[no_mangle]
 pub extern "C" fn nids_run() -> c_int {
-    {
-        let Some(mut g) = try_lib() else { return 0 };
-        let Some(Shared(lib)) = g.as_mut() else {
-            set_errbuf("Libnids not initialized");
-            return 0;
-        };
-        loop {
-            match lib.read_packet() {
-                // A live capture goes on after a read timeout (pcap_loop).
-                Ok(Read::Packet | Read::Idle) if !STOP.load(Ordering::Relaxed) => {}
-                Ok(_) => break,
-                Err(e) => {
-                    set_errbuf(&format!("loop: {e}"));
-                    break;
-                }
+    let Some(mut g) = try_lib() else { return 0 };
+    let Some(Shared(lib)) = g.as_mut() else {
+        set_errbuf("Libnids not initialized");
+        return 0;
+    };
+    loop {
+        match lib.read_packet() {
+            // A live capture goes on after a read timeout (pcap_loop).
+            Ok(Read::Packet | Read::Idle) if !STOP.load(Ordering::Relaxed) => {}
+            Ok(_) => break,
+            Err(e) => {
+                set_errbuf(&format!("loop: {e}"));
+                break;
             }
         }
     }
-    nids_exit();
+    // nids_exit with the lock still held: another thread's nids_init waiting
+    // for it must not be ended by this run's exit.
+    exit_locked(&mut g);
     0
 }
 
