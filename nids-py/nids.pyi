@@ -20,8 +20,8 @@ NIDS_TIMEOUT: int
 NIDS_EXITING: int
 
 class error(Exception):
-    """A capture that cannot be opened or read, a call out of order, an unknown
-    parameter, or a TcpStream used after its callback."""
+    """A capture that cannot be opened or read, a call out of order, or a
+    TcpStream used after its callback."""
 
 class HalfStream:
     """One direction of a TcpStream; valid only during its callback."""
@@ -32,7 +32,8 @@ class HalfStream:
         7 closed, 11 closing, 120 FIN sent, 121 FIN confirmed."""
     @property
     def data(self) -> bytes:
-        """The available bytes (count - offset): kept ones, then new ones."""
+        """The whole buffer, as pynids: the count - offset available bytes (kept
+        ones, then new ones) first, then unused space (bufsize bytes)."""
     @property
     def urgdata(self) -> bytes:
         """The last urgent byte."""
@@ -75,10 +76,12 @@ class TcpStream:
 ParamValue = Union[int, str, None]
 
 def param(name: str, value: Union[int, str, bytes, "os.PathLike[str]", None] = ...) -> ParamValue:
-    """Read a libnids parameter, or set it and return the old value."""
+    """Read a libnids parameter, or set it and return the old value. An
+    unknown name returns None with a UserWarning, as pynids returned None."""
 
-def init() -> int:
-    """Open the capture named by param("filename"); returns 1."""
+def init(*, tunnels: bool = False) -> int:
+    """Open the capture named by param("filename"); returns 1. Tunnels are
+    decoded only with tunnels=True (libnids decodes none)."""
 
 def register_tcp(f: Optional[Callable[[TcpStream], object]]) -> None: ...
 def register_udp(f: Optional[Callable[[Addr, bytes, bytes], object]]) -> None: ...

@@ -222,6 +222,30 @@ int nids_rs_community_id (int family, const u_char *saddr, const u_char *daddr,
                           u_char proto, u_short sport, u_short dport, u_short seed,
                           char *out, size_t outlen);
 
+/*
+ * nids-rs extension: the bound on kept bytes. Test NIDS_RS_MAX_KEPT.
+ *
+ * A half keeps at most this many bytes with nids_discard() (default 64 MiB,
+ * the same bound as the Python module's param("max_kept")). Beyond it the
+ * oldest kept bytes are dropped, counted as read (offset moves on), and a
+ * warning goes to stderr once. libnids has no bound. Returns the previous
+ * bound; 0 restores the default.
+ */
+#define NIDS_RS_MAX_KEPT 1
+size_t nids_rs_set_max_kept (size_t max);
+
+/*
+ * nids-rs extension: tunnels. Test NIDS_RS_TUNNELS.
+ *
+ * nids_rs_enable_tunnels(1) before nids_init(): GRE, ERSPAN, VXLAN, Geneve,
+ * GTP-U, IP-in-IP, Teredo and MPLS are decapsulated and the streams inside
+ * reach the callbacks. Off by default, as libnids decodes no tunnel: a
+ * struct tuple4 cannot name one, so one capture could show several streams
+ * with the same tuple.
+ */
+#define NIDS_RS_TUNNELS 1
+void nids_rs_enable_tunnels (int on);
+
 #ifdef __cplusplus
 }
 #endif

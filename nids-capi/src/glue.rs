@@ -183,7 +183,7 @@ impl Handler<Box<CStream>> for Glue {
         match end {
             Some(code) => {
                 if !freed {
-                    cs.end(s, code);
+                    cs.end(s, code, self.settings.one_loop_less);
                 }
                 // `cs` is dropped: the stream is gone for C too.
             }

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use nids_core::ip::checksum::Policy;
-use nids_core::{Config, Duration, Instant, LinkType};
+use nids_core::{Config, Instant, LinkType};
 use nids_host::capture::{CaptureFile, Cursor};
 
 use crate::driver::{self, BuildError, Engine};
@@ -14,35 +14,18 @@ pub use crate::ffi::pcap::Read;
 use crate::glue::{Glue, Settings};
 use crate::types::{PcapPkthdr, Timeval};
 
-/// The `nids_params` fields `nids_init` reads, as Rust values.
+/// What `nids_init` reads: `nids_params` as nids-compat models it (the
+/// model the Python module shares), and what exists in C only.
 #[derive(Debug, Clone, Default)]
 pub struct Params {
-    /// `filename`.
-    pub filename: Option<PathBuf>,
-    /// `device`.
-    pub device: Option<String>,
-    /// `pcap_filter`.
-    pub pcap_filter: Option<String>,
+    /// The value fields of `nids_params`.
+    pub nids: nids_compat::params::Params,
     /// `pcap_desc` (the address of a `pcap_t`), 0 when unset.
     pub pcap_desc: usize,
-    /// `n_tcp_streams` (negative read as 0).
-    pub n_tcp_streams: usize,
-    /// `scan_num_hosts` (0 turns scan detection off).
-    pub scan_num_hosts: usize,
-    /// `scan_num_ports`.
-    pub scan_num_ports: usize,
-    /// `scan_delay`, milliseconds.
-    pub scan_delay_ms: u64,
-    /// `tcp_flow_timeout`, seconds.
-    pub tcp_flow_timeout: u64,
-    /// `one_loop_less`.
-    pub one_loop_less: bool,
-    /// `promisc`.
-    pub promisc: bool,
-    /// `pcap_timeout`, milliseconds.
-    pub pcap_timeout: i32,
     /// `nids_rs_enable_ipv6`.
     pub ipv6: bool,
+    /// `nids_rs_enable_tunnels`.
+    pub tunnels: bool,
 }
 
 /// Where frames come from.
@@ -120,9 +103,10 @@ impl Library {
     /// # Errors
     /// libnids' `nids_errbuf` text.
     pub fn open(p: &Params) -> Result<Box<Library>, Error> {
+        let pcap_filter = p.nids.str("pcap_filter");
         let (source, link) = if p.pcap_desc != 0 {
             let link = ffi::pcap::datalink(p.pcap_desc)?;
-            if let Some(f) = &p.pcap_filter {
+            if let Some(f) = pcap_filter {
                 ffi::pcap::set_filter(p.pcap_desc, f)?;
             }
             let s = Source::Pcap {
@@ -130,11 +114,11 @@ impl Library {
                 owned: false,
             };
             (s, link)
-        } else if let Some(path) = &p.filename {
-            let file = CaptureFile::open(path).map_err(|e| e.to_string())?;
-            let fd = std::fs::File::open(path).map_err(|e| e.to_string())?;
+        } else if let Some(path) = p.nids.str("filename").map(PathBuf::from) {
+            let file = CaptureFile::open(&path).map_err(|e| e.to_string())?;
+            let fd = std::fs::File::open(&path).map_err(|e| e.to_string())?;
             let link = LinkType(file.link_types().first().copied().unwrap_or(1));
-            let filter = match &p.pcap_filter {
+            let filter = match pcap_filter {
                 Some(f) => Some(ffi::pcap::Filter::compile(f, link)?),
                 None => None,
             };
@@ -150,10 +134,12 @@ impl Library {
                 link,
             )
         } else {
-            let dev = p.device.as_deref();
-            let handle = ffi::pcap::open_live(dev, p.promisc, p.pcap_timeout)?;
+            let dev = p.nids.str("device");
+            let promisc = p.nids.int("promisc") != 0;
+            let timeout = p.nids.int("pcap_timeout") as i32;
+            let handle = ffi::pcap::open_live(dev, promisc, timeout)?;
             let link = ffi::pcap::datalink(handle)?;
-            if let Some(f) = &p.pcap_filter {
+            if let Some(f) = pcap_filter {
                 ffi::pcap::set_filter(handle, f)?;
             }
             (
@@ -168,13 +154,15 @@ impl Library {
             return Err("link type unknown".into());
         }
         let mut config = Config::new();
-        config.tcp.flow_timeout = Duration::from_secs(p.tcp_flow_timeout);
-        config.scan.num_ports = if p.scan_num_hosts == 0 {
-            0
-        } else {
-            p.scan_num_ports
-        };
-        config.scan.delay = Duration::from_millis(p.scan_delay_ms);
+        // nids-compat's settings from nids_params, as the Python module's:
+        // libnids' limits and timeouts, random keys per engine (libnids keys
+        // its hash from /dev/urandom), and no tunnel decoding (libnids
+        // decodes none; a `struct tuple4` cannot name one) unless the
+        // program asks (`nids_rs_enable_tunnels`).
+        p.nids.apply(&mut config);
+        if p.tunnels {
+            config.tunnels = nids_core::tunnel::Config::new();
+        }
         let inject = match source {
             Source::Pcap {
                 handle,
@@ -184,8 +172,8 @@ impl Library {
         };
         let mut glue = Glue::default();
         glue.settings = Settings {
-            one_loop_less: p.one_loop_less,
-            tcp: p.n_tcp_streams != 0,
+            one_loop_less: p.nids.one_loop_less(),
+            tcp: p.nids.n_tcp_streams() != 0,
             ipv6: p.ipv6,
         };
         glue.inject = inject;
@@ -193,7 +181,7 @@ impl Library {
             source,
             core: Core {
                 link,
-                n_tcp_streams: p.n_tcp_streams,
+                n_tcp_streams: p.nids.n_tcp_streams(),
                 config,
                 engine: None,
                 memory: None,
@@ -313,5 +301,28 @@ fn link_offset(link: LinkType, data: &[u8]) -> Option<u32> {
         LinkType::LINUX_SLL2 => Some(20),
         LinkType::NULL | LinkType::LOOP => Some(4),
         _ => Some(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two `nids_init`s build engines with different keys, none the public one.
+    #[test]
+    fn test_each_engine_gets_random_keys() {
+        let capture = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/capi/http.pcap");
+        let mut p = Params::default();
+        p.nids.set(
+            "filename",
+            nids_compat::params::Value::Str(Some(capture.into())),
+        );
+        let (a, b) = (Library::open(&p).unwrap(), Library::open(&p).unwrap());
+        let fixed = Config::new();
+        let (a, b) = (&a.core.config, &b.core.config);
+        assert_ne!(a.hash_key, b.hash_key);
+        assert_ne!(a.hash_key, fixed.hash_key);
+        assert_ne!(a.defrag.seed, b.defrag.seed);
+        assert_ne!(a.defrag.seed, fixed.defrag.seed);
     }
 }

@@ -10,9 +10,25 @@ use std::sync::Mutex;
 
 use nids_core::Tuple;
 
-/// Streams with listeners, by client-to-server tuple: the address of their
-/// `struct tcp_stream`.
-static STREAMS: Mutex<Option<HashMap<Tuple, usize>>> = Mutex::new(None);
+/// Streams with listeners: the address of their `struct tcp_stream` by
+/// client-to-server tuple, and the tuple by address (O(1) both ways).
+#[derive(Default)]
+struct Streams {
+    by_tuple: HashMap<Tuple, usize>,
+    by_ptr: HashMap<usize, Tuple>,
+}
+
+impl Streams {
+    fn remove_ptr(&mut self, ptr: usize) -> Option<Tuple> {
+        let t = self.by_ptr.remove(&ptr)?;
+        if self.by_tuple.get(&t) == Some(&ptr) {
+            self.by_tuple.remove(&t);
+        }
+        Some(t)
+    }
+}
+
+static STREAMS: Mutex<Option<Streams>> = Mutex::new(None);
 /// Streams a program asked to kill.
 static KILL: Mutex<Option<HashSet<usize>>> = Mutex::new(None);
 /// Streams a program freed.
@@ -28,7 +44,12 @@ where
 
 /// Records a stream under its tuple.
 pub fn insert(addr: Tuple, ptr: usize) {
-    with(&STREAMS, |m| m.insert(addr, ptr));
+    with(&STREAMS, |m| {
+        if let Some(old) = m.by_tuple.insert(addr, ptr) {
+            m.by_ptr.remove(&old);
+        }
+        m.by_ptr.insert(ptr, addr);
+    });
 }
 
 /// The stream of `addr` (exact orientation), if any. A `struct tuple4` names
@@ -38,8 +59,9 @@ pub fn insert(addr: Tuple, ptr: usize) {
 /// O(1), or O(streams) when the stream is in a tunnel or not found.
 pub fn find(addr: &Tuple) -> Option<usize> {
     with(&STREAMS, |m| {
-        m.get(addr).copied().or_else(|| {
-            m.iter()
+        m.by_tuple.get(addr).copied().or_else(|| {
+            m.by_tuple
+                .iter()
                 .filter(|(t, _)| {
                     (t.src, t.sport, t.dst, t.dport) == (addr.src, addr.sport, addr.dst, addr.dport)
                 })
@@ -49,16 +71,16 @@ pub fn find(addr: &Tuple) -> Option<usize> {
     })
 }
 
-/// Whether `ptr` is a stream C may act on.
+/// Whether `ptr` is a stream C may act on. O(1).
 pub fn contains(ptr: usize) -> bool {
-    with(&STREAMS, |m| m.values().any(|&p| p == ptr))
+    with(&STREAMS, |m| m.by_ptr.contains_key(&ptr))
 }
 
 /// Forgets the stream at `ptr`, recorded under `addr` (it ended).
 pub fn forget(addr: &Tuple, ptr: usize) {
     with(&STREAMS, |m| {
-        if m.get(addr) == Some(&ptr) {
-            m.remove(addr);
+        if m.by_ptr.get(&ptr) == Some(addr) {
+            m.remove_ptr(ptr);
         }
     });
     with(&KILL, |k| k.remove(&ptr));
@@ -79,13 +101,7 @@ pub fn take_kill(ptr: usize) -> bool {
 
 /// Frees the stream at `ptr` for C: no more callbacks, no lookup.
 pub fn free(ptr: usize) {
-    let addr = with(&STREAMS, |m| {
-        let a = m.iter().find(|(_, &p)| p == ptr).map(|(a, _)| *a);
-        if let Some(a) = a {
-            m.remove(&a);
-        }
-        a
-    });
+    let addr = with(&STREAMS, |m| m.remove_ptr(ptr));
     if addr.is_some() {
         with(&FREED, |f| f.insert(ptr));
     }
@@ -98,7 +114,7 @@ pub fn take_freed(ptr: usize) -> bool {
 
 /// Forgets everything (a new `nids_init`).
 pub fn clear() {
-    with(&STREAMS, |m| m.clear());
+    with(&STREAMS, |m| *m = Streams::default());
     with(&KILL, |k| k.clear());
     with(&FREED, |f| f.clear());
 }
@@ -137,5 +153,19 @@ mod tests {
             forget(&t, p);
         }
         assert_eq!(find(&plain), None);
+    }
+
+    #[test]
+    fn test_by_pointer() {
+        let t = tuple(50010, TunnelId::NONE);
+        insert(t, 0x5000);
+        assert!(contains(0x5000));
+        // The same tuple again (a new connection): the old pointer is gone.
+        insert(t, 0x6000);
+        assert!(!contains(0x5000) && contains(0x6000));
+        free(0x6000);
+        assert!(!contains(0x6000));
+        assert!(take_freed(0x6000));
+        assert_eq!(find(&t), None);
     }
 }

@@ -3,9 +3,14 @@
 //! is called and what `count`, `offset`, `count_new` and `data` hold.
 //!
 //! The engine consumes every byte it delivers; the bytes a C program keeps
-//! with `nids_discard` live here, in the half's buffer, as in libnids.
+//! with `nids_discard` live in the half's [`HalfBuf`] (nids-compat), which
+//! owns libnids' buffer rules: room past `count_new`, one callback per
+//! segment, `nids_discard`, the bound on kept bytes.
 
 use core::ffi::c_void;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use nids_compat::{HalfBuf, Push, DEFAULT_MAX_KEPT, KEPT_WARNING};
 
 use nids_core::tcp::half::Half;
 use nids_core::{Side, Stream, Tuple};
@@ -19,9 +24,17 @@ const SC: u8 = 2;
 const CCU: u8 = 4;
 const SCU: u8 = 8;
 
-/// Most bytes kept for a half between events: the engine's own limit
-/// (`nids_core::tcp::Config::max_kept`, 1 MiB).
-pub const MAX_KEPT: usize = nids_core::tcp::Config::new().max_kept;
+/// Most bytes kept for a half between events (`nids_rs_set_max_kept`).
+pub static MAX_KEPT: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_KEPT);
+/// Whether [`KEPT_WARNING`] was printed (once per process).
+static KEPT_WARNED: AtomicBool = AtomicBool::new(false);
+
+/// [`KEPT_WARNING`] on stderr, the first time kept bytes hit the bound.
+fn warn_kept() {
+    if !KEPT_WARNED.swap(true, Ordering::Relaxed) {
+        eprintln!("{KEPT_WARNING}");
+    }
+}
 
 /// One TCP callback interested in a stream: libnids' `lurker_node`.
 #[derive(Debug)]
@@ -44,7 +57,7 @@ pub struct CStream {
     pub tuple: Tuple,
     listeners: Vec<Listener>,
     /// The undiscarded bytes of the client half, then of the server half.
-    bufs: [Vec<u8>; 2],
+    bufs: [HalfBuf; 2],
 }
 
 /// The four interest counters: client/server `collect`, then `collect_urg`
@@ -87,7 +100,7 @@ impl CStream {
             c: TcpStream::new(addr),
             tuple: *s.tuple(),
             listeners: Vec::new(),
-            bufs: [Vec::new(), Vec::new()],
+            bufs: [HalfBuf::new(), HalfBuf::new()],
         });
         // libnids: the packet second of the handshake's last packet.
         cs.c.ts = s.ts().secs() as _;
@@ -131,14 +144,11 @@ impl CStream {
     /// Points `data`/`bufsize` of both halves at their buffers.
     fn point(&mut self) {
         for i in 0..2 {
-            let (ptr, cap) = if self.bufs[i].capacity() == 0 {
-                (core::ptr::null_mut(), 0)
-            } else {
-                (self.bufs[i].as_mut_ptr().cast(), self.bufs[i].capacity())
-            };
+            let ptr = self.bufs[i].as_mut_ptr().cast();
+            let size = self.bufs[i].bufsize();
             let h = self.half_mut(i);
             h.data = ptr;
-            h.bufsize = cap as i32;
+            h.bufsize = size as i32;
         }
     }
 
@@ -202,13 +212,16 @@ impl CStream {
     /// A `Data` event of the engine: `new` bytes for `side`, or its urgent
     /// byte. Runs libnids' `notify` on the half.
     pub fn data<U>(&mut self, s: &Stream<'_, '_, U>, side: Side, one_loop_less: bool) {
-        self.sync(s);
-        self.c.nids_state = state::DATA;
         let (i, h) = match side {
             Side::Client => (0, s.client()),
             Side::Server => (1, s.server()),
         };
-        if h.count_new_urg() {
+        // A segment held back for its rest ends at any other kind of event.
+        let urgent = h.count_new_urg();
+        self.flush(one_loop_less, |j| j != i || urgent);
+        self.sync(s);
+        self.c.nids_state = state::DATA;
+        if urgent {
             let half = self.half_mut(i);
             half.urgdata = h.urgdata();
             half.count_new_urg = 1;
@@ -222,13 +235,15 @@ impl CStream {
         let new = s.new_data();
         if !new.is_empty() {
             if self.half_mut(i).collect > 0 {
-                self.bufs[i].extend_from_slice(new);
+                let push = self.bufs[i].push(new, s.continues());
                 let kept = self.bufs[i].len() as i32;
                 let half = self.half_mut(i);
                 // The engine's count already holds these bytes.
-                half.count_new = new.len() as i32;
                 half.offset = half.count - kept;
-                self.notify(i, one_loop_less);
+                if let Push::Ready { count_new } = push {
+                    half.count_new = count_new as i32;
+                    self.notify(i, one_loop_less);
+                }
             } else {
                 let half = self.half_mut(i);
                 half.offset = half.count;
@@ -249,38 +264,58 @@ impl CStream {
             let total = self.bufs[i].len() as i32;
             self.c.read = total;
             self.ride(mask);
-            let read = self.c.read.clamp(0, total);
+            let read = self.c.read.clamp(0, total) as usize;
+            let mut count_new = self.half_mut(i).count_new.max(0) as usize;
+            let max = MAX_KEPT.load(Ordering::Relaxed);
+            let round =
+                self.bufs[i].after_callbacks(Some(read), &mut count_new, one_loop_less, max);
             let half = self.half_mut(i);
-            if read > total - half.count_new {
-                half.count_new = total - read;
+            half.count_new = count_new as i32;
+            half.offset += (round.read + round.dropped) as i32;
+            if round.dropped > 0 {
+                warn_kept();
             }
-            if read > 0 {
-                half.offset += read;
-                self.bufs[i].drain(..read as usize);
-            }
-            self.bound(i);
-            let more = self.half_mut(i).count_new > 0;
-            if !(one_loop_less && read > 0 && more) {
+            if !round.again {
                 break;
             }
         }
         self.half_mut(i).count_new = 0;
+        self.point();
     }
 
-    /// Keeps at most the engine's `max_kept` bytes for half `i`: libnids'
-    /// buffer grows without limit while a program keeps bytes with
-    /// `nids_discard`; here the oldest are dropped (counted as read).
+    /// Runs the callbacks for a segment held back for its rest (see
+    /// `Stream::continues`) on each half `which` selects.
+    fn flush(&mut self, one_loop_less: bool, which: impl Fn(usize) -> bool) {
+        for i in 0..2 {
+            if !which(i) {
+                continue;
+            }
+            if let Some(n) = self.bufs[i].flush() {
+                if self.half_mut(i).collect > 0 {
+                    self.c.nids_state = state::DATA;
+                    self.half_mut(i).count_new = n as i32;
+                    self.notify(i, one_loop_less);
+                }
+            }
+        }
+    }
+
+    /// Keeps at most `MAX_KEPT` bytes for half `i` (libnids' buffer grows
+    /// without limit while a program keeps bytes with `nids_discard`): the
+    /// oldest are dropped (counted as read), with a warning the first time.
+    #[cfg(test)]
     fn bound(&mut self, i: usize) {
-        let excess = self.bufs[i].len().saturating_sub(MAX_KEPT);
-        if excess > 0 {
-            self.bufs[i].drain(..excess);
-            self.half_mut(i).offset += excess as i32;
+        let dropped = self.bufs[i].bound(MAX_KEPT.load(Ordering::Relaxed));
+        if dropped > 0 {
+            self.half_mut(i).offset += dropped as i32;
+            warn_kept();
         }
     }
 
     /// An end event (`Close`, `Reset`, `TimedOut`, `Exiting`): every remaining
     /// listener is called once with `nids_state`, whatever its interest.
-    pub fn end<U>(&mut self, s: &Stream<'_, '_, U>, nids_state: i8) {
+    pub fn end<U>(&mut self, s: &Stream<'_, '_, U>, nids_state: i8, one_loop_less: bool) {
+        self.flush(one_loop_less, |_| true);
         self.sync(s);
         self.c.nids_state = nids_state;
         for i in 0..self.listeners.len() {
@@ -336,12 +371,15 @@ mod tests {
             c: TcpStream::new(Tuple4::default()),
             tuple: t,
             listeners: Vec::new(),
-            bufs: [vec![7; MAX_KEPT + 10], Vec::new()],
+            bufs: [HalfBuf::new(), HalfBuf::new()],
         };
-        cs.c.client.count = (MAX_KEPT + 10) as i32;
+        let max = MAX_KEPT.load(Ordering::Relaxed);
+        cs.bufs[0].push(&vec![7; max + 10], false);
+        cs.c.client.count = (max + 10) as i32;
         cs.bound(0);
-        assert_eq!(cs.bufs[0].len(), MAX_KEPT);
+        assert_eq!(cs.bufs[0].len(), max);
         assert_eq!(cs.c.client.offset, 10);
+        assert!(KEPT_WARNED.load(Ordering::Relaxed));
         cs.bound(1);
         assert_eq!(cs.c.server.offset, 0);
     }

@@ -331,3 +331,124 @@ fn test_warning_texts_are_libnids() {
     assert_eq!(text(6), "Max number of TCP streams reached");
     assert_eq!(text(9), "Invalid TCP flags");
 }
+
+static REINIT: AtomicI64 = AtomicI64::new(-1);
+
+/// Calls `nids_init` from its first data callback, and counts the streams.
+unsafe extern "C" fn reinit_from_callback(t: *mut TcpStream, p: *mut *mut c_void) {
+    if REINIT.load(Relaxed) == -1 {
+        // SAFETY: the stream of this callback.
+        if unsafe { (*t).nids_state } == state::DATA {
+            REINIT.store(i64::from(nids_init()), Relaxed);
+        }
+    }
+    // SAFETY: as `count_streams`.
+    unsafe { count_streams(t, p) };
+}
+
+/// `nids_init` from a callback is refused before it touches any state: the
+/// running engine keeps its callbacks and streams, so the run sees what a
+/// run without the call sees.
+#[test]
+fn test_init_from_a_callback_is_refused_before_touching_state() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let file = data("capi/mail.pcap");
+    reset();
+    init(&file, 1040);
+    // SAFETY: a callback with libnids' signature.
+    unsafe { nids_register_tcp(Some(count_streams)) };
+    nids_run();
+    let plain = (EST.load(Relaxed), ENDS[state::CLOSE as usize].load(Relaxed));
+    reset();
+    REINIT.store(-1, Relaxed);
+    init(&file, 1040);
+    // SAFETY: as above.
+    unsafe { nids_register_tcp(Some(reinit_from_callback)) };
+    nids_run();
+    assert_eq!(
+        REINIT.load(Relaxed),
+        0,
+        "nids_init from a callback succeeded"
+    );
+    // SAFETY: nids_errbuf is a NUL-terminated string.
+    let err = unsafe { std::ffi::CStr::from_ptr((&raw const nids_errbuf).cast::<c_char>()) };
+    assert!(err.to_string_lossy().contains("from a callback"), "{err:?}");
+    let with = (EST.load(Relaxed), ENDS[state::CLOSE as usize].load(Relaxed));
+    assert_eq!(
+        with, plain,
+        "the running engine lost its callbacks or streams"
+    );
+    assert!(plain.0 > 0 && plain.1 > 0);
+}
+
+static STARTED: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts streams; the first call says the run started and lingers, so that
+/// another thread's `nids_init` comes while the run holds the library.
+unsafe extern "C" fn slow_start(t: *mut TcpStream, p: *mut *mut c_void) {
+    if STARTED.fetch_add(1, Relaxed) == 0 {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // SAFETY: as `count_streams`.
+    unsafe { count_streams(t, p) };
+}
+
+/// `nids_init` from another thread while a run is in progress is not taken
+/// for re-entrancy: it waits for the run to end (which keeps all its streams
+/// and callbacks), then succeeds.
+#[test]
+fn test_init_from_another_thread_waits_for_the_run() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let file = data("capi/mail.pcap");
+    reset();
+    init(&file, 1040);
+    // SAFETY: a callback with libnids' signature.
+    unsafe { nids_register_tcp(Some(count_streams)) };
+    nids_run();
+    let plain = (EST.load(Relaxed), ENDS[state::CLOSE as usize].load(Relaxed));
+    reset();
+    STARTED.store(0, Relaxed);
+    init(&file, 1040);
+    // SAFETY: as above.
+    unsafe { nids_register_tcp(Some(slow_start)) };
+    std::thread::scope(|s| {
+        let run = s.spawn(|| {
+            nids_run();
+            (EST.load(Relaxed), ENDS[state::CLOSE as usize].load(Relaxed))
+        });
+        while STARTED.load(Relaxed) == 0 {
+            std::thread::yield_now();
+        }
+        assert_eq!(nids_init(), 1, "another thread's nids_init was refused");
+        assert_eq!(
+            run.join().unwrap(),
+            plain,
+            "the run lost streams to nids_init"
+        );
+    });
+    nids_exit();
+    assert!(plain.0 > 0 && plain.1 > 0);
+}
+
+/// Tunnels are decoded only when the program asks: libnids decodes none.
+#[test]
+fn test_tunnels_only_when_opted_in() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let file = data("tunnels/vxlan-real.pcap");
+    let mut est = [0; 2];
+    for on in [0, 1] {
+        reset();
+        nids_rs_enable_tunnels(on);
+        init(&file, 1040);
+        // SAFETY: a callback with libnids' signature.
+        unsafe { nids_register_tcp(Some(count_streams)) };
+        nids_run();
+        est[on as usize] = EST.load(Relaxed);
+    }
+    nids_rs_enable_tunnels(0);
+    assert_eq!(
+        est[0], 0,
+        "streams inside VXLAN reached a program that did not opt in"
+    );
+    assert!(est[1] > 0, "no stream inside VXLAN with tunnels on");
+}

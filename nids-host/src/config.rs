@@ -48,7 +48,7 @@ fn tunnels(t: &mut nids_core::tunnel::Config, common: &Common) {
 /// The settings `common` asks for.
 pub fn settings(common: &Common) -> Settings {
     let mut c = Config::new();
-    c.hash_key = nids_host::keys::random_hash_key();
+    nids_host::keys::randomize(&mut c);
     c.checksums = match common.checksum {
         Checksum::Verify => Policy::Verify,
         Checksum::Off => Policy::Off,
@@ -110,5 +110,7 @@ mod tests {
         let (a, b) = (settings(&common()), settings(&common()));
         assert_ne!(a.engine.hash_key, b.engine.hash_key);
         assert_ne!(a.engine.hash_key, Config::new().hash_key);
+        assert_ne!(a.engine.defrag.seed, b.engine.defrag.seed);
+        assert_ne!(a.engine.defrag.seed, Config::new().defrag.seed);
     }
 }

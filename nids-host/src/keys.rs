@@ -1,4 +1,5 @@
-//! A random flow-hash key per engine.
+//! Random keys per engine: the flow hash (and the scan detector's source
+//! hash, derived from it) and the defragmentation host hash.
 
 /// A fresh random key for [`nids_core::Config::hash_key`], from the operating
 /// system (`getrandom`), so an attacker who knows the program cannot aim flow
@@ -20,9 +21,33 @@ pub fn random_hash_key() -> (u64, u64) {
     )
 }
 
+/// Gives `config` fresh random keys: [`nids_core::Config::hash_key`] (the
+/// flow hash, and the scan detector's key derived from it) and the
+/// defragmentation seed (`defrag.seed`). Every front end calls it on every
+/// engine it builds (the C library, the Python module, the `nids` command
+/// and its shards); `Config::new()`'s keys are fixed and public, for tests.
+pub fn randomize(config: &mut nids_core::Config<'_>) {
+    config.hash_key = random_hash_key();
+    config.defrag.seed = random_hash_key();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_randomize_gives_each_engine_its_keys() {
+        let (mut a, mut b) = (nids_core::Config::new(), nids_core::Config::new());
+        randomize(&mut a);
+        randomize(&mut b);
+        let fixed = nids_core::Config::new();
+        assert_ne!(a.hash_key, b.hash_key);
+        assert_ne!(a.defrag.seed, b.defrag.seed);
+        assert_ne!(a.defrag.seed, fixed.defrag.seed);
+        let scan = nids_core::engine::scan_key;
+        assert_ne!(scan(a.hash_key), scan(b.hash_key));
+        assert_ne!(scan(a.hash_key), scan(fixed.hash_key));
+    }
 
     #[test]
     fn test_keys_differ_per_engine() {

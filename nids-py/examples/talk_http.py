@@ -26,8 +26,8 @@ def handleTcpStream(tcp):
     elif tcp.nids_state in end_states:
         print("addr", tcp.addr)
         # may be binary
-        print("To server", tcp.server.data)
-        print("To client", tcp.client.data)
+        print("To server", tcp.server.data[:tcp.server.count])
+        print("To client", tcp.client.data[:tcp.client.count])
 
 def main():
     nids.param("scan_num_hosts", 0)

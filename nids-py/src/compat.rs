@@ -9,7 +9,9 @@
 
 use std::fs::File;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+use nids_compat::{HalfBuf, Push, DEFAULT_MAX_KEPT, KEPT_WARNING};
 use std::sync::{LazyLock, Mutex, MutexGuard};
 
 use nids_core::ip::checksum::Rule;
@@ -72,6 +74,10 @@ static REGISTERED: [AtomicBool; 4] = [
 
 /// Time of the packet being (or last) processed, in µs; `u64::MAX` for none.
 static LAST_TS: AtomicU64 = AtomicU64::new(u64::MAX);
+/// Most bytes a half keeps with `discard()` (`param("max_kept")`).
+pub static MAX_KEPT: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_KEPT);
+/// Whether the kept-bytes warning was given (once per process, as in C).
+static KEPT_WARNED: AtomicBool = AtomicBool::new(false);
 /// Packets read since `init()`.
 static PACKETS: AtomicU64 = AtomicU64::new(0);
 
@@ -138,12 +144,55 @@ impl Compat {
         } else {
             None
         };
+        let urgent = data_side.is_some_and(|side| match side {
+            Side::Client => s.client().count_new_urg(),
+            Side::Server => s.server().count_new_urg(),
+        });
+        // A segment held back for its rest (`Stream::continues`) ends at any
+        // other kind of event: its callback runs first.
+        for side in [Side::Client, Side::Server] {
+            if data_side == Some(side) && !urgent {
+                continue;
+            }
+            if let Some(n) = buffer(&mut kept, side).flush() {
+                self.notify(py, cb, s, &mut kept, TcpEvent::Data, Some(side), n)?;
+            }
+        }
         let mut count_new = 0;
         if let Some(side) = data_side {
             let new = s.new_data();
-            count_new = new.len();
-            buffer(&mut kept, side).extend_from_slice(new);
+            if !new.is_empty() {
+                match buffer(&mut kept, side).push(new, s.continues()) {
+                    Push::Pending => {
+                        *s.user() = Some(kept);
+                        return Ok(());
+                    }
+                    Push::Ready { count_new: n } => count_new = n,
+                }
+            }
         }
+        self.notify(py, cb, s, &mut kept, event, data_side, count_new)?;
+        if matches!(event, TcpEvent::JustEstablished | TcpEvent::Data) {
+            *s.user() = Some(kept);
+        }
+        Ok(())
+    }
+
+    /// Calls the callback for `event` (`count_new` new bytes for
+    /// `data_side`), then libnids' `notify()`: consume all but what
+    /// `discard()` kept and, with `one_loop_less`, call again while new data
+    /// is left unconsumed.
+    #[allow(clippy::too_many_arguments)]
+    fn notify(
+        &mut self,
+        py: Python<'_>,
+        cb: &Py<PyAny>,
+        s: &mut Stream<'_, '_, Kept>,
+        kept: &mut Kept,
+        event: TcpEvent,
+        data_side: Option<Side>,
+        mut count_new: usize,
+    ) -> PyResult<()> {
         let t = *s.tuple();
         let addr = addr_tuple(py, t.src, t.sport, t.dst, t.dport)?.unbind();
         loop {
@@ -189,28 +238,31 @@ impl Compat {
                 s.kill();
             }
             result?;
-            // libnids' notify(): consume all but what discard() kept, and with
-            // one_loop_less call again while new data is left unconsumed.
             let Some(side) = data_side else { break };
-            let b = buffer(&mut kept, side);
-            let avail = b.len();
-            let read = out.discard.unwrap_or(avail).min(avail);
-            if read > avail - count_new {
-                count_new = avail - read;
+            let max = MAX_KEPT.load(Ordering::Relaxed);
+            let round = buffer(kept, side).after_callbacks(
+                out.discard,
+                &mut count_new,
+                self.one_loop_less,
+                max,
+            );
+            if round.dropped > 0 && !KEPT_WARNED.swap(true, Ordering::Relaxed) {
+                PyErr::warn(
+                    py,
+                    &py.get_type::<pyo3::exceptions::PyRuntimeWarning>(),
+                    &std::ffi::CString::new(KEPT_WARNING).unwrap_or_default(),
+                    1,
+                )?;
             }
-            b.drain(..read);
-            if !(self.one_loop_less && read > 0 && count_new > 0) {
+            if !round.again {
                 break;
             }
-        }
-        if matches!(event, TcpEvent::JustEstablished | TcpEvent::Data) {
-            *s.user() = Some(kept);
         }
         Ok(())
     }
 }
 
-fn buffer(k: &mut Kept, side: Side) -> &mut Vec<u8> {
+fn buffer(k: &mut Kept, side: Side) -> &mut HalfBuf {
     match side {
         Side::Client => &mut k.client,
         Side::Server => &mut k.server,
@@ -388,11 +440,13 @@ fn finish(py: Python<'_>, d: &mut Driver) -> PyResult<()> {
 /// dev_addon (-1), syslog_level (1), scan_num_hosts (256), scan_num_ports (10),
 /// scan_delay (3000), promisc (1), one_loop_less (0), pcap_timeout (1024),
 /// tcp_flow_timeout (3600), tcp_workarounds (0), multiproc (0), queue_limit
-/// (20000). String parameters (or None): device, pcap_filter, filename.
-/// Settings take effect at the next init().
+/// (20000), and nids-rs' max_kept (64 MiB: most bytes a half keeps with
+/// discard(), at once). String parameters (or None): device, pcap_filter,
+/// filename. Settings take effect at the next init().
 ///
-/// Raises nids.error for an unknown name, TypeError for a value of the wrong
-/// type and ValueError for one out of range.
+/// An unknown name returns None with a UserWarning (as pynids returned None).
+/// Raises TypeError for a value of the wrong type and ValueError for one out
+/// of range.
 #[pyfunction]
 #[pyo3(signature = (name, *value), text_signature = "(name, value=...)")]
 pub fn param(
@@ -410,17 +464,29 @@ pub fn param(
             )))
         }
     };
-    let spec = params::spec(name).ok_or_else(|| {
+    let Some(spec) = params::spec(name) else {
+        // pynids returns None for a name it does not know, and public
+        // scripts have such typos ("san_num_hosts"): warn, and go on.
         let known: Vec<&str> = params::SPECS.iter().map(|s| s.name).collect();
-        error::new_err(format!(
-            "unknown parameter {name:?} (known: {})",
+        let msg = format!(
+            "nids.param(): unknown parameter {name:?} ignored (known: {})",
             known.join(", ")
-        ))
-    })?;
+        );
+        PyErr::warn(
+            py,
+            &py.get_type::<pyo3::exceptions::PyUserWarning>(),
+            &std::ffi::CString::new(msg).unwrap_or_default(),
+            1,
+        )?;
+        return Ok(py.None());
+    };
     let old = match value {
         None => state().params.get(name).clone(),
         Some(v) => {
             let v = convert(name, spec.kind, &v)?;
+            if let (Value::Int(n), "max_kept") = (&v, name) {
+                MAX_KEPT.store(*n as usize, Ordering::Relaxed);
+            }
             state().params.set(name, v)
         }
     };
@@ -478,8 +544,14 @@ fn out_of_range(name: &str, min: i64, max: i64) -> PyErr {
 /// `param("device")` (None or "all": every interface), and `pcap_filter` is a
 /// BPF filter: both need a build with the libpcap feature, and raise
 /// nids.error without it.
+///
+/// Tunnels (GRE, VXLAN, Geneve, GTP-U, IP-in-IP, ...) are not decoded, as
+/// libnids decodes none: `addr` cannot name a tunnel, so one capture could
+/// give several streams with the same `addr`. `init(tunnels=True)` decodes
+/// them (`nids.Capture` does by default, and its events carry the tunnel).
 #[pyfunction]
-pub fn init(py: Python<'_>) -> PyResult<i32> {
+#[pyo3(signature = (*, tunnels = false))]
+pub fn init(py: Python<'_>, tunnels: bool) -> PyResult<i32> {
     // libnids' nids_init() starts with nids_exit().
     let previous = {
         let mut st = state();
@@ -515,7 +587,9 @@ pub fn init(py: Python<'_>) -> PyResult<i32> {
             },
         };
         let filter = st.params.str("pcap_filter").map(str::to_owned);
-        (source, st.params.settings(&st.rules), filter)
+        let mut settings = params::settings(&st.params, &st.rules);
+        settings.tunnels = tunnels;
+        (source, settings, filter)
     };
     let fd_file = match &source {
         Source::File(path) => File::open(path).ok(),

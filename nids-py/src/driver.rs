@@ -7,6 +7,7 @@
 //! `unsafe` here).
 
 use managed::ManagedSlice;
+use nids_compat::HalfBuf;
 use nids_core::ip::checksum::{Policy, Rule};
 use nids_core::storage::Storage;
 use nids_core::{Config, Handler, LinkType, Stats};
@@ -21,14 +22,14 @@ pub(crate) const TCP_STORAGE: usize = 48 << 20;
 /// Fragment storage: 16 MiB.
 pub(crate) const DEFRAG_STORAGE: usize = 16 << 20;
 
-/// What the module keeps per stream: the bytes of each half that callbacks
-/// kept with `discard` (libnids' `data` buffer, `count - offset` bytes).
+/// What the module keeps per stream: each half's buffer (libnids' `data`,
+/// with the bytes callbacks kept with `discard`), by nids-compat's rules.
 #[derive(Debug, Default)]
 pub struct Kept {
     /// Bytes the client received (server to client): `TcpStream.client.data`.
-    pub client: Vec<u8>,
+    pub client: HalfBuf,
     /// Bytes the server received: `TcpStream.server.data`.
-    pub server: Vec<u8>,
+    pub server: HalfBuf,
 }
 
 /// Where packets come from.
@@ -329,7 +330,7 @@ pub(crate) fn rules(settings: &Settings) -> Vec<Rule> {
 /// The engine configuration for `s`, with its checksum `rules`.
 pub(crate) fn engine_config<'r>(s: &Settings, rules: &'r [Rule]) -> Config<'r> {
     let mut c = Config::new();
-    c.hash_key = nids_host::keys::random_hash_key();
+    nids_host::keys::randomize(&mut c);
     c.checksums = match s.checksums {
         Checksums::Off => Policy::Off,
         Checksums::Auto => Policy::Auto,
@@ -340,6 +341,11 @@ pub(crate) fn engine_config<'r>(s: &Settings, rules: &'r [Rule]) -> Config<'r> {
     c.tcp.flow_timeout = s.flow_timeout;
     c.tcp.midstream = s.midstream;
     c.scan = s.scan;
+    c.tunnels = if s.tunnels {
+        nids_core::tunnel::Config::new()
+    } else {
+        nids_core::tunnel::Config::off()
+    };
     c
 }
 
@@ -405,6 +411,18 @@ pub fn pump<H: PacketHandler>(
 mod tests {
     use super::*;
     use nids_host::session::stream_slots;
+
+    /// Every engine the module builds gets its own random keys.
+    #[test]
+    fn test_each_engine_gets_random_keys() {
+        let s = Settings::new();
+        let (a, b) = (engine_config(&s, &[]), engine_config(&s, &[]));
+        let fixed = Config::new();
+        assert_ne!(a.hash_key, b.hash_key);
+        assert_ne!(a.hash_key, fixed.hash_key);
+        assert_ne!(a.defrag.seed, b.defrag.seed);
+        assert_ne!(a.defrag.seed, fixed.defrag.seed);
+    }
 
     #[test]
     fn test_n_tcp_streams_sizes_the_table_at_run_time() {

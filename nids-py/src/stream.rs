@@ -13,6 +13,8 @@ use nids_core::tcp::half::Half;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 
+use nids_compat::HalfBuf;
+
 use crate::error;
 
 /// `((src, sport), (dst, dport))` with addresses as text (IPv6 too).
@@ -48,16 +50,16 @@ pub struct HalfStream {
     urgdata: u8,
     collect: bool,
     collect_urg: bool,
-    /// The available bytes: kept ones, then new ones.
-    data: Vec<u8>,
+    /// The half's buffer: kept bytes, then new ones, in `bufsize` bytes.
+    data: HalfBuf,
     /// `data` as a Python object, made on first access.
     data_obj: Option<Py<PyBytes>>,
 }
 
 impl HalfStream {
-    /// A snapshot of `h` whose available bytes are `data` (of which the last
-    /// `count_new` are new).
-    pub fn new(h: &Half, data: Vec<u8>, count_new: usize) -> HalfStream {
+    /// A snapshot of `h` whose available bytes are those of `data` (of which
+    /// the last `count_new` are new).
+    pub fn new(h: &Half, data: HalfBuf, count_new: usize) -> HalfStream {
         HalfStream {
             live: true,
             state: h.state().libnids_value(),
@@ -73,7 +75,7 @@ impl HalfStream {
     }
 
     /// Ends the snapshot: its bytes and the flags the callback set.
-    pub fn close(&mut self) -> (Vec<u8>, bool, bool) {
+    pub fn close(&mut self) -> (HalfBuf, bool, bool) {
         self.live = false;
         self.data_obj = None;
         (
@@ -102,15 +104,18 @@ impl HalfStream {
         Ok(self.state)
     }
 
-    /// The available bytes (`count - offset` of them): those kept by earlier
-    /// `discard()` calls, then the `count_new` new ones. Always `bytes`, never
-    /// stale buffer space (pynids returned the whole allocation).
+    /// The half's whole buffer, as pynids gives it (libnids' `bufsize`
+    /// bytes, 4096 or more once a byte arrived): first the `count - offset`
+    /// available bytes, those kept by earlier `discard()` calls and then the
+    /// `count_new` new ones, then unused space (zeros, or bytes moved out of
+    /// the front). Slice it as pynids scripts do: `data[:count_new]` without
+    /// `discard()`, `data[:count - offset]` with it.
     #[getter]
     fn data(&mut self, py: Python<'_>) -> PyResult<Py<PyBytes>> {
         self.check()?;
         let obj = self
             .data_obj
-            .get_or_insert_with(|| PyBytes::new(py, &self.data).unbind());
+            .get_or_insert_with(|| PyBytes::new(py, self.data.whole()).unbind());
         Ok(obj.clone_ref(py))
     }
 
@@ -222,8 +227,8 @@ pub struct TcpStream {
 
 /// What a callback asked for, read back after it returned.
 pub struct Outcome {
-    pub client: (Vec<u8>, bool, bool),
-    pub server: (Vec<u8>, bool, bool),
+    pub client: (HalfBuf, bool, bool),
+    pub server: (HalfBuf, bool, bool),
     pub discard: Option<usize>,
     pub kill: bool,
 }

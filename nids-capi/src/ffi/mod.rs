@@ -7,7 +7,9 @@
 //! with `LIB` held and no other lock, so it may call every function here;
 //! those that would drive the engine again (`nids_next` from inside a
 //! callback) fail as re-entrant calls, and `nids_exit` from a callback stops
-//! the loop after the current packet.
+//! the loop after the current packet. `nids_init` from a callback is refused
+//! before it changes anything; from another thread it waits for the lock.
+//! A thread knows it holds `LIB` (`HOLDS`), which tells the two apart.
 
 #![allow(unsafe_code)]
 #![allow(non_upper_case_globals)]
@@ -24,6 +26,7 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, TryLockError};
 
+use nids_compat::params::{defaults, Value};
 use nids_core::ip::checksum::{Net, Policy, Rule};
 
 use crate::glue::{self, Glue, Procs};
@@ -39,31 +42,32 @@ use crate::types::{
 // ---------------------------------------------------------------------------
 // Exported globals (names and sizes as Debian's libnids.so.1.21).
 
-/// `nids_params`, with libnids' defaults.
+/// `nids_params`, with libnids' defaults (nids-compat's, which the Python
+/// module's `param()` starts from too).
 #[no_mangle]
 pub static mut nids_params: NidsPrm = NidsPrm {
-    n_tcp_streams: 1040,
-    n_hosts: 256,
+    n_tcp_streams: defaults::N_TCP_STREAMS,
+    n_hosts: defaults::N_HOSTS,
     device: core::ptr::null_mut(),
     filename: core::ptr::null_mut(),
-    sk_buff_size: 168,
-    dev_addon: -1,
+    sk_buff_size: defaults::SK_BUFF_SIZE,
+    dev_addon: defaults::DEV_ADDON,
     syslog: Some(default_syslog),
-    syslog_level: libc::LOG_ALERT,
-    scan_num_hosts: 256,
-    scan_delay: 3000,
-    scan_num_ports: 10,
+    syslog_level: defaults::SYSLOG_LEVEL,
+    scan_num_hosts: defaults::SCAN_NUM_HOSTS,
+    scan_delay: defaults::SCAN_DELAY,
+    scan_num_ports: defaults::SCAN_NUM_PORTS,
     no_mem: Some(nids_no_mem),
     ip_filter: Some(default_ip_filter),
     pcap_filter: core::ptr::null_mut(),
-    promisc: 1,
-    one_loop_less: 0,
-    pcap_timeout: 1024,
-    multiproc: 0,
-    queue_limit: 20000,
-    tcp_workarounds: 0,
+    promisc: defaults::PROMISC,
+    one_loop_less: defaults::ONE_LOOP_LESS,
+    pcap_timeout: defaults::PCAP_TIMEOUT,
+    multiproc: defaults::MULTIPROC,
+    queue_limit: defaults::QUEUE_LIMIT,
+    tcp_workarounds: defaults::TCP_WORKAROUNDS,
     pcap_desc: core::ptr::null_mut(),
-    tcp_flow_timeout: 3600,
+    tcp_flow_timeout: defaults::TCP_FLOW_TIMEOUT,
 };
 
 /// `nids_warnings[]`: the text of each warning number.
@@ -153,6 +157,8 @@ static STOP: AtomicBool = AtomicBool::new(false);
 static CHECKSUMS: Mutex<Option<Policy<'static>>> = Mutex::new(None);
 /// `nids_rs_enable_ipv6`.
 static IPV6: AtomicBool = AtomicBool::new(false);
+/// `nids_rs_enable_tunnels`.
+static TUNNELS: AtomicBool = AtomicBool::new(false);
 
 /// `nids_params`, read field by field (the program may change it between calls).
 fn params() -> *const NidsPrm {
@@ -163,13 +169,54 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The library, unless a callback of it is running (a re-entrant call).
-fn try_lib() -> Option<MutexGuard<'static, Option<Shared>>> {
+thread_local! {
+    /// Whether this thread holds `LIB` (so a call from it that needs `LIB`
+    /// comes from one of its callbacks).
+    static HOLDS: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+}
+
+/// `LIB` held by this thread: [`HOLDS`] is set until it is dropped.
+struct Held(MutexGuard<'static, Option<Shared>>);
+
+impl Held {
+    fn new(g: MutexGuard<'static, Option<Shared>>) -> Held {
+        HOLDS.with(|h| h.set(true));
+        Held(g)
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        HOLDS.with(|h| h.set(false));
+    }
+}
+
+impl core::ops::Deref for Held {
+    type Target = Option<Shared>;
+    fn deref(&self) -> &Option<Shared> {
+        &self.0
+    }
+}
+
+impl core::ops::DerefMut for Held {
+    fn deref_mut(&mut self) -> &mut Option<Shared> {
+        &mut self.0
+    }
+}
+
+/// The library, unless a callback of it is running (a re-entrant call, or
+/// another thread's).
+fn try_lib() -> Option<Held> {
     match LIB.try_lock() {
-        Ok(g) => Some(g),
-        Err(TryLockError::Poisoned(e)) => Some(e.into_inner()),
+        Ok(g) => Some(Held::new(g)),
+        Err(TryLockError::Poisoned(e)) => Some(Held::new(e.into_inner())),
         Err(TryLockError::WouldBlock) => None,
     }
+}
+
+/// Whether this thread is inside a callback of the library (it holds `LIB`).
+fn in_callback() -> bool {
+    HOLDS.with(core::cell::Cell::get)
 }
 
 fn set_errbuf(msg: &str) {
@@ -224,20 +271,38 @@ fn read_params() -> Params {
         let s = |c: *mut c_char| {
             (!c.is_null()).then(|| CStr::from_ptr(c).to_string_lossy().into_owned())
         };
+        let mut n = nids_compat::params::Params::default();
+        for (name, v) in [
+            ("n_tcp_streams", p.n_tcp_streams),
+            ("n_hosts", p.n_hosts),
+            ("sk_buff_size", p.sk_buff_size),
+            ("dev_addon", p.dev_addon),
+            ("syslog_level", p.syslog_level),
+            ("scan_num_hosts", p.scan_num_hosts),
+            ("scan_num_ports", p.scan_num_ports),
+            ("scan_delay", p.scan_delay),
+            ("promisc", p.promisc),
+            ("one_loop_less", p.one_loop_less),
+            ("pcap_timeout", p.pcap_timeout),
+            ("tcp_flow_timeout", p.tcp_flow_timeout),
+            ("tcp_workarounds", p.tcp_workarounds),
+            ("multiproc", p.multiproc),
+            ("queue_limit", p.queue_limit),
+        ] {
+            n.set(name, Value::Int(i64::from(v)));
+        }
+        for (name, v) in [
+            ("device", p.device),
+            ("pcap_filter", p.pcap_filter),
+            ("filename", p.filename),
+        ] {
+            n.set(name, Value::Str(s(v)));
+        }
         Params {
-            filename: s(p.filename).map(Into::into),
-            device: s(p.device),
-            pcap_filter: s(p.pcap_filter),
+            nids: n,
             pcap_desc: p.pcap_desc as usize,
-            n_tcp_streams: p.n_tcp_streams.max(0) as usize,
-            scan_num_hosts: p.scan_num_hosts.max(0) as usize,
-            scan_num_ports: p.scan_num_ports.max(0) as usize,
-            scan_delay_ms: p.scan_delay.max(0) as u64,
-            tcp_flow_timeout: p.tcp_flow_timeout.max(0) as u64,
-            one_loop_less: p.one_loop_less != 0,
-            promisc: p.promisc != 0,
-            pcap_timeout: p.pcap_timeout,
             ipv6: IPV6.load(Ordering::Relaxed),
+            tunnels: TUNNELS.load(Ordering::Relaxed),
         }
     }
 }
@@ -454,7 +519,15 @@ pub unsafe extern "C" fn nids_no_mem(func: *mut c_char) {
 /// or 0 with the reason in `nids_errbuf`.
 #[no_mangle]
 pub extern "C" fn nids_init() -> c_int {
-    nids_exit();
+    // From a callback: refused before anything changes (the running engine
+    // keeps its callbacks, kill marks and capture handle).
+    if in_callback() {
+        set_errbuf("nids_init called from a callback");
+        return 0;
+    }
+    // Another thread's call in progress: wait for it, as for any lock.
+    let mut g = Held::new(LIB.lock().unwrap_or_else(|e| e.into_inner()));
+    exit_locked(&mut g);
     let settings = read_params();
     let mut lib = match Library::open(&settings) {
         Ok(l) => l,
@@ -477,10 +550,6 @@ pub extern "C" fn nids_init() -> c_int {
     GENERATION.fetch_add(1, Ordering::Relaxed);
     registry::clear();
     STOP.store(false, Ordering::Relaxed);
-    let Some(mut g) = try_lib() else {
-        set_errbuf("nids_init called from a callback");
-        return 0;
-    };
     *g = Some(Shared(lib));
     1
 }
@@ -489,25 +558,25 @@ pub extern "C" fn nids_init() -> c_int {
 /// "loop: ..." in `nids_errbuf` when reading failed.
 #[no_mangle]
 pub extern "C" fn nids_run() -> c_int {
-    {
-        let Some(mut g) = try_lib() else { return 0 };
-        let Some(Shared(lib)) = g.as_mut() else {
-            set_errbuf("Libnids not initialized");
-            return 0;
-        };
-        loop {
-            match lib.read_packet() {
-                // A live capture goes on after a read timeout (pcap_loop).
-                Ok(Read::Packet | Read::Idle) if !STOP.load(Ordering::Relaxed) => {}
-                Ok(_) => break,
-                Err(e) => {
-                    set_errbuf(&format!("loop: {e}"));
-                    break;
-                }
+    let Some(mut g) = try_lib() else { return 0 };
+    let Some(Shared(lib)) = g.as_mut() else {
+        set_errbuf("Libnids not initialized");
+        return 0;
+    };
+    loop {
+        match lib.read_packet() {
+            // A live capture goes on after a read timeout (pcap_loop).
+            Ok(Read::Packet | Read::Idle) if !STOP.load(Ordering::Relaxed) => {}
+            Ok(_) => break,
+            Err(e) => {
+                set_errbuf(&format!("loop: {e}"));
+                break;
             }
         }
     }
-    nids_exit();
+    // nids_exit with the lock still held: another thread's nids_init waiting
+    // for it must not be ended by this run's exit.
+    exit_locked(&mut g);
     0
 }
 
@@ -564,6 +633,11 @@ pub extern "C" fn nids_exit() {
         STOP.store(true, Ordering::Relaxed);
         return;
     };
+    exit_locked(&mut g);
+}
+
+/// `nids_exit` with `LIB` held: ends the streams and closes the source.
+fn exit_locked(g: &mut Held) {
     if let Some(Shared(mut lib)) = g.take() {
         lib.finish();
         if let Some(h) = lib.owned_handle() {
@@ -729,6 +803,30 @@ pub unsafe extern "C" fn nids_register_chksum_ctl(ctl: *mut NidsChksumCtl, n: c_
 #[no_mangle]
 pub extern "C" fn nids_rs_enable_ipv6(on: c_int) {
     IPV6.store(on != 0, Ordering::Relaxed);
+}
+
+/// Opt in (1) or out (0) of tunnel decoding from the next `nids_init`: GRE,
+/// ERSPAN, VXLAN, Geneve, GTP-U, IP-in-IP, Teredo and MPLS packets are then
+/// decapsulated and their inner streams reach the callbacks. Off by default,
+/// as libnids decodes none: a `struct tuple4` cannot name a tunnel, so one
+/// capture could give a program several streams with one tuple.
+#[no_mangle]
+pub extern "C" fn nids_rs_enable_tunnels(on: c_int) {
+    TUNNELS.store(on != 0, Ordering::Relaxed);
+}
+
+/// Sets the most bytes one half of a stream keeps with `nids_discard`
+/// (default 64 MiB; 0 restores it) and returns the previous bound. Beyond it
+/// the oldest kept bytes are dropped (they count as read) and a warning is
+/// printed on stderr, once. libnids has no bound.
+#[no_mangle]
+pub extern "C" fn nids_rs_set_max_kept(max: usize) -> usize {
+    let max = if max == 0 {
+        nids_compat::DEFAULT_MAX_KEPT
+    } else {
+        max
+    };
+    crate::stream::MAX_KEPT.swap(max, Ordering::Relaxed)
 }
 
 /// Copies the client's and the server's addresses of a stream: 16 bytes each,

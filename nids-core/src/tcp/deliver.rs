@@ -68,6 +68,7 @@ impl<U, M: Memory<U>> Tcp<'_, U, M> {
             pool: &self.pool,
             side,
             new,
+            continues: self.more && event == Event::Data && !new.is_empty(),
             read: None,
             kill: false,
         };

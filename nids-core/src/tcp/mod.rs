@@ -230,6 +230,9 @@ pub(crate) struct Tcp<'a, U, M: Memory<U>> {
     hog: Option<(table::Handle, Side)>,
     /// Number of the frame being processed (see `Nids::set_frame_number`).
     frame_no: u64,
+    /// The bytes being delivered are not the end of their segment: the next
+    /// `Data` event carries the rest (`Stream::continues`).
+    more: bool,
 }
 
 /// `n` bytes at or after their sender's FIN were dropped: warn (once per
@@ -290,6 +293,7 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
             frame_l2: [0; 12],
             hog: None,
             frame_no: 0,
+            more: false,
         }
     }
 
@@ -923,6 +927,8 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
         st: &mut Stats,
     ) {
         let datalen = piece.len() as u32;
+        // Only the segment's last delivery may say the segment goes on.
+        let more = core::mem::take(&mut self.more);
         let Some(slot) = self.table.get_mut(idx) else {
             return;
         };
@@ -973,11 +979,14 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
                 }
             }
             if urg_at + 1 < datalen {
+                self.more = more;
                 self.deliver(idx, side, sub(piece, urg_at + 1, datalen), ts, h, st);
             }
         } else if datalen > lost {
+            self.more = more;
             self.deliver(idx, side, sub(piece, lost, datalen), ts, h, st);
         }
+        self.more = false;
         if fin {
             let Some(slot) = self.table.get_mut(idx) else {
                 return;

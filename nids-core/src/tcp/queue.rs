@@ -31,6 +31,9 @@ use super::seq::{after, before};
 /// start of the original segment (4), left (4), right (4).
 pub(crate) const HDR: usize = 28;
 const F_URG: u8 = 1;
+/// The segment goes on in the record that starts where this one ends (it was
+/// split at block capacity).
+const F_CONT: u8 = 2;
 
 /// One queued fragment, unlinked from the queue for delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +44,8 @@ pub(crate) struct Frag {
     pub len: usize,
     /// The urgent pointer of the segment it came from.
     pub urg: Option<u32>,
+    /// Where the segment it came from started (its fragments share it).
+    pub orig: u32,
 }
 
 /// What [`Queue::insert`] did.
@@ -109,6 +114,17 @@ fn write_header(pool: &mut Pool<'_>, id: u32, seq: u32, len: usize, urg: Option<
     wr(pool, id, 16, orig);
     set_left(pool, id, NONE);
     set_right(pool, id, NONE);
+}
+
+/// Whether record `id` has [`F_CONT`].
+fn cont(pool: &Pool<'_>, id: u32) -> bool {
+    rd(pool.data(id), 8) & u32::from(F_CONT) != 0
+}
+
+/// Sets [`F_CONT`] on record `id`.
+fn set_cont(pool: &mut Pool<'_>, id: u32) {
+    let f = rd(pool.data(id), 8);
+    wr(pool, id, 8, f | u32::from(F_CONT));
 }
 
 /// (seq, len, urgent pointer, original start) of record `id`.
@@ -388,6 +404,9 @@ impl Queue {
             let n = rest.min(room);
             let s = seq.wrapping_add(off as u32);
             write_header(pool, b, s, n, urg, orig);
+            if off + n < bytes.len() {
+                set_cont(pool, b);
+            }
             pool.data_mut(b)[HDR..HDR + n].copy_from_slice(&bytes[off..off + n]);
             self.link(pool, b);
             off += n;
@@ -487,7 +506,11 @@ impl Queue {
                                 self.bytes -= olen - kept_front;
                                 pool.copy(o, HDR + tail_at, nb, HDR, tail_len);
                                 let ts = os.wrapping_add(tail_at as u32);
+                                let ocont = cont(pool, o);
                                 write_header(pool, nb, ts, tail_len, ourg, oorig);
+                                if ocont {
+                                    set_cont(pool, nb);
+                                }
                                 self.link(pool, nb);
                             }
                             Some(nb) => {
@@ -531,12 +554,33 @@ impl Queue {
     /// delivers its bytes, then releases its block (`pool.release(frag.id)`).
     pub(crate) fn pop_due(&mut self, pool: &mut Pool<'_>, exp: u32) -> Option<Frag> {
         let id = self.first(pool)?;
-        let (seq, len, urg, _) = header(pool, id);
+        let (seq, len, urg, orig) = header(pool, id);
         if after(seq, exp) {
             return None;
         }
         self.unlink(pool, id);
-        Some(Frag { id, seq, len, urg })
+        Some(Frag {
+            id,
+            seq,
+            len,
+            urg,
+            orig,
+        })
+    }
+
+    /// Whether the first fragment left is the rest of `f`'s segment (a
+    /// segment longer than a block is stored as several fragments): `f` was
+    /// split there, and the next starts where `f` ends, from the same segment.
+    /// `f`'s block must not be released yet.
+    pub(crate) fn continues(&mut self, pool: &mut Pool<'_>, f: &Frag) -> bool {
+        if !cont(pool, f.id) {
+            return false;
+        }
+        let Some(id) = self.first(pool) else {
+            return false;
+        };
+        let (seq, _, _, orig) = header(pool, id);
+        orig == f.orig && seq == f.seq.wrapping_add(f.len as u32)
     }
 
     /// Drop the last fragment (farthest from the expected byte). Returns its

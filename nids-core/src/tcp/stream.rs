@@ -76,6 +76,7 @@ pub struct Stream<'s, 'a, U> {
     pub(crate) pool: &'s Pool<'a>,
     pub(crate) side: Option<Side>,
     pub(crate) new: &'s [u8],
+    pub(crate) continues: bool,
     pub(crate) read: Option<usize>,
     pub(crate) kill: bool,
 }
@@ -154,6 +155,19 @@ impl<'a, U> Stream<'_, 'a, U> {
     /// the frame when they arrived in order. Empty outside `Data` events.
     pub fn new_data(&self) -> &[u8] {
         self.new
+    }
+
+    /// Whether the segment these new bytes come from goes on in the next
+    /// `Data` event of this half. A segment that waited behind a hole is
+    /// stored in storage blocks and delivered one block at a time; libnids
+    /// gives it to its callbacks in one piece (one callback, `count_new` its
+    /// whole length), so a face that copies the bytes anyway (nids-compat)
+    /// joins the pieces and calls its callbacks once, at the last piece. No
+    /// other event of the stream comes between the pieces, except when the
+    /// rest is dropped (bytes past a FIN): an event of another kind or side
+    /// then ends the segment.
+    pub fn continues(&self) -> bool {
+        self.continues
     }
 
     /// Bytes of `side` kept by earlier `discard` calls, oldest first, as chunks

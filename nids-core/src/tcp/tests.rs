@@ -1205,3 +1205,50 @@ fn test_inconsistent_retransmission_libnids_policy() {
     );
     assert_eq!(st.warning(Warning::TcpInconsistentRetransmission), 1);
 }
+
+/// Records, for each `Data` event of the server half, the number of new bytes
+/// and whether the segment continues in the next event.
+#[derive(Default)]
+struct Pieces(Vec<(usize, bool)>);
+
+impl crate::Handler<()> for Pieces {
+    fn tcp(&mut self, s: &mut crate::Stream<'_, '_, ()>) {
+        if s.event() == crate::TcpEvent::JustEstablished {
+            s.server_mut().collect = true;
+        }
+        if s.side() == Some(crate::Side::Server) {
+            self.0.push((s.new_data().len(), s.continues()));
+        }
+    }
+}
+
+#[test]
+fn test_segment_behind_hole_continues_across_blocks() {
+    let k = Conn {
+        cp: 1405,
+        ci: 10,
+        si: 20,
+    };
+    let mut f = k.handshake();
+    // 2,872 bytes wait behind a 100-byte hole, then two small segments.
+    let big: Vec<u8> = (0..2872u32).map(|i| i as u8).collect();
+    f.push(k.c(101, 0, &big));
+    f.push(k.c(2973, 0, b"tail"));
+    f.push(k.c(1, 0, &[b'h'; 100]));
+    let mut p = Pieces::default();
+    let mut mem = std::vec![0u8; 1 << 16];
+    let mut n: Engine<'_> = Nids::new(LinkType::ETHERNET, Config::new(), &mut mem[..]).unwrap();
+    for (i, fr) in f.iter().enumerate() {
+        n.process(Instant::from_secs_micros(1000, i as u32), fr, &mut p);
+    }
+    // The hole's filler, the big segment in storage blocks (all but the last
+    // say the segment goes on), then the small one on its own.
+    assert_eq!(p.0.first(), Some(&(100, false)));
+    assert_eq!(p.0.last(), Some(&(4, false)));
+    let big_pieces = &p.0[1..p.0.len() - 1];
+    assert!(big_pieces.len() >= 2, "stored in more than one block");
+    assert_eq!(big_pieces.iter().map(|x| x.0).sum::<usize>(), 2872);
+    let (last, rest) = big_pieces.split_last().unwrap();
+    assert!(!last.1);
+    assert!(rest.iter().all(|x| x.1));
+}

@@ -209,7 +209,11 @@ impl<U, M: crate::memory::Memory<U>> Tcp<'_, U, M> {
                     at: queue::HDR,
                     len: f.len,
                 };
+                // The handler learns that the segment goes on in the next
+                // block (`Stream::continues`), so a face can give it whole.
+                self.more = rcv.queue.continues(&mut self.pool, &f);
                 self.add(idx, side, piece, f.seq, false, f.urg, ts, h, st);
+                self.more = false;
             }
             self.pool.release(f.id);
         }
