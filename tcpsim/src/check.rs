@@ -155,7 +155,7 @@ fn judge(
 ) -> Result<Checked, String> {
     let fail = |what: String| what;
     let gap = rec.gap;
-    let clean = sc.tap_loss == 0.0 && sc.cut_at_us.is_none();
+    let clean = sc.tap_loss == 0.0 && sc.cut_at_us.is_none() && !run.truncated;
     let mut checked = Checked {
         frames: run.tap.len() as u64,
         sent: run.sent,

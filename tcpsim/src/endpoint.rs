@@ -341,6 +341,7 @@ impl Endpoint {
             return;
         }
         if self.delack_at.is_some_and(|t| t <= now) {
+            self.delack_at = None;
             self.ack_now = true;
         }
         if self.rto_at.is_some_and(|t| t <= now) {

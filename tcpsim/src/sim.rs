@@ -16,6 +16,9 @@ pub const CLIENT: ([u8; 4], u16) = ([10, 0, 0, 1], 40_000);
 pub const SERVER: ([u8; 4], u16) = ([10, 0, 0, 2], 80);
 /// The simulation stops at this time (microseconds) whatever is left.
 pub const HORIZON_US: u64 = 600_000_000;
+/// ... or after this many events: the run then counts as cut there
+/// ([`Run::truncated`]), so one scenario costs bounded time.
+pub const MAX_EVENTS: u64 = 400_000;
 
 /// The byte at `off` of a direction's data (every copy carries the same).
 pub fn content(from_client: bool, off: u64) -> u8 {
@@ -47,6 +50,8 @@ pub struct Run {
     pub read_at_cut: Option<(u64, u64)>,
     /// Segments sent by both endpoints.
     pub sent: u64,
+    /// The run hit [`MAX_EVENTS`] and was cut there.
+    pub truncated: bool,
 }
 
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
@@ -233,6 +238,7 @@ pub fn run(sc: &Scenario) -> Run {
     let mut sent = 0u64;
     let mut read_at_cut = None;
     let mut wakes = std::collections::BTreeSet::new();
+    let (mut events, mut truncated) = (0u64, None);
     client.output(0, &mut out);
     let mut now = 0;
     loop {
@@ -251,10 +257,14 @@ pub fn run(sc: &Scenario) -> Run {
         if t > HORIZON_US {
             break;
         }
-        if let Some(cut) = sc.cut_at_us {
-            if t > cut && read_at_cut.is_none() {
-                read_at_cut = Some((client.outcome().read, server.outcome().read));
-            }
+        events += 1;
+        if events > MAX_EVENTS {
+            truncated = Some(now);
+            break;
+        }
+        if sc.cut_at_us.is_some_and(|cut| t > cut) {
+            // nothing after the cut is captured or judged
+            break;
         }
         now = t;
         match ev {
@@ -275,11 +285,11 @@ pub fn run(sc: &Scenario) -> Run {
             }
         }
     }
-    if sc.cut_at_us.is_some() && read_at_cut.is_none() {
+    if (sc.cut_at_us.is_some() || truncated.is_some()) && read_at_cut.is_none() {
         read_at_cut = Some((client.outcome().read, server.outcome().read));
     }
     sim.tap.sort_by_key(|&(t, o, _)| (t, o));
-    let cut = sc.cut_at_us.unwrap_or(u64::MAX);
+    let cut = sc.cut_at_us.unwrap_or(u64::MAX).min(truncated.unwrap_or(u64::MAX));
     let tap = sim
         .tap
         .into_iter()
@@ -296,6 +306,7 @@ pub fn run(sc: &Scenario) -> Run {
         server: server.outcome(),
         read_at_cut,
         sent,
+        truncated: truncated.is_some(),
     }
 }
 
