@@ -474,7 +474,7 @@ impl<'a, U, M: Memory<U>, const SCAN_HOSTS: usize> Upper<'a, U, M, SCAN_HOSTS> {
             }
             tunnel::Decap::Inner(hop, inner) => (hop, inner),
         };
-        let Some(id) = p.tunnel.push(hop) else {
+        let Some(id) = p.tunnel.push(hop, p.src, p.dst) else {
             warn(&mut self.stats, h, ts, Warning::TunnelTooDeep, p.bytes);
             return Step::Deliver;
         };

@@ -11,6 +11,37 @@
 //! switched in [`Config`]; all are on by default (libnids decodes none).
 //!
 //! Costs a few comparisons per header; nothing is copied.
+//!
+//! # Tunnel identity
+//!
+//! A flow's [`TunnelId`] must be the same for both directions of one
+//! connection, or its two halves become two flows that never meet. So an
+//! identifier is part of it only where the protocol defines it for both
+//! directions; everywhere else the flow meets by its inner addresses and
+//! ports within the same tunnel endpoints, taken unordered (the outer source
+//! and destination of each hop, hashed as a pair). Per encapsulation:
+//!
+//! | encapsulation | in the flow key | left out (may differ by direction) |
+//! |---|---|---|
+//! | VXLAN | the VNI, and the endpoints | flags |
+//! | Geneve | the VNI, and the endpoints | options (they may differ by direction) |
+//! | GRE, transparent bridging | the endpoints | the key (RFC 2890 lets each direction pick its own), sequence numbers |
+//! | PPTP (enhanced GRE) | the endpoints | the call id (each peer names the call with the id the other chose) |
+//! | ERSPAN I, II, III | the endpoints | the session id (ingress and egress mirroring are often two sessions) |
+//! | GTP-U | the endpoints | the TEID (one per direction by design, 3GPP TS 29.281) |
+//! | MPLS in GRE or UDP | the endpoints | the labels (per direction, per hop) |
+//! | IP in IP, Teredo | the endpoints | — |
+//!
+//! Nested tunnels keep every hop's share (the innermost VNI exactly, the rest
+//! hashed). Consequences, by design: two tenants reusing addresses in two
+//! VNIs, or in two tunnels between different endpoints, are two flows; two
+//! tunnels between the same endpoints that differ only by a per-direction id
+//! (two GRE keys, two GTP-U bearers) carrying the same inner addresses and
+//! ports are one flow; a connection whose two directions travel between
+//! different endpoints (6to4 through an anycast relay, a multihomed VXLAN
+//! endpoint with two addresses) is two flows. The host's shard key (outer
+//! address pair, unordered) and the C drop-in's `nids_find_tcp_stream` follow
+//! the same rule.
 
 mod gre;
 mod id;
