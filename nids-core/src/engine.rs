@@ -336,10 +336,11 @@ impl<'a, U, M: Memory<U>, const HOSTS: usize, const SCAN_HOSTS: usize>
             return stats::bump(&mut up.stats.filtered);
         }
         let policy = up.checksums;
-        let packet = match ip::parse(l3, |src| policy.verifies(src)) {
+        let packet = match ip::parse(l3, |src| policy.header_check(src)) {
             Ok(p) => p,
             Err(w) => return warn(&mut up.stats, h, ts, w, raw),
         };
+        up.unfilled_header(&packet);
         up.counted(&packet);
         // Decapsulate packets that need no reassembly, down to the innermost one
         // or to a fragment (outer or inner: both are reassembled here, keyed by
@@ -430,6 +431,32 @@ fn reparse(v: ip::Version, bytes: &[u8]) -> Result<Packet<'_>, Warning> {
     }
 }
 
+/// Whether the packet inside a tunnel holds a TCP or UDP checksum its sender
+/// left to the NIC ([`checksum::is_offload_signature`]). A sender that does so
+/// and also offloads the tunnel's outer UDP checksum (Linux' local checksum
+/// offload) computes the outer sum as if the inner one were filled in, so on a
+/// capture taken on that host the outer sum fails by exactly that: the
+/// automatic policy then decodes the tunnel (the inner packet is judged on its
+/// own). O(header).
+fn unfilled_inside(l3: link::L3<'_>) -> bool {
+    let Ok(q) = ip::parse(l3, |_| false) else {
+        return false;
+    };
+    let seg = q.payload();
+    let at = match q.protocol {
+        protocol::TCP => 16,
+        protocol::UDP => 6,
+        _ => return false,
+    };
+    match seg.get(at..at + 2) {
+        Some(&[a, b]) if q.fragment.is_none() => {
+            let pseudo = checksum::pseudo_header(q.src, q.dst, q.protocol, seg.len() as u32);
+            checksum::is_offload_signature(pseudo, u16::from_be_bytes([a, b]))
+        }
+        _ => false,
+    }
+}
+
 /// What [`Upper::unwrap`] made of a whole datagram.
 enum Step<'b> {
     /// It is the innermost: deliver it.
@@ -453,13 +480,31 @@ impl<'a, U, M: Memory<U>, const SCAN_HOSTS: usize> Upper<'a, U, M, SCAN_HOSTS> {
     /// ([`crate::tunnel::decap`]) and validate it. A malformed encapsulation, or
     /// one nested too deep, is warned and `p` delivered as it is.
     fn unwrap<'b, H: Handler<U>>(&mut self, ts: Instant, p: &Packet<'b>, h: &mut H) -> Step<'b> {
+        // The outer UDP checksum only on a tunnel's ports (plain UDP is checked
+        // later), by the same policy as any UDP checksum; zero is "none" (over
+        // IPv6 too, on a tunnel's port: RFC 6935). A datagram that fails is not
+        // decapsulated (it goes on as plain UDP, where the failure is warned),
+        // unless the automatic policy finds it was computed as if the packet
+        // inside were already complete (see `unfilled_inside`).
+        let mut unverified = false;
         let udp = match p.protocol {
-            // the checksum only on a tunnel's ports (plain UDP is checked later)
-            protocol::UDP => match udp::check(p) {
-                Ok(c)
-                    if tunnel::is_tunnel_port(&self.tunnels, c.tuple.sport, c.tuple.dport)
-                        && (c.checksum == 0 || self.checksum_ok(p, c.segment, c.checksum)) =>
-                {
+            protocol::UDP => match udp::header(p) {
+                Ok(c) if tunnel::is_tunnel_port(&self.tunnels, c.tuple.sport, c.tuple.dport) => {
+                    if c.checksum != 0
+                        && !self.transport_checksum_ok(
+                            ts,
+                            p,
+                            protocol::UDP,
+                            c.segment,
+                            c.checksum,
+                            h,
+                        )
+                    {
+                        if !matches!(self.checksums, Policy::Auto) {
+                            return Step::Deliver;
+                        }
+                        unverified = true;
+                    }
                     Some((c.tuple.sport, c.tuple.dport, &c.segment[8..]))
                 }
                 _ => None,
@@ -467,6 +512,14 @@ impl<'a, U, M: Memory<U>, const SCAN_HOSTS: usize> Upper<'a, U, M, SCAN_HOSTS> {
             _ => None,
         };
         let (hop, inner) = match tunnel::decap(&self.tunnels, p, udp) {
+            tunnel::Decap::Inner(hop, Ok(l3)) if unverified => {
+                if !unfilled_inside(l3) {
+                    return Step::Deliver;
+                }
+                stats::bump(&mut self.stats.checksum_offload_accepted);
+                (hop, Ok(l3))
+            }
+            _ if unverified => return Step::Deliver,
             tunnel::Decap::Plain => return Step::Deliver,
             tunnel::Decap::Bad(w) => {
                 warn(&mut self.stats, h, ts, w, p.bytes);
@@ -491,8 +544,9 @@ impl<'a, U, M: Memory<U>, const SCAN_HOSTS: usize> Upper<'a, U, M, SCAN_HOSTS> {
             }
         };
         let policy = self.checksums;
-        match ip::parse(l3, |src| policy.verifies(src)) {
+        match ip::parse(l3, |src| policy.header_check(src)) {
             Ok(mut inner) => {
+                self.unfilled_header(&inner);
                 inner.tunnel = id;
                 stats::bump(&mut self.stats.inner_packets);
                 if inner.fragment.is_some() {
@@ -507,19 +561,17 @@ impl<'a, U, M: Memory<U>, const SCAN_HOSTS: usize> Upper<'a, U, M, SCAN_HOSTS> {
         }
     }
 
-    /// Whether a tunnel's outer UDP checksum `field` holds under the policy
-    /// (the automatic policy also takes an offload signature, without the
-    /// bookkeeping of [`Upper::transport_checksum_ok`]: the inner packets are
-    /// checked on their own). A datagram that fails is not decapsulated; it
-    /// goes on as plain UDP, where the failure is warned.
-    fn checksum_ok(&self, p: &Packet<'_>, segment: &[u8], field: u16) -> bool {
-        if !self.checksums.verifies(p.src) {
-            return true;
+    /// Count an IPv4 header accepted by the automatic policy though its
+    /// checksum does not verify (left unfilled by its sender:
+    /// [`ip::v4::HeaderCheck::Offload`]). O(1) unless the field is unfilled.
+    fn unfilled_header(&mut self, p: &Packet<'_>) {
+        if matches!(self.checksums, Policy::Auto)
+            && p.version == ip::Version::V4
+            && (ip::v4::is_unfilled(p.bytes) || p.bytes.get(2..4) == Some(&[0, 0]))
+            && checksum::sum(p.bytes.get(..p.header_len).unwrap_or(&[])) != 0xffff
+        {
+            stats::bump(&mut self.stats.checksum_offload_accepted);
         }
-        let pseudo = checksum::pseudo_header(p.src, p.dst, protocol::UDP, segment.len() as u32);
-        checksum::verify(pseudo, segment)
-            || (matches!(self.checksums, Policy::Auto)
-                && checksum::is_offload_signature(pseudo, field))
     }
 
     /// Packet time moves to `ts`: run timeouts that are due.
