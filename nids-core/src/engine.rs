@@ -489,7 +489,14 @@ impl<'a, U, M: Memory<U>, const SCAN_HOSTS: usize> Upper<'a, U, M, SCAN_HOSTS> {
         let mut unverified = false;
         let udp = match p.protocol {
             protocol::UDP => match udp::header(p) {
-                Ok(c) if tunnel::is_tunnel_port(&self.tunnels, c.tuple.sport, c.tuple.dport) => {
+                Ok(c)
+                    if tunnel::is_tunnel(
+                        &self.tunnels,
+                        c.tuple.sport,
+                        c.tuple.dport,
+                        &c.segment[8..],
+                    ) =>
+                {
                     if c.checksum != 0
                         && !self.transport_checksum_ok(
                             ts,

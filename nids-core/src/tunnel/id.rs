@@ -8,7 +8,8 @@ use core::net::IpAddr;
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[repr(u8)]
 pub enum Kind {
-    /// GRE (RFC 2784/2890), PPTP's enhanced GRE, transparent Ethernet bridging.
+    /// GRE (RFC 2784/2890), PPTP's enhanced GRE, transparent Ethernet
+    /// bridging; GRE in UDP (RFC 8086) too.
     Gre = 1,
     /// ERSPAN types I, II and III (inside GRE).
     Erspan = 2,
@@ -30,10 +31,12 @@ pub enum Kind {
     Ip4in6 = 10,
     /// IPv6 in IPv6.
     Ip6in6 = 11,
+    /// AYIYA ("anything in anything", UDP 5072): IPv6 or IPv4 in UDP.
+    Ayiya = 12,
 }
 
 impl Kind {
-    const ALL: [Kind; 11] = [
+    const ALL: [Kind; 12] = [
         Kind::Gre,
         Kind::Erspan,
         Kind::Vxlan,
@@ -45,6 +48,7 @@ impl Kind {
         Kind::Ip6in4,
         Kind::Ip4in6,
         Kind::Ip6in6,
+        Kind::Ayiya,
     ];
 
     /// The name used in tunnel paths (`"vxlan"`, `"6in4"`, …).
@@ -61,6 +65,7 @@ impl Kind {
             Kind::Ip6in4 => "6in4",
             Kind::Ip4in6 => "4in6",
             Kind::Ip6in6 => "6in6",
+            Kind::Ayiya => "ayiya",
         }
     }
 
