@@ -497,16 +497,7 @@ impl<'a, U, M: Memory<U>, const SCAN_HOSTS: usize> Upper<'a, U, M, SCAN_HOSTS> {
                         &c.segment[8..],
                     ) =>
                 {
-                    if c.checksum != 0
-                        && !self.transport_checksum_ok(
-                            ts,
-                            p,
-                            protocol::UDP,
-                            c.segment,
-                            c.checksum,
-                            h,
-                        )
-                    {
+                    if c.checksum != 0 && !self.outer_checksum_ok(p, c.segment, c.checksum) {
                         if !matches!(self.checksums, Policy::Auto) {
                             return Step::Deliver;
                         }
@@ -566,6 +557,25 @@ impl<'a, U, M: Memory<U>, const SCAN_HOSTS: usize> Upper<'a, U, M, SCAN_HOSTS> {
                 Step::Dropped
             }
         }
+    }
+
+    /// Whether a tunnel's outer UDP checksum `field` holds under the policy, as
+    /// any UDP checksum's would: right, skipped by the policy, or (automatic
+    /// policy) from a confirmed offloading sender or with the offload
+    /// signature. Without the bookkeeping of [`Upper::transport_checksum_ok`]
+    /// (the inner packets are judged on their own, and a datagram that is not
+    /// decapsulated after all is judged again as plain UDP), so it neither
+    /// warns nor counts twice.
+    fn outer_checksum_ok(&self, p: &Packet<'_>, segment: &[u8], field: u16) -> bool {
+        if !self.checksums.verifies(p.src) {
+            return true;
+        }
+        let auto = matches!(self.checksums, Policy::Auto);
+        if auto && self.offload.confirmed(p.src) {
+            return true;
+        }
+        let pseudo = checksum::pseudo_header(p.src, p.dst, protocol::UDP, segment.len() as u32);
+        checksum::verify(pseudo, segment) || (auto && checksum::is_offload_signature(pseudo, field))
     }
 
     /// Count an IPv4 header accepted by the automatic policy though its
