@@ -431,14 +431,18 @@ fn reparse(v: ip::Version, bytes: &[u8]) -> Result<Packet<'_>, Warning> {
     }
 }
 
-/// Whether the packet inside a tunnel holds a TCP or UDP checksum its sender
-/// left to the NIC ([`checksum::is_offload_signature`]). A sender that does so
-/// and also offloads the tunnel's outer UDP checksum (Linux' local checksum
-/// offload) computes the outer sum as if the inner one were filled in, so on a
-/// capture taken on that host the outer sum fails by exactly that: the
-/// automatic policy then decodes the tunnel (the inner packet is judged on its
-/// own). O(header).
-fn unfilled_inside(l3: link::L3<'_>) -> bool {
+/// Whether the packet inside a tunnel vouches for itself when the tunnel's
+/// outer UDP checksum fails: its TCP or UDP checksum is right, or holds what a
+/// sender leaves to the NIC ([`checksum::is_offload_signature`]). The second is
+/// Linux' local checksum offload: a sender that leaves the inner checksum to
+/// the NIC computes the outer sum as if it were filled in already, so on a
+/// capture taken on that host the outer sum fails by exactly that. The first
+/// is an outer header rewritten after the fact (address translation, capture
+/// anonymisation): its sum no longer holds, while the inner one, which
+/// covers the inner packet, does; RFC 6935 lets tunnels leave the outer sum
+/// out altogether on that ground. Either way the automatic policy decodes the
+/// tunnel, and the inner packet is judged on its own. O(inner packet).
+fn inside_vouches(l3: link::L3<'_>) -> bool {
     let Ok(q) = ip::parse(l3, |_| false) else {
         return false;
     };
@@ -449,9 +453,10 @@ fn unfilled_inside(l3: link::L3<'_>) -> bool {
         _ => return false,
     };
     match seg.get(at..at + 2) {
-        Some(&[a, b]) if q.fragment.is_none() => {
+        Some(&[a, b]) if q.fragment.is_none() && [a, b] != [0, 0] => {
             let pseudo = checksum::pseudo_header(q.src, q.dst, q.protocol, seg.len() as u32);
-            checksum::is_offload_signature(pseudo, u16::from_be_bytes([a, b]))
+            checksum::verify(pseudo, seg)
+                || checksum::is_offload_signature(pseudo, u16::from_be_bytes([a, b]))
         }
         _ => false,
     }
@@ -485,7 +490,7 @@ impl<'a, U, M: Memory<U>, const SCAN_HOSTS: usize> Upper<'a, U, M, SCAN_HOSTS> {
         // IPv6 too, on a tunnel's port: RFC 6935). A datagram that fails is not
         // decapsulated (it goes on as plain UDP, where the failure is warned),
         // unless the automatic policy finds it was computed as if the packet
-        // inside were already complete (see `unfilled_inside`).
+        // inside vouches for itself (see `inside_vouches`).
         let mut unverified = false;
         let udp = match p.protocol {
             protocol::UDP => match udp::header(p) {
@@ -511,7 +516,7 @@ impl<'a, U, M: Memory<U>, const SCAN_HOSTS: usize> Upper<'a, U, M, SCAN_HOSTS> {
         };
         let (hop, inner) = match tunnel::decap(&self.tunnels, p, udp) {
             tunnel::Decap::Inner(hop, Ok(l3)) if unverified => {
-                if !unfilled_inside(l3) {
+                if !inside_vouches(l3) {
                     return Step::Deliver;
                 }
                 stats::bump(&mut self.stats.checksum_offload_accepted);

@@ -31,7 +31,13 @@ fn ideal(name: &str) -> std::collections::BTreeSet<String> {
 
 #[test]
 fn auto_equals_the_ideal_reassembler() {
-    for name in ["ip-zero", "tso", "vxlan-lco", "vxlan6-zero"] {
+    for name in [
+        "ip-zero",
+        "tso",
+        "vxlan-lco",
+        "vxlan6-zero",
+        "geneve-rewritten",
+    ] {
         let (ours, stats) = run(name, Policy::Auto);
         let want = ideal(name);
         assert_eq!(want.len(), 1, "{name}");
@@ -77,8 +83,10 @@ fn tso_super_segment() {
 }
 
 /// A tunnel's outer UDP checksum: computed on the encapsulating host as if the
-/// inner checksum were filled (local checksum offload): decoded under `auto`
-/// only; zero over IPv6 (RFC 6935): decoded under every policy.
+/// inner checksum were filled (local checksum offload), or left stale by a
+/// rewrite of the outer header: decoded under `auto` only, where the inner
+/// packet's own checksum vouches for it; zero over IPv6 (RFC 6935): decoded
+/// under every policy.
 #[test]
 fn tunnel_outer_checksums() {
     let (ours, verify) = run("vxlan-lco", Policy::Verify);
@@ -90,6 +98,14 @@ fn tunnel_outer_checksums() {
     let (_, auto) = run("vxlan-lco", Policy::Auto);
     assert_eq!(auto.total_warnings(), 0);
     assert_eq!(auto.decapsulated, 10);
+    // outer addresses rewritten after the fact, the inner packets intact:
+    // their own checksums vouch for them under `auto`
+    let (ours, verify) = run("geneve-rewritten", Policy::Verify);
+    assert!(ours.is_empty(), "{ours:?}");
+    assert_eq!(verify.warning(Warning::UdpBadChecksum), 10);
+    let (_, auto) = run("geneve-rewritten", Policy::Auto);
+    assert_eq!((auto.decapsulated, auto.total_warnings()), (10, 0));
+    assert_eq!(auto.checksum_offload_accepted, 10);
     for p in [Policy::Verify, Policy::Auto] {
         let (ours, st) = run("vxlan6-zero", p);
         assert_eq!(projected(&ours, &keys()), ideal("vxlan6-zero"), "{p:?}");

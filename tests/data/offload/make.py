@@ -17,6 +17,9 @@ loopback or virtual interface, shows.
                      computed as if they were filled (Linux' local checksum
                      offload), so it does not verify on the capture
     vxlan6-zero.pcap VXLAN over IPv6 with zero outer UDP checksums (RFC 6935)
+    geneve-rewritten.pcap  Geneve whose outer addresses were rewritten after the
+                     fact (IPv4 header checksums fixed, UDP checksums not, as an
+                     anonymiser may leave them); the inner packets are intact
 """
 import os
 import struct
@@ -113,3 +116,21 @@ for p in tcp_conn("10.60.0.1", "10.60.0.2", 47001, "vxlan6-zero"):
     frame = eth(p, IN_A, IN_B) if up else eth(p, IN_B, IN_A)
     out.append(raw(IPv6(src=o[0], dst=o[1]) / UDP(sport=51000, dport=4789, chksum=0) / vxlan(10, frame)))
 pcap(os.path.join(HERE, "vxlan6-zero.pcap"), 1, [eth(p) for p in out])
+
+
+# ---------------------------------------------------------------- Geneve, outer addresses rewritten
+def geneve(vni, payload):
+    return struct.pack("!BBHI", 0, 0, 0x0800, vni << 8) + payload
+
+
+out = []
+for p in tcp_conn("10.80.0.1", "10.80.0.2", 48001, "geneve-rewritten"):
+    up = IP(p).src == "10.80.0.1"
+    o = ("198.51.100.1", "198.51.100.2") if up else ("198.51.100.2", "198.51.100.1")
+    whole = bytearray(raw(IP(src=o[0], dst=o[1]) / UDP(sport=6667, dport=6081) / geneve(786734, p)))
+    # rewrite the outer addresses, then fix the IPv4 header checksum only
+    whole[12:20] = bytes(reversed(whole[12:16])) + bytes(reversed(whole[16:20]))
+    whole[10:12] = b"\x00\x00"
+    whole[10:12] = struct.pack("!H", 0xFFFF - fold(sum(struct.unpack("!10H", bytes(whole[:20])))))
+    out.append(bytes(whole))
+pcap(os.path.join(HERE, "geneve-rewritten.pcap"), 1, [eth(p) for p in out])

@@ -87,9 +87,9 @@ pub enum Policy<'a> {
     ///    Both are counted in `Stats::checksum_offload_accepted` when the
     ///    header does not verify; any other wrong header checksum is refused.
     /// 4. A tunnel's outer UDP checksum is judged by 1 and 2; one that fails
-    ///    because the packet inside holds an unfilled TCP or UDP checksum
-    ///    (local checksum offload computes the outer sum as if the NIC had
-    ///    filled it already) is accepted too, and counted.
+    ///    while the packet inside vouches for itself (its TCP or UDP checksum
+    ///    right, or unfilled: local checksum offload computes the outer sum as
+    ///    if the NIC had filled the inner one) is accepted too, and counted.
     ///
     /// The table of remembered sources holds [`super::OFFLOAD_SOURCES`] entries;
     /// when full, the least recently seen one is forgotten
