@@ -492,11 +492,12 @@ impl<'a, U, M: Memory<U>, const SCAN_HOSTS: usize> Upper<'a, U, M, SCAN_HOSTS> {
         // unless the automatic policy finds it was computed as if the packet
         // inside vouches for itself (see `inside_vouches`).
         let mut unverified = false;
+        let tunnels = tunnel::inside(&self.tunnels, p.tunnel);
         let udp = match p.protocol {
             protocol::UDP => match udp::header(p) {
                 Ok(c)
                     if tunnel::is_tunnel(
-                        &self.tunnels,
+                        &tunnels,
                         c.tuple.sport,
                         c.tuple.dport,
                         &c.segment[8..],
@@ -514,7 +515,7 @@ impl<'a, U, M: Memory<U>, const SCAN_HOSTS: usize> Upper<'a, U, M, SCAN_HOSTS> {
             },
             _ => None,
         };
-        let (hop, inner) = match tunnel::decap(&self.tunnels, p, udp) {
+        let (hop, inner) = match tunnel::decap(&tunnels, p, udp) {
             tunnel::Decap::Inner(hop, Ok(l3)) if unverified => {
                 if !inside_vouches(l3) {
                     return Step::Deliver;

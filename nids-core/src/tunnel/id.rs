@@ -185,6 +185,14 @@ impl TunnelId {
             .count()
     }
 
+    /// The innermost encapsulation, if any. O(1).
+    pub fn innermost(self) -> Option<Kind> {
+        let d = self.depth();
+        (d > 0)
+            .then(|| Kind::from_nibble((self.0 >> (KINDS_SHIFT + 4 * (d as u32 - 1))) & 0xf))
+            .flatten()
+    }
+
     /// This context with one more (inner) hop, found in a packet from `src` to
     /// `dst` (the outer addresses, taken unordered), or `None` past
     /// [`MAX_DEPTH`]. The hop's identifier is kept only if its kind
@@ -316,6 +324,8 @@ mod tests {
         let c = a.push(hop(Kind::Ip4in4, None), v4(5), v4(6)).unwrap();
         assert_eq!(c.to_string(), "gre/vxlan:42/4in4");
         assert_eq!(c.depth(), 3);
+        assert_eq!(c.innermost(), Some(Kind::Ip4in4));
+        assert_eq!(TunnelId::NONE.innermost(), None);
         // an outer VNI is kept (hashed) under an inner one
         let two = |outer| {
             one(Kind::Vxlan, Some(outer), A, B)

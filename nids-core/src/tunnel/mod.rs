@@ -181,6 +181,16 @@ impl Default for Config {
     }
 }
 
+/// The configuration for the packets inside tunnel `t`: as `c`, but GTP-U is
+/// not looked for inside GTP-U (mobile networks never nest it; Zeek reads it
+/// so), so a datagram on a GTP-U port inside a GTP-U tunnel is plain UDP. O(1).
+pub fn inside(c: &Config, t: TunnelId) -> Config {
+    match t.innermost() {
+        Some(Kind::Gtpu) => Config { gtpu: false, ..*c },
+        _ => *c,
+    }
+}
+
 /// What [`decap`] found in a datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decap<'a> {
@@ -459,6 +469,21 @@ mod tests {
             udp::decode(&off, 9, 5072, &[0x01, 0x00, 0x11, 4, 0, 0, 0, 0, 0, 0]),
             Decap::Plain
         );
+    }
+
+    /// A G-PDU inside a G-PDU is a datagram, not a second tunnel.
+    #[test]
+    fn test_gtpu_not_nested() {
+        let c = Config::new();
+        let g = [&[0x30, 255, 0, 20, 0, 0, 0, 9][..], &IP4, &[0; 16]].concat();
+        let any: core::net::IpAddr = "192.0.2.1".parse().unwrap();
+        let hop = |kind| Hop { kind, id: Some(1) };
+        let gtp = TunnelId::NONE.push(hop(Kind::Gtpu), any, any).unwrap();
+        let gre = TunnelId::NONE.push(hop(Kind::Gre), any, any).unwrap();
+        assert!(inner_of(udp::decode(&inside(&c, gre), 1, 2152, &g)).is_some());
+        assert_eq!(udp::decode(&inside(&c, gtp), 1, 2152, &g), Decap::Plain);
+        assert_eq!(inside(&c, TunnelId::NONE), c);
+        assert_eq!(inside(&c, gre), c);
     }
 
     #[test]
