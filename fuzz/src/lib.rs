@@ -104,7 +104,7 @@ pub struct Obs {
     next_decision: usize,
     filter: u8,
     consistent: bool,
-    verify_v4_header: bool,
+    v4_header: ip::v4::HeaderCheck,
     scan_threshold: usize,
     link: LinkType,
     next_id: u32,
@@ -161,7 +161,7 @@ impl Handler<u32> for Obs {
         assert!(p.header_len <= p.bytes.len(), "header past the datagram");
         // A datagram handed on must parse again as itself.
         let again = match p.version {
-            Version::V4 => ip::v4::parse(p.bytes, |_| self.verify_v4_header),
+            Version::V4 => ip::v4::parse(p.bytes, |_| self.v4_header),
             Version::V6 => ip::v6::parse(p.bytes),
         };
         let again = again.unwrap_or_else(|w| panic!("ip() datagram does not re-parse: {w:?}"));
@@ -550,7 +550,11 @@ impl<'a> Checker<'a> {
                     .scan
                     .num_ports
                     .min(nids_core::engine::SCAN_PORTS - 1),
-                verify_v4_header: matches!(policy, Policy::Verify | Policy::Auto),
+                v4_header: match policy {
+                    Policy::Verify => ip::v4::HeaderCheck::Verify,
+                    Policy::Auto => ip::v4::HeaderCheck::Offload,
+                    _ => ip::v4::HeaderCheck::Skip,
+                },
                 link: setup.link,
                 next_id: 1,
                 open: HashMap::new(),
@@ -645,7 +649,7 @@ impl<'a> Checker<'a> {
                     return;
                 }
                 let policy = self.policy;
-                match ip::parse(l3, |src| policy.verifies(src)) {
+                match ip::parse(l3, |src| policy.header_check(src)) {
                     Ok(p) => {
                         match p.version {
                             Version::V4 => o.ipv4 += 1,

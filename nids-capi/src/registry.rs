@@ -55,7 +55,10 @@ pub fn insert(addr: Tuple, ptr: usize) {
 /// The stream of `addr` (exact orientation), if any. A `struct tuple4` names
 /// no tunnel, so when no stream outside tunnels has these addresses and ports,
 /// the one inside a tunnel that has them is found (the lowest tunnel id, if
-/// several tenants reuse them): a callback's own `addr` finds its stream.
+/// several tenants reuse them): a callback's own `addr` finds its stream. A
+/// tunnelled stream's id is the same for both directions (no GTP-U TEID, GRE
+/// key, ERSPAN session or MPLS label in it: `nids_core::tunnel`, "Tunnel
+/// identity"), so its two halves are one entry, found from either's packets.
 /// O(1), or O(streams) when the stream is in a tunnel or not found.
 pub fn find(addr: &Tuple) -> Option<usize> {
     with(&STREAMS, |m| {

@@ -336,10 +336,11 @@ impl<'a, U, M: Memory<U>, const HOSTS: usize, const SCAN_HOSTS: usize>
             return stats::bump(&mut up.stats.filtered);
         }
         let policy = up.checksums;
-        let packet = match ip::parse(l3, |src| policy.verifies(src)) {
+        let packet = match ip::parse(l3, |src| policy.header_check(src)) {
             Ok(p) => p,
             Err(w) => return warn(&mut up.stats, h, ts, w, raw),
         };
+        up.unfilled_header(&packet);
         up.counted(&packet);
         // Decapsulate packets that need no reassembly, down to the innermost one
         // or to a fragment (outer or inner: both are reassembled here, keyed by
@@ -430,6 +431,37 @@ fn reparse(v: ip::Version, bytes: &[u8]) -> Result<Packet<'_>, Warning> {
     }
 }
 
+/// Whether the packet inside a tunnel vouches for itself when the tunnel's
+/// outer UDP checksum fails: its TCP or UDP checksum is right, or holds what a
+/// sender leaves to the NIC ([`checksum::is_offload_signature`]). The second is
+/// Linux' local checksum offload: a sender that leaves the inner checksum to
+/// the NIC computes the outer sum as if it were filled in already, so on a
+/// capture taken on that host the outer sum fails by exactly that. The first
+/// is an outer header rewritten after the fact (address translation, capture
+/// anonymisation): its sum no longer holds, while the inner one, which
+/// covers the inner packet, does; RFC 6935 lets tunnels leave the outer sum
+/// out altogether on that ground. Either way the automatic policy decodes the
+/// tunnel, and the inner packet is judged on its own. O(inner packet).
+fn inside_vouches(l3: link::L3<'_>) -> bool {
+    let Ok(q) = ip::parse(l3, |_| false) else {
+        return false;
+    };
+    let seg = q.payload();
+    let at = match q.protocol {
+        protocol::TCP => 16,
+        protocol::UDP => 6,
+        _ => return false,
+    };
+    match seg.get(at..at + 2) {
+        Some(&[a, b]) if q.fragment.is_none() && [a, b] != [0, 0] => {
+            let pseudo = checksum::pseudo_header(q.src, q.dst, q.protocol, seg.len() as u32);
+            checksum::verify(pseudo, seg)
+                || checksum::is_offload_signature(pseudo, u16::from_be_bytes([a, b]))
+        }
+        _ => false,
+    }
+}
+
 /// What [`Upper::unwrap`] made of a whole datagram.
 enum Step<'b> {
     /// It is the innermost: deliver it.
@@ -453,20 +485,45 @@ impl<'a, U, M: Memory<U>, const SCAN_HOSTS: usize> Upper<'a, U, M, SCAN_HOSTS> {
     /// ([`crate::tunnel::decap`]) and validate it. A malformed encapsulation, or
     /// one nested too deep, is warned and `p` delivered as it is.
     fn unwrap<'b, H: Handler<U>>(&mut self, ts: Instant, p: &Packet<'b>, h: &mut H) -> Step<'b> {
+        // The outer UDP checksum only on a tunnel's ports (plain UDP is checked
+        // later), by the same policy as any UDP checksum; zero is "none" (over
+        // IPv6 too, on a tunnel's port: RFC 6935). A datagram that fails is not
+        // decapsulated (it goes on as plain UDP, where the failure is warned),
+        // unless the automatic policy finds it was computed as if the packet
+        // inside vouches for itself (see `inside_vouches`).
+        let mut unverified = false;
+        let tunnels = tunnel::inside(&self.tunnels, p.tunnel);
         let udp = match p.protocol {
-            // the checksum only on a tunnel's ports (plain UDP is checked later)
-            protocol::UDP => match udp::check(p) {
+            protocol::UDP => match udp::header(p) {
                 Ok(c)
-                    if tunnel::is_tunnel_port(&self.tunnels, c.tuple.sport, c.tuple.dport)
-                        && (c.checksum == 0 || self.checksum_ok(p, c.segment, c.checksum)) =>
+                    if tunnel::is_tunnel(
+                        &tunnels,
+                        c.tuple.sport,
+                        c.tuple.dport,
+                        &c.segment[8..],
+                    ) =>
                 {
+                    if c.checksum != 0 && !self.outer_checksum_ok(p, c.segment, c.checksum) {
+                        if !matches!(self.checksums, Policy::Auto) {
+                            return Step::Deliver;
+                        }
+                        unverified = true;
+                    }
                     Some((c.tuple.sport, c.tuple.dport, &c.segment[8..]))
                 }
                 _ => None,
             },
             _ => None,
         };
-        let (hop, inner) = match tunnel::decap(&self.tunnels, p, udp) {
+        let (hop, inner) = match tunnel::decap(&tunnels, p, udp) {
+            tunnel::Decap::Inner(hop, Ok(l3)) if unverified => {
+                if !inside_vouches(l3) {
+                    return Step::Deliver;
+                }
+                stats::bump(&mut self.stats.checksum_offload_accepted);
+                (hop, Ok(l3))
+            }
+            _ if unverified => return Step::Deliver,
             tunnel::Decap::Plain => return Step::Deliver,
             tunnel::Decap::Bad(w) => {
                 warn(&mut self.stats, h, ts, w, p.bytes);
@@ -474,7 +531,7 @@ impl<'a, U, M: Memory<U>, const SCAN_HOSTS: usize> Upper<'a, U, M, SCAN_HOSTS> {
             }
             tunnel::Decap::Inner(hop, inner) => (hop, inner),
         };
-        let Some(id) = p.tunnel.push(hop) else {
+        let Some(id) = p.tunnel.push(hop, p.src, p.dst) else {
             warn(&mut self.stats, h, ts, Warning::TunnelTooDeep, p.bytes);
             return Step::Deliver;
         };
@@ -491,8 +548,9 @@ impl<'a, U, M: Memory<U>, const SCAN_HOSTS: usize> Upper<'a, U, M, SCAN_HOSTS> {
             }
         };
         let policy = self.checksums;
-        match ip::parse(l3, |src| policy.verifies(src)) {
+        match ip::parse(l3, |src| policy.header_check(src)) {
             Ok(mut inner) => {
+                self.unfilled_header(&inner);
                 inner.tunnel = id;
                 stats::bump(&mut self.stats.inner_packets);
                 if inner.fragment.is_some() {
@@ -507,19 +565,36 @@ impl<'a, U, M: Memory<U>, const SCAN_HOSTS: usize> Upper<'a, U, M, SCAN_HOSTS> {
         }
     }
 
-    /// Whether a tunnel's outer UDP checksum `field` holds under the policy
-    /// (the automatic policy also takes an offload signature, without the
-    /// bookkeeping of [`Upper::transport_checksum_ok`]: the inner packets are
-    /// checked on their own). A datagram that fails is not decapsulated; it
-    /// goes on as plain UDP, where the failure is warned.
-    fn checksum_ok(&self, p: &Packet<'_>, segment: &[u8], field: u16) -> bool {
+    /// Whether a tunnel's outer UDP checksum `field` holds under the policy, as
+    /// any UDP checksum's would: right, skipped by the policy, or (automatic
+    /// policy) from a confirmed offloading sender or with the offload
+    /// signature. Without the bookkeeping of [`Upper::transport_checksum_ok`]
+    /// (the inner packets are judged on their own, and a datagram that is not
+    /// decapsulated after all is judged again as plain UDP), so it neither
+    /// warns nor counts twice.
+    fn outer_checksum_ok(&self, p: &Packet<'_>, segment: &[u8], field: u16) -> bool {
         if !self.checksums.verifies(p.src) {
             return true;
         }
+        let auto = matches!(self.checksums, Policy::Auto);
+        if auto && self.offload.confirmed(p.src) {
+            return true;
+        }
         let pseudo = checksum::pseudo_header(p.src, p.dst, protocol::UDP, segment.len() as u32);
-        checksum::verify(pseudo, segment)
-            || (matches!(self.checksums, Policy::Auto)
-                && checksum::is_offload_signature(pseudo, field))
+        checksum::verify(pseudo, segment) || (auto && checksum::is_offload_signature(pseudo, field))
+    }
+
+    /// Count an IPv4 header accepted by the automatic policy though its
+    /// checksum does not verify (left unfilled by its sender:
+    /// [`ip::v4::HeaderCheck::Offload`]). O(1) unless the field is unfilled.
+    fn unfilled_header(&mut self, p: &Packet<'_>) {
+        if matches!(self.checksums, Policy::Auto)
+            && p.version == ip::Version::V4
+            && (ip::v4::is_unfilled(p.bytes) || p.bytes.get(2..4) == Some(&[0, 0]))
+            && checksum::sum(p.bytes.get(..p.header_len).unwrap_or(&[])) != 0xffff
+        {
+            stats::bump(&mut self.stats.checksum_offload_accepted);
+        }
     }
 
     /// Packet time moves to `ts`: run timeouts that are due.

@@ -136,6 +136,10 @@ warnings! {
     /// type bit, or whose extension headers run past its end. It is processed as
     /// plain UDP.
     TunnelGtpuBad = "tunnel.gtpu_bad", None, "malformed GTP-U header";
+    /// A forwarding datagram on an AYIYA port whose identity and signature
+    /// run past its end, or whose next header is neither IPv4 nor IPv6. It is
+    /// processed as plain UDP.
+    TunnelAyiyaBad = "tunnel.ayiya_bad", None, "malformed AYIYA header";
     /// The frame or packet inside a tunnel is malformed (its Ethernet or other
     /// link header, or its IP header, fails the checks an outer one would).
     /// Dropped.

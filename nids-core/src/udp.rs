@@ -4,7 +4,8 @@
 //! 8 bytes or its length field is below 8 or beyond the IP payload; bytes past
 //! the length field are ignored. A zero checksum means "none" over IPv4 and is
 //! accepted; over IPv6 it is forbidden (RFC 8200 §8.1) and refused
-//! ([`Warning::UdpV6ZeroChecksum`]).
+//! ([`Warning::UdpV6ZeroChecksum`]), except on a tunnel's port, where RFC 6935
+//! allows it (VXLAN, Geneve, MPLS and GRE in UDP over IPv6 usually send it).
 
 use crate::event::Warning;
 use crate::flow::Tuple;
@@ -32,8 +33,19 @@ pub(crate) struct Checked<'a> {
     pub checksum: u16,
 }
 
-/// Check the header of the UDP datagram in `p` (a whole IP datagram).
+/// Check the header of the UDP datagram in `p` (a whole IP datagram), and
+/// refuse a zero checksum over IPv6.
 pub(crate) fn check<'a>(p: &Packet<'a>) -> Result<Checked<'a>, Warning> {
+    let c = header(p)?;
+    if c.checksum == 0 && p.version == Version::V6 {
+        return Err(Warning::UdpV6ZeroChecksum);
+    }
+    Ok(c)
+}
+
+/// Check the header of the UDP datagram in `p`, whatever its checksum field
+/// (a tunnel over IPv6 may leave it zero: RFC 6935, RFC 6936).
+pub(crate) fn header<'a>(p: &Packet<'a>) -> Result<Checked<'a>, Warning> {
     let data = p.payload();
     let [s0, s1, d0, d1, l0, l1, c0, c1, ..] = *data else {
         return Err(Warning::UdpBadHeader);
@@ -43,9 +55,6 @@ pub(crate) fn check<'a>(p: &Packet<'a>) -> Result<Checked<'a>, Warning> {
         return Err(Warning::UdpBadHeader);
     }
     let checksum = u16::from_be_bytes([c0, c1]);
-    if checksum == 0 && p.version == Version::V6 {
-        return Err(Warning::UdpV6ZeroChecksum);
-    }
     Ok(Checked {
         tuple: Tuple {
             src: p.src,

@@ -268,24 +268,34 @@ fn drive<U, H: Recorder<U>, W: Write>(
     Ok((outcome, vec![h]))
 }
 
-/// One line for stderr when most TCP segments failed their checksum (the
-/// capture was probably taken where checksum offload is on), naming the
-/// option that accepts them.
+/// One line for stderr when most TCP segments, or most IPv4 headers, failed
+/// their checksum (the capture was probably taken where checksum offload is
+/// on, or on a loopback or virtual interface that leaves IPv4 header
+/// checksums unfilled), naming the option that accepts them.
 pub(crate) fn checksum_hint(st: &Stats, policy: Policy<'_>) -> Option<String> {
-    let bad = st.warning(Warning::TcpBadChecksum);
-    if bad == 0 || bad <= st.tcp_segments {
+    let most =
+        |bad: u64, good: u64| (bad > 0 && bad > good).then_some((bad, bad.saturating_add(good)));
+    let mut what = Vec::new();
+    if let Some((bad, all)) = most(st.warning(Warning::Ipv4BadChecksum), st.ipv4) {
+        what.push(format!("{bad} of {all} IPv4 headers"));
+    }
+    if let Some((bad, all)) = most(st.warning(Warning::TcpBadChecksum), st.tcp_segments) {
+        what.push(format!("{bad} of {all} TCP segments"));
+    }
+    if what.is_empty() {
         return None;
     }
-    let what = match policy {
+    let how = match policy {
         Policy::Verify => {
             "`--checksum auto` accepts those of senders with checksum offload (as a capture \
-             on the sending host shows them), `--checksum off` all"
+             on the sending host shows them) and IPv4 headers left unfilled (zero, as on \
+             macOS loopback), `--checksum off` all"
         }
         _ => "`--checksum off` accepts them",
     };
     Some(format!(
-        "{bad} of {} TCP segments failed their checksum and were dropped; {what}",
-        bad.saturating_add(st.tcp_segments)
+        "{} failed their checksum and were dropped; {how}",
+        what.join(" and ")
     ))
 }
 

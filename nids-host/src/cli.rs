@@ -29,13 +29,15 @@ use nids_host::grep::WINDOW;
         `exiting`, reports them and exits with status 130.\n\n\
         Checksums: by default (`--checksum auto`) checksums are verified, but a sender whose\n\
         packets carry the unfilled checksums that checksum offload leaves (most captures\n\
-        taken on a Linux host) is accepted. `--checksum verify` drops them as libnids does;\n\
-        when most TCP segments fail their checksum, nids says so on stderr.\n\n\
+        taken on a Linux host) is accepted, and so are IPv4 headers left unfilled (zero,\n\
+        as on macOS loopback). `--checksum verify` drops them as libnids does; when most\n\
+        TCP segments or IPv4 headers fail their checksum, nids says so on stderr.\n\n\
         Link types read: Ethernet (802.1Q/ad/ah tags, PPPoE, MPLS), Linux SLL and SLL2\n\
         (-i any), raw IP, loopback, PPP, PPP in HDLC framing, PPPoE, Cisco HDLC, SLIP,\n\
         802.11 (bare, radiotap, Prism, AVS, PPI), FDDI, token ring; a pcapng file may mix\n\
-        them. Tunnels decoded (see --no-decap): GRE, PPTP, ERSPAN, VXLAN, Geneve, GTP-U,\n\
-        IP-in-IP, Teredo, MPLS; --json names a flow's tunnel path, \"tunnel\":[\"vxlan:42\"].\n\n\
+        them. Tunnels decoded (see --no-decap): GRE (also in UDP), PPTP, ERSPAN, VXLAN, Geneve,\n\
+        GTP-U, IP-in-IP, Teredo, AYIYA, MPLS; --json names a flow's tunnel path,\n\
+        \"tunnel\":[\"vxlan:42\"].\n\n\
         Exit status: 0 on success (also when the reader of the output goes away), 1 when\n\
         `grep` found nothing, 2 for a bad command line (one line and the usage line on\n\
         stderr) or an error (one line), 130 after Ctrl-C or SIGTERM."
@@ -385,9 +387,11 @@ pub struct Common {
           value_parser = clap::value_parser!(i64).range(1..=4096))]
     pub hosts: i64,
     /// Do not look inside this encapsulation (repeatable; `all` for none, as
-    /// libnids). Decoded by default: GRE (with PPTP and Ethernet bridging),
-    /// ERSPAN I-III, VXLAN (UDP 4789), Geneve (6081), GTP-U (2152), IP-in-IP
-    /// (4in4, 6in4, 4in6, 6in6), Teredo (3544), MPLS in GRE and UDP (6635).
+    /// libnids). Decoded by default: GRE (with PPTP, PPP and Ethernet
+    /// bridging; in UDP on 4754), ERSPAN I-III, VXLAN (UDP 4789), Geneve
+    /// (6081), GTP-U (2152, and on any port where its header is unmistakable),
+    /// IP-in-IP (4in4, 6in4, 4in6, 6in6), Teredo (3544), AYIYA (5072), MPLS in
+    /// GRE and UDP (6635).
     #[arg(long, value_enum, value_name = "KIND")]
     pub no_decap: Vec<Decap>,
     /// Also decode VXLAN on these UDP destination ports (up to 3, comma-separated;
@@ -420,6 +424,7 @@ pub enum Decap {
     Ipip,
     Teredo,
     Mpls,
+    Ayiya,
 }
 
 /// Up to three extra UDP ports of an encapsulation.

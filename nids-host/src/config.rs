@@ -32,6 +32,7 @@ fn tunnels(t: &mut nids_core::tunnel::Config, common: &Common) {
             Decap::Ipip => t.ipip = false,
             Decap::Teredo => t.teredo = false,
             Decap::Mpls => t.mpls = false,
+            Decap::Ayiya => t.ayiya = false,
         }
     }
     let add = |set: &mut nids_core::tunnel::Ports, extra: &Option<Ports>| {

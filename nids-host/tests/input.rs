@@ -310,3 +310,22 @@ fn test_offload_capture_with_defaults() {
     ]);
     assert_eq!(text(&o.stderr), "");
 }
+
+/// IPv4 headers left unfilled (macOS loopback): the default gives the
+/// stream; `--checksum verify` none, and the stderr line covers IP headers.
+#[test]
+fn test_unfilled_ipv4_headers_hint() {
+    let cap = data("offload/ip-zero.pcap");
+    let cap = cap.to_str().unwrap();
+    let o = run(&["streams", cap]);
+    assert_eq!(text(&o.stderr), "");
+    assert!(text(&o.stdout).ends_with(" close\n"), "{}", text(&o.stdout));
+    let o = run(&["streams", "--checksum", "verify", cap]);
+    assert_eq!(text(&o.stdout), "");
+    let err = text(&o.stderr);
+    assert!(
+        err.starts_with("nids: 11 of 11 IPv4 headers failed their checksum"),
+        "{err}"
+    );
+    assert!(err.contains("`--checksum auto`") && err.contains("IPv4 headers left unfilled"));
+}

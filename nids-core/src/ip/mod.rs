@@ -94,10 +94,11 @@ impl<'a> Packet<'a> {
 }
 
 /// Parse an L3 packet handed over by the link layer. `verify_header_checksum`
-/// applies to IPv4 only (IPv6 has no header checksum).
-pub fn parse(
+/// applies to IPv4 only (IPv6 has no header checksum): a `bool`, or a
+/// [`v4::HeaderCheck`].
+pub fn parse<C: Into<v4::HeaderCheck>>(
     l3: crate::link::L3<'_>,
-    verify_header_checksum: impl FnOnce(IpAddr) -> bool,
+    verify_header_checksum: impl FnOnce(IpAddr) -> C,
 ) -> Result<Packet<'_>, Warning> {
     match l3 {
         crate::link::L3::V4(b) => v4::parse(b, verify_header_checksum),

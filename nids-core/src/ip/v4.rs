@@ -23,12 +23,48 @@ const OPT_NOP: u8 = 1;
 const OPT_LSRR: u8 = 131;
 const OPT_SSRR: u8 = 137;
 
+/// How [`parse`] treats the header checksum (a `bool` converts: verify or skip).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum HeaderCheck {
+    /// Not verified.
+    Skip,
+    /// Verified: a wrong one is refused ([`Warning::Ipv4BadChecksum`]).
+    Verify,
+    /// Verified, but a header the sender left unfilled is accepted (the
+    /// automatic policy, [`super::checksum::Policy::Auto`]): a zero checksum
+    /// field ([`is_unfilled`]), as macOS loopback captures and some virtual
+    /// NICs show; and a zero total length, as a capture of a TCP segmentation
+    /// offload super-packet shows (Windows' large send offload): the packet
+    /// then runs to the end of the captured bytes.
+    Offload,
+}
+
+impl From<bool> for HeaderCheck {
+    fn from(verify: bool) -> Self {
+        if verify {
+            HeaderCheck::Verify
+        } else {
+            HeaderCheck::Skip
+        }
+    }
+}
+
+/// Whether the IPv4 header at the start of `bytes` holds what a sender
+/// that leaves checksums to the NIC puts there: a zero checksum field (no
+/// header computes to zero but one summing to `0xffff`, and a checksum
+/// is never `0xffff`: either marks a field nobody filled). O(1).
+pub fn is_unfilled(bytes: &[u8]) -> bool {
+    matches!(bytes.get(10..12), Some([0, 0] | [0xff, 0xff]))
+}
+
 /// Validate the IPv4 packet at the start of `bytes` (which may carry link
 /// padding after it). `verify_checksum` is asked, with the source address,
-/// whether to verify the header checksum. Costs O(header length).
-pub fn parse(
+/// how to treat the header checksum ([`HeaderCheck`], or a `bool`: verify or
+/// not). Costs O(header length).
+pub fn parse<C: Into<HeaderCheck>>(
     bytes: &[u8],
-    verify_checksum: impl FnOnce(IpAddr) -> bool,
+    verify_checksum: impl FnOnce(IpAddr) -> C,
 ) -> Result<Packet<'_>, Warning> {
     if bytes.len() < MIN_HEADER_LEN {
         return Err(Warning::Ipv4Truncated);
@@ -45,10 +81,15 @@ pub fn parse(
         return Err(Warning::Ipv4Truncated);
     }
     let src = IpAddr::V4(p.src_addr());
-    if verify_checksum(src) && checksum::sum(&bytes[..header_len]) != 0xffff {
+    let check = verify_checksum(src).into();
+    let unfilled = check == HeaderCheck::Offload && is_unfilled(bytes);
+    if check != HeaderCheck::Skip && !unfilled && checksum::sum(&bytes[..header_len]) != 0xffff {
         return Err(Warning::Ipv4BadChecksum);
     }
-    let total_len = usize::from(p.total_len());
+    let total_len = match usize::from(p.total_len()) {
+        0 if check == HeaderCheck::Offload => bytes.len(),
+        n => n,
+    };
     if total_len < header_len {
         return Err(Warning::Ipv4BadTotalLen);
     }
@@ -221,6 +262,38 @@ pub(crate) mod tests {
             parse(&b, |_| false).is_ok(),
             "the policy may skip the check"
         );
+    }
+
+    /// Under the automatic policy a zero (or all-ones) checksum field is a
+    /// header left unfilled and is accepted; any other wrong checksum is not;
+    /// a zero total length (a TSO super-packet) runs to the captured end.
+    #[test]
+    fn test_parse_unfilled_header() {
+        let offload = |_: IpAddr| HeaderCheck::Offload;
+        let good = packet(&[], b"xyz");
+        assert!(!is_unfilled(&good));
+        assert_eq!(parse(&good, offload), parse(&good, yes));
+        for field in [[0, 0], [0xff, 0xff]] {
+            let mut b = good.clone();
+            b[10..12].copy_from_slice(&field);
+            assert!(is_unfilled(&b));
+            assert_eq!(parse(&b, yes), Err(Warning::Ipv4BadChecksum));
+            assert_eq!(parse(&b, offload).unwrap().payload(), b"xyz");
+        }
+        let mut bad = good.clone();
+        bad[10] ^= 1;
+        assert_eq!(parse(&bad, offload), Err(Warning::Ipv4BadChecksum));
+        // TSO: total length 0 and checksum 0
+        let mut tso = good.clone();
+        tso[2..4].copy_from_slice(&[0, 0]);
+        tso[10..12].copy_from_slice(&[0, 0]);
+        assert_eq!(parse(&tso, yes), Err(Warning::Ipv4BadChecksum));
+        assert_eq!(parse(&tso, |_| false), Err(Warning::Ipv4BadTotalLen));
+        let p = parse(&tso, offload).unwrap();
+        assert_eq!((p.bytes.len(), p.payload()), (23, &b"xyz"[..]));
+        // a zero total length with a wrong, filled checksum is still refused
+        tso[10] = 1;
+        assert_eq!(parse(&tso, offload), Err(Warning::Ipv4BadChecksum));
     }
 
     #[test]

@@ -55,7 +55,8 @@ impl LinkType {
     pub const TOKEN_RING: LinkType = LinkType(6);
     /// SLIP (with libpcap's 16-byte BSD/OS header, or bare as libnids reads it).
     pub const SLIP: LinkType = LinkType(8);
-    /// PPP: optional `ff 03`, then the protocol field.
+    /// PPP: optional `ff 03`, then the protocol field; or Cisco HDLC when the
+    /// first byte is its address (`0x0f`, `0x8f`), as tshark and libnids read it.
     pub const PPP: LinkType = LinkType(9);
     /// FDDI.
     pub const FDDI: LinkType = LinkType(10);
@@ -177,10 +178,9 @@ pub fn decode(link: LinkType, frame: &[u8]) -> Result<L3<'_>, Drop> {
         1 => ethernet::decode(frame),
         6 => llc::token_ring(frame),
         8 => raw::slip(frame),
-        9 => ppp::decode(frame),
+        9 | 50 => ppp::serial(frame),
         10 => llc::fddi(frame),
         12 | 14 | 101 => raw::raw(frame),
-        50 => ppp::serial(frame),
         51 => ppp::pppoe(frame),
         104 => ppp::chdlc(frame),
         105 => wifi::frame(frame),
@@ -394,6 +394,9 @@ mod tests {
             (127, radiotap),
             (192, [&[0u8, 0, 8, 0, 105, 0, 0, 0][..], &wifi].concat()),
             (9, [&[0xffu8, 0x03, 0x00, 0x21][..], &ip].concat()),
+            // Cisco HDLC under LINKTYPE_PPP, unicast and broadcast
+            (9, [&[0x0fu8, 0, 0x08, 0x00][..], &ip].concat()),
+            (9, [&[0x8fu8, 0, 0x08, 0x00][..], &ip].concat()),
             (51, [&[0x11u8, 0, 0, 1, 0, 6, 0, 0x21][..], &ip].concat()),
             (104, [&[0x0fu8, 0, 0x08, 0x00][..], &ip].concat()),
             (10, [&[0x50u8; 13][..], &snap, &ip].concat()),

@@ -35,8 +35,11 @@ fn by_protocol(proto: u16, rest: &[u8]) -> Result<L3<'_>, Drop> {
     }
 }
 
-/// `LINKTYPE_PPP_HDLC`: PPP in HDLC-like framing, or Cisco HDLC when the first
-/// byte is Cisco's unicast or broadcast address (`0x0f`, `0x8f`), as libpcap says.
+/// `LINKTYPE_PPP_HDLC` and `LINKTYPE_PPP`: PPP (in HDLC-like framing or not),
+/// or Cisco HDLC when the first byte is Cisco's unicast or broadcast address
+/// (`0x0f`, `0x8f`), as libpcap says for the first and tshark reads both (BSD/OS
+/// and some routers write Cisco HDLC under `LINKTYPE_PPP`). No PPP frame starts
+/// so: `0x0f` and `0x8f` are no address byte of PPP, nor a protocol leading to IP.
 pub fn serial(b: &[u8]) -> Result<L3<'_>, Drop> {
     match b.first() {
         Some(0x0f | 0x8f) => chdlc(b),

@@ -64,7 +64,9 @@ const FREE_LINKS: Links = Links {
 /// words 0–3 are the two addresses, and word 4's low 32 bits the two ports.
 /// Word 4 also holds the [`V6`], [`FLIP`] (the tuple's source is the higher
 /// endpoint) and [`USED`] bits. Word 5 is the flow's [`TunnelId`] (0 outside
-/// tunnels): two flows differing only in their tunnels are two streams.
+/// tunnels; the same for both directions, per-direction tunnel identifiers
+/// being left out of it): two flows differing only in their tunnels are two
+/// streams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Key([u64; 6]);
 
@@ -696,10 +698,14 @@ mod tests {
         let mut tab = new_tab::<u8>(8, (13, 14));
         let vni = |n: u32| {
             TunnelId::NONE
-                .push(crate::tunnel::Hop {
-                    kind: crate::tunnel::Kind::Vxlan,
-                    id: Some(n),
-                })
+                .push(
+                    crate::tunnel::Hop {
+                        kind: crate::tunnel::Kind::Vxlan,
+                        id: Some(n),
+                    },
+                    "192.0.2.1".parse().unwrap(),
+                    "192.0.2.2".parse().unwrap(),
+                )
                 .unwrap()
         };
         let v6 = Tuple {
@@ -762,7 +768,13 @@ mod tests {
                 id: Some(vni),
             };
             let tu = Tuple {
-                tunnel: TunnelId::NONE.push(hop).unwrap(),
+                tunnel: TunnelId::NONE
+                    .push(
+                        hop,
+                        "192.0.2.1".parse().unwrap(),
+                        "192.0.2.2".parse().unwrap(),
+                    )
+                    .unwrap(),
                 ..t(1000)
             };
             counts[tab.bucket(&Key::of(&tu))] += 1;

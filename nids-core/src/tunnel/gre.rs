@@ -1,6 +1,7 @@
 //! GRE (RFC 2784, keys and sequence numbers of RFC 2890), PPTP's enhanced GRE
 //! (RFC 2637), and what GRE carries: IP, Ethernet (transparent bridging),
-//! ERSPAN I/II/III, MPLS, PPP.
+//! ERSPAN I/II/III, MPLS, PPP (in PPTP's GRE and in plain GRE version 0). Also
+//! the GRE header of GRE in UDP (RFC 8086).
 
 use super::{Config, Decap, Hop, Kind};
 use crate::event::Warning;
@@ -91,6 +92,8 @@ pub fn decode<'a>(c: &Config, b: &'a [u8]) -> Decap<'a> {
         (_, ethernet::IPV4) => gre(Ok(L3::V4(payload))),
         (_, ethernet::IPV6) => gre(Ok(L3::V6(payload))),
         (_, ethernet::TEB) => gre(ethernet::decode(payload)),
+        // PPP in plain GRE (RFC 2784: what some access concentrators send)
+        (_, PPP) => gre(ppp::decode(payload)),
         (_, ethernet::MPLS | ethernet::MPLS_MC) if c.mpls => gre(mpls::decode(payload)),
         (_, ERSPAN_2) if c.erspan && flags & SEQ == 0 => {
             // type I: no ERSPAN header, the mirrored frame follows

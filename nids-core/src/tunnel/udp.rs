@@ -1,23 +1,45 @@
-//! Encapsulations in UDP, told by port: VXLAN, Geneve, GTP-U, Teredo, MPLS.
+//! Encapsulations in UDP, told by port: VXLAN, Geneve, GTP-U, Teredo, MPLS,
+//! GRE (RFC 8086), AYIYA; and GTP-U on other ports where its header is
+//! unmistakable.
 
 use super::{Config, Decap, Hop, Kind};
 use crate::event::Warning;
+use crate::ip::checksum;
 use crate::link::{ethernet, mpls, Drop, L3};
 
-/// The decoder for a UDP payload between ports `sport` and `dport`, if the
-/// configuration decodes an encapsulation on them. O(1).
-fn decoder(c: &Config, sport: u16, dport: u16) -> Option<fn(&[u8]) -> Decap<'_>> {
+/// Which decoder a datagram goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decoder {
+    Vxlan,
+    Geneve,
+    Gtpu,
+    Teredo,
+    Mpls,
+    Gre,
+    Ayiya,
+}
+
+/// The decoder for a UDP payload `b` between ports `sport` and `dport`, if
+/// the configuration decodes an encapsulation there. O(1), or O(IPv4 header)
+/// for a datagram that passes every other test of [`unmistakable_gtpu`].
+fn decoder(c: &Config, sport: u16, dport: u16, b: &[u8]) -> Option<Decoder> {
     let either = |p: &super::Ports| p.contains(dport) || p.contains(sport);
     if c.vxlan && c.vxlan_ports.contains(dport) {
-        Some(vxlan)
+        Some(Decoder::Vxlan)
     } else if c.geneve && c.geneve_ports.contains(dport) {
-        Some(geneve)
+        Some(Decoder::Geneve)
     } else if c.gtpu && either(&c.gtpu_ports) {
-        Some(gtpu)
+        Some(Decoder::Gtpu)
     } else if c.teredo && either(&c.teredo_ports) {
-        Some(teredo)
+        Some(Decoder::Teredo)
     } else if c.mpls && c.mpls_udp_ports.contains(dport) {
-        Some(mpls_udp)
+        Some(Decoder::Mpls)
+    } else if c.gre && c.gre_udp_ports.contains(dport) {
+        Some(Decoder::Gre)
+    } else if c.ayiya && either(&c.ayiya_ports) {
+        Some(Decoder::Ayiya)
+    } else if c.gtpu && c.gtpu_sniff && unmistakable_gtpu(b) {
+        Some(Decoder::Gtpu)
     } else {
         None
     }
@@ -25,16 +47,90 @@ fn decoder(c: &Config, sport: u16, dport: u16) -> Option<fn(&[u8]) -> Decap<'_>>
 
 /// Whether the configuration decodes an encapsulation between these ports (so
 /// the datagram's checksum is worth verifying before [`decap`](super::decap)). O(1).
+/// GTP-U found by its header on another port is not included: see [`is_tunnel`].
 pub fn is_tunnel_port(c: &Config, sport: u16, dport: u16) -> bool {
-    decoder(c, sport, dport).is_some()
+    decoder(c, sport, dport, &[]).is_some()
+}
+
+/// Whether the configuration decodes an encapsulation in the UDP payload `b`
+/// between these ports: [`is_tunnel_port`], or a GTP-U header that cannot be
+/// anything else ([`Config::gtpu_sniff`]).
+pub fn is_tunnel(c: &Config, sport: u16, dport: u16, b: &[u8]) -> bool {
+    decoder(c, sport, dport, b).is_some()
 }
 
 /// The UDP payload `b` between ports `sport` and `dport`, if the configuration
-/// decodes an encapsulation on them. O(header).
+/// decodes an encapsulation there. O(header).
 pub fn decode<'a>(c: &Config, sport: u16, dport: u16, b: &'a [u8]) -> Decap<'a> {
-    match decoder(c, sport, dport) {
-        Some(f) => f(b),
+    match decoder(c, sport, dport, b) {
+        Some(Decoder::Vxlan) => vxlan(b),
+        Some(Decoder::Geneve) => geneve(b),
+        Some(Decoder::Gtpu) => gtpu(b),
+        Some(Decoder::Teredo) => teredo(b),
+        Some(Decoder::Mpls) => mpls_udp(b),
+        Some(Decoder::Gre) => super::gre::decode(c, b),
+        Some(Decoder::Ayiya) => ayiya(b),
         None => Decap::Plain,
+    }
+}
+
+/// A GTP-U G-PDU that nothing else looks like, on any port: version 1 with
+/// the protocol type bit, no extension header and no N-PDU number (a
+/// sequence number may be there), message 255, a TEID other than 0, a length
+/// field that is the rest of the datagram exactly; inside, an IPv4 packet
+/// whose total length is the rest exactly and whose header checksum is
+/// right, or an IPv6 packet whose payload length is the rest exactly. O(IPv4
+/// header), and O(1) for almost every datagram that is not one.
+fn unmistakable_gtpu(b: &[u8]) -> bool {
+    let [flags, 255, l0, l1, t0, t1, t2, t3, ..] = *b else {
+        return false;
+    };
+    let at = match flags {
+        0x30 => 8,
+        0x32 if b.get(11) == Some(&0) => 12,
+        _ => return false,
+    };
+    if u16::from_be_bytes([l0, l1]) as usize + 8 != b.len() || [t0, t1, t2, t3] == [0; 4] {
+        return false;
+    }
+    let Some(ip) = b.get(at..) else {
+        return false;
+    };
+    match ip.first().map(|v| v >> 4) {
+        Some(4) if ip.len() >= 20 => {
+            let hl = usize::from(ip[0] & 0x0f) * 4;
+            hl >= 20
+                && usize::from(u16::from_be_bytes([ip[2], ip[3]])) == ip.len()
+                && ip.get(..hl).is_some_and(|h| checksum::sum(h) == 0xffff)
+        }
+        Some(6) if ip.len() >= 40 => {
+            40 + usize::from(u16::from_be_bytes([ip[4], ip[5]])) == ip.len()
+        }
+        _ => false,
+    }
+}
+
+/// AYIYA ("anything in anything", as SixXS' tunnel broker and Zeek read it):
+/// identity length (a power of two) and type, signature length (4-byte words)
+/// and hash method, authentication method and opcode, next header; a 4-byte
+/// epoch; the identity; the signature; then the packet. Only opcode 1
+/// (forward) carries one; any other message (echo, MOTD, query) is plain UDP.
+fn ayiya(b: &[u8]) -> Decap<'_> {
+    let [id, sig, op, next, _, _, _, _, ..] = *b else {
+        return Decap::Plain;
+    };
+    if op & 0x0f != 1 {
+        return Decap::Plain;
+    }
+    let len = 8 + (1usize << (id >> 4)) + usize::from(sig >> 4) * 4;
+    let hop = Hop {
+        kind: Kind::Ayiya,
+        id: None,
+    };
+    match (b.get(len..), next) {
+        (Some(rest), 4) => Decap::Inner(hop, Ok(L3::V4(rest))),
+        (Some(rest), 41) => Decap::Inner(hop, Ok(L3::V6(rest))),
+        _ => Decap::Bad(Warning::TunnelAyiyaBad),
     }
 }
 

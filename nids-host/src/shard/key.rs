@@ -13,7 +13,13 @@
 //! Tunnels (GRE, VXLAN, GTP-U, IP-in-IP, ...) are sharded by their outer IP
 //! pair, the one this decode sees: every flow inside one tunnel goes to the
 //! same shard, which keeps each inner flow whole (and its outer fragments with
-//! it), at the cost of not spreading one busy tunnel over several shards.
+//! it), at the cost of not spreading one busy tunnel over several shards. This
+//! mirrors the engine's tunnel identity ([`nids_core::tunnel`], "Tunnel
+//! identity"): a flow's key holds the unordered endpoint pair of every hop and
+//! no per-direction identifier (GTP-U TEID, GRE key, ERSPAN session, MPLS
+//! label), so both halves of a tunnelled connection, whatever ids they carry,
+//! have the same outermost pair and reach the same shard; and one flow never
+//! spans two outer pairs, so no flow is split between shards.
 //!
 //! Frames with no IP pair (ARP, LLDP, truncated or malformed headers) go to
 //! shard 0 ([`Shard::Unkeyed`]): the engine counts or warns them there.
@@ -172,6 +178,40 @@ mod tests {
             seen[s.index()] += 1;
         }
         assert!(seen.iter().all(|&n| n > 0), "{seen:?}");
+    }
+
+    /// Both halves of a GTP-U connection (uplink and downlink TEIDs differ,
+    /// outer addresses swapped) reach one shard, as they are one flow in the
+    /// engine; the same inner connection through other endpoints may not.
+    #[test]
+    fn test_tunnel_halves_meet() {
+        let inner_up = v4_packet([10, 30, 0, 1], [10, 30, 0, 2], 6, &[0; 20]);
+        let inner_down = v4_packet([10, 30, 0, 2], [10, 30, 0, 1], 6, &[0; 20]);
+        let gtpu = |src, dst, teid: u32, inner: &[u8]| {
+            let mut udp = vec![0x08, 0x68, 0x08, 0x68, 0, 0, 0, 0];
+            udp.extend_from_slice(&[0x30, 255, 0, inner.len() as u8]);
+            udp.extend_from_slice(&teid.to_be_bytes());
+            udp.extend_from_slice(inner);
+            v4_packet(src, dst, 17, &udp)
+        };
+        let (a, b) = ([192, 0, 2, 11], [192, 0, 2, 12]);
+        for shards in [2, 3, 7, 16] {
+            for seed in 0..8 {
+                let k = ShardKey::new([seed; 16], shards);
+                let up = k.shard(LinkType::RAW, &gtpu(a, b, 0x1001, &inner_up));
+                let down = k.shard(LinkType::RAW, &gtpu(b, a, 0x2002, &inner_down));
+                assert_eq!(up, down, "{shards} shards, seed {seed}");
+            }
+        }
+        // other endpoints: another key, spread over the shards
+        let k = ShardKey::new([5; 16], 16);
+        let seen: std::collections::HashSet<usize> = (0..32u8)
+            .map(|n| {
+                k.shard(LinkType::RAW, &gtpu([192, 0, 2, n], b, 1, &inner_up))
+                    .index()
+            })
+            .collect();
+        assert!(seen.len() > 1);
     }
 
     #[test]

@@ -83,6 +83,11 @@ simple("ppp", 9, lambda p: b"\xff\x03" + PPP_PROTO(p) + p,
 simple("ppp-hdlc", 50, lambda p: b"\xff\x03" + PPP_PROTO(p) + p,
        udp_wrap=lambda p: b"\x0f\x00\x08\x00" + p,  # Cisco HDLC under the PPP serial type
        non_ip=b"\xff\x03\x80\x21" + bytes(10))  # IPCP
+# LINKTYPE_PPP holding Cisco HDLC frames (address 0x0f unicast, 0x8f broadcast),
+# as BSD/OS and some routers write it: tshark and libnids read it
+simple("ppp-chdlc", 9, lambda p: b"\x0f\x00" + ethertype(p) + p,
+       udp_wrap=lambda p: b"\x8f\x00" + ethertype(p) + p,
+       non_ip=b"\x8f\x00\x80\x35" + bytes(10))  # SLARP
 PPPOE = lambda p: b"\x11\x00\x12\x34" + struct.pack("!H", len(p) + 2) + PPP_PROTO(p) + p
 simple("ppp-ether", 51, PPPOE, non_ip=b"\x11\x09\x00\x00\x00\x00")  # PADI
 simple("chdlc", 104, lambda p: b"\x0f\x00" + ethertype(p) + p,

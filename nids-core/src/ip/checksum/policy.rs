@@ -80,14 +80,32 @@ pub enum Policy<'a> {
     ///    from then on its TCP and UDP checksums are not verified at all (TSO
     ///    super-segments and other offloaded shapes included).
     ///
-    /// IPv4 header checksums are always verified: no NIC leaves them unfilled in a
-    /// capture. The table of remembered sources holds [`super::OFFLOAD_SOURCES`] entries;
+    /// 3. An IPv4 header whose checksum field is zero (or all ones) was left
+    ///    unfilled (macOS loopback, some virtual NICs) and is accepted; a zero
+    ///    total length (a TCP segmentation offload super-packet) is read as
+    ///    "to the end of the capture" ([`crate::ip::v4::HeaderCheck::Offload`]).
+    ///    Both are counted in `Stats::checksum_offload_accepted` when the
+    ///    header does not verify; any other wrong header checksum is refused.
+    /// 4. A tunnel's outer UDP checksum is judged by 1 and 2; one that fails
+    ///    while the packet inside vouches for itself (its TCP or UDP checksum
+    ///    right, or unfilled: local checksum offload computes the outer sum as
+    ///    if the NIC had filled the inner one) is accepted too, and counted.
+    ///
+    /// The table of remembered sources holds [`super::OFFLOAD_SOURCES`] entries;
     /// when full, the least recently seen one is forgotten
     /// ([`crate::Warning::ChecksumOffloadTableFull`]).
     Auto,
 }
 
 impl Policy<'_> {
+    /// How the IPv4 header checksum of a packet from `src` is treated.
+    pub fn header_check(&self, src: IpAddr) -> crate::ip::v4::HeaderCheck {
+        match self {
+            Policy::Auto => crate::ip::v4::HeaderCheck::Offload,
+            _ => self.verifies(src).into(),
+        }
+    }
+
     /// Whether checksums of a packet from `src` are to be verified, before the
     /// automatic policy's per-source state is consulted.
     pub fn verifies(&self, src: IpAddr) -> bool {
