@@ -11,9 +11,12 @@
 //!   dots: `2001.0db8.0000.0000.0000.0000.0000.0001.50001-2001.0db8.…0002.08080`
 //!   (no `:`, so the names need no quoting in a shell or on other file systems).
 //!
-//! When a tuple is used again by a later connection, its files get `c2`, `c3`, …
-//! appended, in the order the connections were established. A direction that
-//! delivered no byte gets no file.
+//! A stream that came through a tunnel gets `-t` and its tunnel identity
+//! (`TunnelId::to_bits`, 16 hex digits: the same in both directions and on every
+//! run) appended, so two tenants' streams with the same addresses and ports get
+//! files of their own. When a tuple (tunnel included) is used again by a later
+//! connection, its files get `c2`, `c3`, … appended, in the order the connections
+//! were established. A direction that delivered no byte gets no file.
 //!
 //! # The index
 //!
@@ -76,14 +79,17 @@ pub fn endpoint_name(addr: IpAddr, port: u16) -> String {
 }
 
 /// The file names of a stream's two directions (client to server, server to
-/// client); `n` is the connection's number on this tuple (1 for the first).
+/// client); `n` is the connection's number on this tuple, tunnel included (1
+/// for the first).
 pub fn file_names(t: &Tuple, n: u32) -> (String, String) {
     let (c, s) = (endpoint_name(t.src, t.sport), endpoint_name(t.dst, t.dport));
-    let suffix = if n > 1 {
-        format!("c{n}")
-    } else {
-        String::new()
-    };
+    let mut suffix = String::new();
+    if !t.tunnel.is_none() {
+        suffix.push_str(&format!("-t{:016x}", t.tunnel.to_bits()));
+    }
+    if n > 1 {
+        suffix.push_str(&format!("c{n}"));
+    }
     (format!("{c}-{s}{suffix}"), format!("{s}-{c}{suffix}"))
 }
 
@@ -216,13 +222,10 @@ impl<I: Write> Handler<Files> for Dumper<I> {
             TcpEvent::JustEstablished => {
                 s.client_mut().collect = true;
                 s.server_mut().collect = true;
-                // Numbered per address tuple, tunnels aside: file names do not
-                // say the tunnel, so two tenants' streams get c1, c2, ...
-                let key = Tuple {
-                    tunnel: nids_core::TunnelId::NONE,
-                    ..*s.tuple()
-                };
-                let n = self.seen.entry(key).or_insert(0);
+                // Numbered per flow key, tunnel included (names carry the
+                // tunnel): one key's streams are all in one shard, so with
+                // --threads the names are the same as with one engine.
+                let n = self.seen.entry(*s.tuple()).or_insert(0);
                 *n += 1;
                 let (c2s, s2c) = file_names(s.tuple(), *n);
                 *s.user() = Some(Files {

@@ -84,7 +84,7 @@ fn no_decap_and_extra_ports() {
 }
 
 /// Two tenants' streams with the same addresses and ports get two pairs of
-/// files (`c2` for the second), not one overwritten pair.
+/// files (named with their tunnels), not one overwritten pair.
 #[test]
 fn dump_keeps_tenants_apart() {
     let dir = tempfile::tempdir().unwrap();
@@ -101,7 +101,14 @@ fn dump_keeps_tenants_apart() {
         .collect();
     names.sort();
     assert_eq!(names.len(), 5, "{names:?}");
-    assert!(names.iter().any(|n| n.ends_with("c2")));
+    let tagged: Vec<_> = names.iter().filter(|n| n.contains("-t")).collect();
+    assert_eq!(tagged.len(), 4, "{names:?}");
+    let tag = |n: &str| n.rsplit("-t").next().unwrap().to_owned();
+    assert_ne!(
+        tag(tagged[0]),
+        tag(tagged[3]),
+        "two tunnels, two tags: {names:?}"
+    );
     let index = std::fs::read_to_string(dir.path().join("index.jsonl")).unwrap();
     assert!(
         index.contains("\"tunnel\":[\"vxlan:100\"]")

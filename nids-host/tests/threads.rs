@@ -137,14 +137,6 @@ fn dump(cap: &str, threads: &str) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn test_threads_dump_the_same() {
     for cap in captures() {
-        if cap.ends_with("gre-two-tunnels.pcap") {
-            // Known, not fixed here (issue 24 report): one inner tuple in two
-            // tunnels between different endpoints is two streams, which two
-            // shards may hold; each shard's dumper numbers the tuple's files
-            // on its own (`cN`), so both write the same file names. The fix
-            // is a file name that carries the tunnel (a format change).
-            continue;
-        }
         let one = dump(&cap, "1");
         for t in ["2", "3", "4"] {
             assert!(one == dump(&cap, t), "{cap}: dump --threads {t} differs");

@@ -5,5 +5,9 @@ fn main() {
     let sc = nids_tcpsim::Scenario::from_bytes(&data);
     let t = std::time::Instant::now();
     let r = nids_tcpsim::check(&sc);
-    println!("{:?} in {:?}\n{sc:#?}", r.as_ref().map(|c| c.frames).map_err(|m| &m.what), t.elapsed());
+    println!(
+        "{:?} in {:?}\n{sc:#?}",
+        r.as_ref().map(|c| c.frames).map_err(|m| &m.what),
+        t.elapsed()
+    );
 }

@@ -74,6 +74,24 @@ pub struct Params {
 }
 
 const MAX_RETRIES: u32 = 12;
+
+/// Add `a..b` to sorted, disjoint, non-touching ranges, merging what it meets.
+/// O(log n + k) for k ranges merged.
+fn insert_range(v: &mut Vec<(u64, u64)>, a: u64, b: u64) {
+    if a >= b {
+        return;
+    }
+    let i = v.partition_point(|r| r.1 < a);
+    let j = v.partition_point(|r| r.0 <= b);
+    if i == j {
+        v.insert(i, (a, b));
+    } else {
+        let lo = a.min(v[i].0);
+        let hi = b.max(v[j - 1].1);
+        v.drain(i + 1..j);
+        v[i] = (lo, hi);
+    }
+}
 const DELACK_US: u64 = 40_000;
 const MIN_RTO_US: u64 = 200_000;
 
@@ -380,24 +398,16 @@ impl Endpoint {
     fn add_sack(&mut self, blocks: &[(u64, u64)]) {
         for &(a, b) in blocks {
             let a = a.max(self.snd_una);
-            if a >= b || b > self.snd_max {
-                continue;
-            }
-            self.sacked.push((a, b));
-        }
-        self.sacked.retain(|&(_, b)| b > self.snd_una);
-        for r in self.sacked.iter_mut() {
-            r.0 = r.0.max(self.snd_una);
-        }
-        self.sacked.sort_unstable();
-        let mut merged: Vec<(u64, u64)> = Vec::new();
-        for &(a, b) in &self.sacked {
-            match merged.last_mut() {
-                Some(l) if a <= l.1 => l.1 = l.1.max(b),
-                _ => merged.push((a, b)),
+            if a < b && b <= self.snd_max {
+                insert_range(&mut self.sacked, a, b);
             }
         }
-        self.sacked = merged;
+        let una = self.snd_una;
+        let gone = self.sacked.partition_point(|r| r.1 <= una);
+        self.sacked.drain(..gone);
+        if let Some(first) = self.sacked.first_mut() {
+            first.0 = first.0.max(una);
+        }
     }
 
     fn on_ack(&mut self, now: u64, s: &Seg, out: &mut Vec<Seg>) {
@@ -528,8 +538,7 @@ impl Endpoint {
                 if a == self.rcv_nxt {
                     self.rcv_nxt = b;
                 } else {
-                    self.ooo.push((a, b));
-                    self.ooo.sort_unstable();
+                    insert_range(&mut self.ooo, a, b);
                 }
                 self.merge();
             }
@@ -567,31 +576,12 @@ impl Endpoint {
         self.output(now, out);
     }
 
+    /// Take into `rcv_nxt` the out-of-order ranges it has reached.
     fn merge(&mut self) {
-        loop {
-            let mut changed = false;
-            self.ooo.retain(|&(a, b)| {
-                if a <= self.rcv_nxt {
-                    if b > self.rcv_nxt {
-                        self.rcv_nxt = b;
-                    }
-                    changed = true;
-                    false
-                } else {
-                    true
-                }
-            });
-            if !changed {
-                break;
-            }
+        let n = self.ooo.partition_point(|r| r.0 <= self.rcv_nxt);
+        if n > 0 {
+            self.rcv_nxt = self.rcv_nxt.max(self.ooo[n - 1].1);
+            self.ooo.drain(..n);
         }
-        let mut merged: Vec<(u64, u64)> = Vec::new();
-        for &(a, b) in &self.ooo {
-            match merged.last_mut() {
-                Some(l) if a <= l.1 => l.1 = l.1.max(b),
-                _ => merged.push((a, b)),
-            }
-        }
-        self.ooo = merged;
     }
 }

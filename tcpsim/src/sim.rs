@@ -289,7 +289,10 @@ pub fn run(sc: &Scenario) -> Run {
         read_at_cut = Some((client.outcome().read, server.outcome().read));
     }
     sim.tap.sort_by_key(|&(t, o, _)| (t, o));
-    let cut = sc.cut_at_us.unwrap_or(u64::MAX).min(truncated.unwrap_or(u64::MAX));
+    let cut = sc
+        .cut_at_us
+        .unwrap_or(u64::MAX)
+        .min(truncated.unwrap_or(u64::MAX));
     let tap = sim
         .tap
         .into_iter()
