@@ -3,19 +3,22 @@
 //! really ended.
 //!
 //! Per direction, `read` is what the receiving application read (by the cut,
-//! for a cut capture) and `seen` the bytes the tap saw without a hole from the
-//! first one. Then the engine's bytes must be the direction's own bytes (none
-//! invented), at most `seen` of them, and at least `min(read, seen)`: where the
-//! two differ the tap cannot know the truth (bytes that passed the tap after
-//! their receiver stopped reading, or bytes the tap missed), and the model says
-//! so by allowing the range. Where the engine has fewer bytes than the receiver
-//! read and the tap saw the receiver acknowledge past them, the engine must
-//! have reported a gap (`tcp.gap`); with tap losses it may stop short of
-//! `min(read, seen)` only then (the one copy the tap saw may be one the receiver
-//! refused). A connection that really closed (both FINs acknowledged) or was
-//! really reset must be reported so when the tap missed nothing and the capture
-//! was not cut, unless bytes the tap saw were lost before the receiver that
-//! took the RST (its next byte is then unknowable).
+//! for a cut capture), `seen` the bytes the tap saw without a hole from the
+//! first one, and `floor` the same counting only copies the receiver took (the
+//! tap cannot know which; a copy the receiver refused by PAWS, the engine may
+//! refuse too). The engine's bytes must be the direction's own bytes (none
+//! invented), at most `seen` of them, and at least `min(read, floor)`: between
+//! the two the tap cannot know the truth (bytes that passed the tap and were
+//! lost after it, or reached a receiver that had stopped reading), and the model
+//! says so by allowing the range. When the engine ended the stream at an RST,
+//! `floor` counts only frames before the first RST of the capture (bytes behind
+//! it may have reached the receiver before it, or not). Where the engine has
+//! fewer bytes than the receiver read and the tap saw the receiver acknowledge
+//! past them, it must have reported a gap (`tcp.gap`). A connection that really
+//! closed (both FINs acknowledged) or was really reset must be reported so when
+//! the tap missed nothing and the capture was not cut, unless bytes the tap saw
+//! were lost before the receiver that took the RST (its next byte is then
+//! unknowable); nobody's RST, no `reset`.
 
 use nids_core::{
     Config, Handler, Instant, LinkType, Nids, Side, Stream, TcpEvent as Event, Warning,
@@ -83,14 +86,14 @@ pub struct Mismatch {
 }
 
 /// Bytes of one direction the tap saw without a hole from the first (in the
-/// frames before `upto`), and the highest acknowledgement (offset) the
-/// receiver sent that the tap saw.
-fn tap_view(run: &Run, from_client: bool, upto: usize) -> (u64, u64) {
+/// frames before `upto`; with `taken`, only in copies the receiver took), and
+/// the highest acknowledgement (offset) the receiver sent that the tap saw.
+fn tap_view(run: &Run, from_client: bool, upto: usize, taken: bool) -> (u64, u64) {
     let mut ranges: Vec<(u64, u64)> = Vec::new();
     let mut acked = 0;
     for t in &run.tap[..upto] {
         let s = &t.seg;
-        if s.from_client == from_client && s.len > 0 {
+        if s.from_client == from_client && s.len > 0 && (t.taken || !taken) {
             ranges.push((s.seq, s.seq + u64::from(s.len)));
         }
         if s.from_client != from_client {
@@ -184,13 +187,19 @@ fn judge(
         (false, &rec.s2c, client_read),
     ] {
         let dir = if from_client { "c2s" } else { "s2c" };
-        let (seen, acked) = tap_view(run, from_client, run.tap.len());
-        // An engine that ended the stream at an RST cannot know whether bytes
-        // behind it in the capture reached the receiver before it.
+        let (seen, acked) = tap_view(run, from_client, run.tap.len(), false);
+        // The floor: what the tap saw in copies the receiver took (a copy it
+        // refused, by PAWS, the engine may refuse too); when the engine ended
+        // the stream at an RST, only before the first RST (bytes behind it in
+        // the capture may have reached the receiver before it, or not).
         let first_rst = run.tap.iter().position(|t| t.seg.rst);
+        let upto = match (reported_reset, first_rst) {
+            (true, Some(i)) => i,
+            _ => run.tap.len(),
+        };
         let (floor, acked) = match (reported_reset, first_rst) {
-            (true, Some(i)) => tap_view(run, from_client, i),
-            _ => (seen, acked),
+            (true, Some(i)) => tap_view(run, from_client, i, true),
+            _ => (tap_view(run, from_client, upto, true).0, acked),
         };
         let n = got.len() as u64;
         checked.delivered += n;
@@ -202,10 +211,7 @@ fn judge(
                 "{dir}: {n} bytes delivered, the tap saw {seen}"
             )));
         }
-        // With tap losses, the only copy the tap saw may be one the receiver
-        // refused (PAWS), the copy it took having been missed: then the engine
-        // may stop short, but must say so.
-        if n < read.min(floor) && !(sc.tap_loss > 0.0 && gap) {
+        if n < read.min(floor) {
             return Err(fail(format!(
                 "{dir}: {n} bytes delivered, the receiver read {read} and the tap saw {seen}"
             )));

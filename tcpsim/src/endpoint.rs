@@ -467,10 +467,11 @@ impl Endpoint {
         }
     }
 
-    /// A segment arrives at `now`.
-    pub fn input(&mut self, now: u64, s: &Seg, request: u64, out: &mut Vec<Seg>) {
+    /// A segment arrives at `now`. Returns whether its data or FIN was taken
+    /// (it passed PAWS and lies in the window), new or not.
+    pub fn input(&mut self, now: u64, s: &Seg, request: u64, out: &mut Vec<Seg>) -> bool {
         if self.out.gave_up {
-            return;
+            return false;
         }
         if self.out.reset || self.out.aborted {
             // A closed socket answers anything but an RST with an RST.
@@ -480,11 +481,11 @@ impl Endpoint {
                 r.rst = true;
                 out.push(r);
             }
-            return;
+            return false;
         }
         if s.rst {
             if !self.synced {
-                return;
+                return false;
             }
             if s.seq == self.rcv_nxt {
                 self.out.reset = true;
@@ -492,7 +493,7 @@ impl Endpoint {
                 self.ack_now = true; // RFC 5961 challenge ACK
                 self.output(now, out);
             }
-            return;
+            return false;
         }
         if s.syn {
             if !self.synced {
@@ -509,16 +510,16 @@ impl Endpoint {
             }
             self.ack_now = self.client;
             self.output(now, out);
-            return;
+            return false;
         }
         if !self.synced {
-            return;
+            return false;
         }
         if let (true, Some((tsv, _))) = (self.p.timestamps, s.ts) {
             if self.ts_recent.wrapping_sub(tsv) as i32 > 1 {
                 self.ack_now = true; // PAWS: a duplicate ACK
                 self.output(now, out);
-                return;
+                return false;
             }
             if s.seq <= self.rcv_wup && tsv.wrapping_sub(self.ts_recent) as i32 >= 0 {
                 self.ts_recent = tsv;
@@ -529,8 +530,10 @@ impl Endpoint {
             self.may_send = true;
         }
         let end = s.seq + u64::from(s.len);
+        let mut taken = false;
         if s.len > 0 || s.fin {
             let edge = self.adv_edge.max(self.rcv_nxt + 1);
+            taken = s.seq < edge;
             let a = s.seq.max(self.rcv_nxt);
             let b = end.min(edge);
             let in_order_before = self.ooo.is_empty();
@@ -569,11 +572,13 @@ impl Endpoint {
             }
             if let (true, Some(n)) = (self.client, self.abort_at) {
                 if self.out.read >= n {
-                    return self.abort(now, out);
+                    self.abort(now, out);
+                    return taken;
                 }
             }
         }
         self.output(now, out);
+        taken
     }
 
     /// Take into `rcv_nxt` the out-of-order ranges it has reached.

@@ -31,6 +31,9 @@ pub fn content(from_client: bool, off: u64) -> u8 {
 pub struct Tapped {
     /// When it passed the tap, microseconds.
     pub ts_us: u64,
+    /// Its receiver took a copy of it (PAWS and window passed): the tap cannot
+    /// know this, the oracle does.
+    pub taken: bool,
     /// The segment.
     pub seg: Seg,
     /// Ethernet frame bytes.
@@ -60,9 +63,10 @@ enum Ev {
     Arrive { to_client: bool, id: usize },
 }
 
-/// A frame in flight after the tap.
+/// A frame in flight after the tap: the segment and its send's number.
 struct Flight {
     seg: Seg,
+    send: usize,
 }
 
 fn options(seg: &Seg, sc: &Scenario, client_isn: u32, server_isn: u32) -> Vec<u8> {
@@ -152,7 +156,9 @@ struct Sim<'s> {
     queue: BinaryHeap<std::cmp::Reverse<(u64, u64, Ev)>>,
     order: u64,
     flights: Vec<Option<Flight>>,
-    tap: Vec<(u64, u64, Seg)>,
+    tap: Vec<(u64, u64, usize, Seg)>,
+    /// Per send: whether its receiver took a copy.
+    taken: Vec<bool>,
 }
 
 impl Sim<'_> {
@@ -171,6 +177,8 @@ impl Sim<'_> {
 
     /// Send a segment at `now` across its path.
     fn send(&mut self, now: u64, seg: Seg) {
+        let send = self.taken.len();
+        self.taken.push(false);
         let legs = if seg.from_client {
             self.sc.c2s
         } else {
@@ -184,7 +192,7 @@ impl Sim<'_> {
             let at_tap = now + self.delay(&legs[0]);
             if !self.rng.chance(self.sc.tap_loss) {
                 self.order += 1;
-                self.tap.push((at_tap, self.order, seg.clone()));
+                self.tap.push((at_tap, self.order, send, seg.clone()));
             }
             let copies2 = 1 + usize::from(self.rng.chance(legs[1].dup_prob));
             for _ in 0..copies2 {
@@ -193,7 +201,10 @@ impl Sim<'_> {
                 }
                 let arrive = at_tap + self.delay(&legs[1]);
                 let id = self.flights.len();
-                self.flights.push(Some(Flight { seg: seg.clone() }));
+                self.flights.push(Some(Flight {
+                    seg: seg.clone(),
+                    send,
+                }));
                 self.push(
                     arrive,
                     Ev::Arrive {
@@ -233,6 +244,7 @@ pub fn run(sc: &Scenario) -> Run {
         order: 0,
         flights: Vec::new(),
         tap: Vec::new(),
+        taken: Vec::new(),
     };
     let mut out = Vec::new();
     let mut sent = 0u64;
@@ -277,18 +289,19 @@ pub fn run(sc: &Scenario) -> Run {
                 let Some(f) = sim.flights[id].take() else {
                     continue;
                 };
-                if to_client {
-                    client.input(now, &f.seg, sc.request, &mut out);
+                let taken = if to_client {
+                    client.input(now, &f.seg, sc.request, &mut out)
                 } else {
-                    server.input(now, &f.seg, sc.request, &mut out);
-                }
+                    server.input(now, &f.seg, sc.request, &mut out)
+                };
+                sim.taken[f.send] |= taken;
             }
         }
     }
     if (sc.cut_at_us.is_some() || truncated.is_some()) && read_at_cut.is_none() {
         read_at_cut = Some((client.outcome().read, server.outcome().read));
     }
-    sim.tap.sort_by_key(|&(t, o, _)| (t, o));
+    sim.tap.sort_by_key(|&(t, o, _, _)| (t, o));
     let cut = sc
         .cut_at_us
         .unwrap_or(u64::MAX)
@@ -296,9 +309,10 @@ pub fn run(sc: &Scenario) -> Run {
     let tap = sim
         .tap
         .into_iter()
-        .filter(|(t, _, _)| *t <= cut)
-        .map(|(ts_us, _, seg)| Tapped {
+        .filter(|(t, _, _, _)| *t <= cut)
+        .map(|(ts_us, _, send, seg)| Tapped {
             ts_us,
+            taken: sim.taken[send],
             frame: frame(&seg, sc),
             seg,
         })

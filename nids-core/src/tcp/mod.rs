@@ -704,8 +704,9 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
     }
 
     /// The sender of an ACK acknowledges bytes it received: if the ACK passes the
-    /// next byte we expect for it while data waits in its queue, the capture
-    /// missed bytes the host got. Report the hole once; skip it if configured.
+    /// next byte we expect for it (and its sender's FIN, when that is next),
+    /// the capture missed bytes the host got. Report the hole once; skip to
+    /// the queued data if configured.
     #[allow(clippy::too_many_arguments)]
     fn check_gap<H: Handler<U>>(
         &mut self,
@@ -733,6 +734,9 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
         if !after(ack, exp) {
             return;
         }
+        // The sender's FIN, when it is the next thing: an ACK of it is no gap.
+        let fin_next =
+            matches!(peer.state, State::FinSent | State::FinConfirmed) && peer.fin_seq == exp;
         let Some(slot) = self.table.get_mut(idx) else {
             return;
         };
@@ -741,10 +745,11 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
         let first = match half.queue.first_seq(&mut self.pool, exp) {
             Some(first) if after(first, exp) => first,
             Some(_) => return,
-            // Nothing waits, yet the receiver acknowledges more than the byte
-            // after ours (which may be a FIN the capture missed): bytes it got
-            // never passed the tap. Reported; nothing to skip to.
-            None if after(ack, exp.wrapping_add(1)) => ack,
+            // Nothing waits, yet the receiver acknowledges more than we have
+            // (and more than the sender's FIN, when that is next): bytes it
+            // got never passed the tap. (A FIN the capture missed is reported
+            // so too: the capture did miss it.)
+            None if !(fin_next && ack == exp.wrapping_add(1)) => ack,
             None => return,
         };
         if gap_warned != Some(exp) {
@@ -787,6 +792,15 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
         // Bytes that arrived before the handshake completed wait in the queues.
         self.drain(idx, Side::Client, ts, h, st);
         self.drain(idx, Side::Server, ts, h, st);
+        // ACKs seen before it may already have passed bytes the capture missed
+        // (the client's request lost at the tap, acknowledged by the server).
+        for from_client in [true, false] {
+            let Some(slot) = self.table.get_mut(idx) else {
+                return false;
+            };
+            let ack = slot.halves(from_client).0.ack_seq;
+            self.check_gap(idx, from_client, ack, ts, &[], h, st);
+        }
         self.table.get(idx).is_some()
     }
 
