@@ -16,9 +16,10 @@ def reference(capture):
     return [r for r in nids_streams_json(capture, checksum="verify") if r["kind"] == "tcp"]
 
 
-def pynids_records(capture):
+def pynids_records(capture, tunnels=False):
     """A pynids-style handler: collect both halves, hash the new bytes of each
-    data callback, report at the end event."""
+    data callback, report at the end event (tunnels decoded only if asked, as
+    `init(tunnels=True)` does)."""
     digests = {}
     out = []
 
@@ -48,7 +49,7 @@ def pynids_records(capture):
             })
 
     nids.param("filename", str(capture))
-    nids.init()
+    nids.init(tunnels=tunnels)
     nids.register_tcp(tcp)
     nids.run()
     return out
