@@ -6,7 +6,7 @@
 //! direction's path before and after the tap, tap losses, how it ends) from a
 //! seed or from bytes; [`sim::run`] plays it out between two
 //! [`endpoint::Endpoint`]s and returns the capture and the truth (what each
-//! application read, how the connection ended); [`check`] feeds the capture to
+//! application read, how the connection ended); [`check()`] feeds the capture to
 //! nids-core and compares. Used by a proptest here, the `tcp_model` fuzz
 //! target and the `bench/soak` binary.
 //!
