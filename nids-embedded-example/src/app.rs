@@ -163,7 +163,7 @@ fn ack(mac: [u8; 6], n: u32) -> [u8; 21] {
     f
 }
 
-/// Every counter of `Stats`, in `Stats::counters()` order.
+/// Every counter of `Stats`, in `Stats::counters()` order (`Stats::values()`).
 const COUNTERS: usize = Stats::NAMES.len() + Warning::COUNT;
 
 /// Run the tap on `board` with `mac` (started, receiver on). `rx` is the
@@ -251,7 +251,7 @@ pub fn run<M: Mac + Send>(board: &Board, rx: &'static Rx<M>, mac: M) -> ! {
 
     engine.finish(&mut tap);
     let mut counters = [0u64; COUNTERS];
-    for (c, (_, n)) in counters.iter_mut().zip(engine.stats().counters()) {
+    for (c, n) in counters.iter_mut().zip(engine.stats().values()) {
         *c = n;
     }
     defmt::info!("stats {=[?]}", counters[..]);
