@@ -3,10 +3,10 @@
 //! ([`Warning::FeatureDisabled`]), never parsed as something else; with the
 //! feature on, the same packet goes through.
 //!
-//! Each `*_off` test runs only in a build without its feature:
-//! `cargo test -p nids-core --no-default-features --features F --lib feature`
-//! (the CI runs one build per feature left out); each `*_on` test runs in the
-//! default build.
+//! Each `*_off` test runs only in a build without its feature, each `*_on`
+//! test only in one with it: `cargo test -p nids-core --no-default-features
+//! --features F --lib feature` (the CI runs them with every feature off, with
+//! only the `link-*` ones off, and in the default build).
 
 use std::vec::Vec;
 
