@@ -418,6 +418,27 @@ fn test_instructions_per_frame() {
     }
 }
 
+/// The minimal profile's engine stays at or under 3,000 instructions per frame
+/// on real HTTP (issue 27: 2,822 when it was written; the full profile took
+/// 4,697 before), on both boards: `qemu -icount` counts are deterministic up to
+/// a SysTick tick per measurement.
+#[test]
+#[ignore = "needs qemu-system-arm and the minimal firmware ELFs in FW_MINIMAL_DIR (.ci/run sets both up)"]
+fn test_minimal_instructions_per_frame() {
+    let dir = fw_minimal_dir();
+    for board in BOARDS {
+        let o = run_at(&dir, board, &["--icount"], &data("real/http.pcap"));
+        assert!(o.ok, "{board}: {}", o.stderr);
+        let fw = &o.firmware;
+        let engine = (n(fw, "engine_insns") - n(fw, "hash_insns")) / n(&o.stats, "frames");
+        eprintln!("minimal profile, {board}: {engine} engine instructions per frame on http.pcap");
+        assert!(
+            engine > 1000 && engine <= 3000,
+            "{board}: {engine} per frame"
+        );
+    }
+}
+
 /// A QEMU that cannot start, or dies, makes the runner fail (exit 1), never pass.
 #[test]
 #[ignore = "needs qemu-system-arm and the firmware ELFs in FW_DIR (.ci/run sets both up)"]
