@@ -74,6 +74,7 @@ pub type NidsHeap<'a, U, const HOSTS: usize = 256, const SCAN_HOSTS: usize = 256
 struct Upper<'a, U, M: Memory<U>, const SCAN_HOSTS: usize> {
     checksums: Policy<'a>,
     tunnels: tunnel::Config,
+    #[cfg(feature = "scan")]
     scan: scan::Detector<SCAN_HOSTS, SCAN_PORTS>,
     offload: Offload,
     stats: Stats,
@@ -103,6 +104,7 @@ pub fn scan_key(k: (u64, u64)) -> [u8; 16] {
 }
 
 /// A scan report (if the probe made one) to the handler, counted.
+#[cfg(feature = "scan")]
 fn scanned<U, H: Handler<U>>(
     stats: &mut Stats,
     h: &mut H,
@@ -244,6 +246,7 @@ impl<'a, U, M: Memory<U>, const HOSTS: usize, const SCAN_HOSTS: usize>
             upper: Upper {
                 checksums: config.checksums,
                 tunnels: config.tunnels,
+                #[cfg(feature = "scan")]
                 scan: scan::Detector::with_config(scan_key(config.hash_key), config.scan),
                 offload: Offload::new(),
                 stats: Stats::new(),
@@ -311,8 +314,11 @@ impl<'a, U, M: Memory<U>, const HOSTS: usize, const SCAN_HOSTS: usize>
         up.tcp.set_frame_no(up.next_frame);
         up.next_frame = up.next_frame.wrapping_add(1);
         up.tick(ts, h);
-        let stats = &mut up.stats;
-        self.defrag.expire(ts, &mut |w| warn(stats, h, ts, w, &[]));
+        #[cfg(feature = "defrag")]
+        {
+            let stats = &mut up.stats;
+            self.defrag.expire(ts, &mut |w| warn(stats, h, ts, w, &[]));
+        }
         stats::bump(&mut up.stats.frames);
         stats::add(&mut up.stats.bytes, frame.len());
         if !link.is_supported() {
@@ -347,6 +353,7 @@ impl<'a, U, M: Memory<U>, const HOSTS: usize, const SCAN_HOSTS: usize>
         // their tunnel).
         let mut packet = packet;
         while packet.fragment.is_none() {
+            #[cfg(feature = "defrag")]
             self.defrag.unfragmented(&packet);
             match up.unwrap(ts, &packet, h) {
                 Step::Deliver => return up.datagram(ts, &packet, h),
@@ -354,9 +361,29 @@ impl<'a, U, M: Memory<U>, const HOSTS: usize, const SCAN_HOSTS: usize>
                 Step::Dropped => return,
             }
         }
+        self.reassemble(ts, packet, h);
+    }
+
+    /// A fragment (outer, or found inside a tunnel) left out of this build
+    /// (feature `defrag`): dropped, counted and warned, never parsed further.
+    #[cfg(not(feature = "defrag"))]
+    fn reassemble<H: Handler<U>>(&mut self, ts: Instant, packet: Packet<'_>, h: &mut H) {
+        let up = &mut self.upper;
+        if packet.tunnel.is_none() {
+            stats::bump(&mut up.stats.fragments);
+        }
+        warn(&mut up.stats, h, ts, Warning::FeatureDisabled, packet.bytes);
+    }
+
+    /// Reassemble `packet`, a fragment, then deliver what it completes (and
+    /// what that holds, tunnels included).
+    #[cfg(feature = "defrag")]
+    fn reassemble<H: Handler<U>>(&mut self, ts: Instant, packet: Packet<'_>, h: &mut H) {
+        let up = &mut self.upper;
         // A rebuilt datagram lives in fragment storage, so a fragment found
         // inside it is copied out (to `scratch`) before it is stored in turn.
         let mut scratch = [0u8; NESTED_FRAGMENT_MAX];
+        let mut packet: Packet<'_> = packet;
         loop {
             if packet.tunnel.is_none() {
                 // (inner fragments were counted as such when found)
@@ -400,9 +427,12 @@ impl<'a, U, M: Memory<U>, const HOSTS: usize, const SCAN_HOSTS: usize>
     /// timeouts fire as if a packet had arrived at `now`.
     pub fn advance<H: Handler<U>>(&mut self, now: Instant, h: &mut H) {
         self.upper.tick(now, h);
-        let stats = &mut self.upper.stats;
-        self.defrag
-            .expire(now, &mut |w| warn(stats, h, now, w, &[]));
+        #[cfg(feature = "defrag")]
+        {
+            let stats = &mut self.upper.stats;
+            self.defrag
+                .expire(now, &mut |w| warn(stats, h, now, w, &[]));
+        }
     }
 
     /// The defragmenter's own counters.
@@ -424,10 +454,31 @@ impl<'a, U, M: Memory<U>, const HOSTS: usize, const SCAN_HOSTS: usize>
 pub const NESTED_FRAGMENT_MAX: usize = 1600;
 
 /// Parse again a packet already validated (rebuilt by the reassembler, or copied).
+#[cfg(feature = "defrag")]
 fn reparse(v: ip::Version, bytes: &[u8]) -> Result<Packet<'_>, Warning> {
     match v {
         ip::Version::V4 => ip::v4::parse(bytes, |_| false),
+        #[cfg(feature = "ipv6")]
         ip::Version::V6 => ip::v6::parse(bytes),
+        #[cfg(not(feature = "ipv6"))]
+        ip::Version::V6 => Err(Warning::FeatureDisabled),
+    }
+}
+
+/// The pseudo-header sum of a TCP or UDP segment of `len` bytes in `p`
+/// ([`checksum::pseudo_header`]); for IPv4 summed straight from the header's
+/// address fields (no address is copied: on a Cortex-M each copy of an
+/// `IpAddr` is a `memcpy` call).
+fn pseudo_header(p: &Packet<'_>, proto: u8, len: usize) -> u32 {
+    match (p.version, p.bytes.get(12..20)) {
+        (ip::Version::V4, Some(addrs)) => {
+            let len = len as u32;
+            checksum::combine(
+                checksum::sum(addrs),
+                u32::from(proto) + (len >> 16) + (len & 0xffff),
+            )
+        }
+        _ => checksum::pseudo_header(p.src, p.dst, proto, len as u32),
     }
 }
 
@@ -442,6 +493,7 @@ fn reparse(v: ip::Version, bytes: &[u8]) -> Result<Packet<'_>, Warning> {
 /// covers the inner packet, does; RFC 6935 lets tunnels leave the outer sum
 /// out altogether on that ground. Either way the automatic policy decodes the
 /// tunnel, and the inner packet is judged on its own. O(inner packet).
+#[cfg(feature = "tunnels")]
 fn inside_vouches(l3: link::L3<'_>) -> bool {
     let Ok(q) = ip::parse(l3, |_| false) else {
         return false;
@@ -467,6 +519,7 @@ enum Step<'b> {
     /// It is the innermost: deliver it.
     Deliver,
     /// The packet inside its encapsulation (validated, counted, with its tunnel).
+    #[cfg_attr(not(feature = "tunnels"), allow(dead_code))]
     Inner(Packet<'b>),
     /// Nothing to deliver (counted or warned).
     Dropped,
@@ -481,9 +534,31 @@ impl<'a, U, M: Memory<U>, const SCAN_HOSTS: usize> Upper<'a, U, M, SCAN_HOSTS> {
         }
     }
 
+    /// Without decapsulation in this build (feature `tunnels`): a packet
+    /// that encapsulates another one (IP-in-IP, GRE when `Config::tunnels`
+    /// decodes it, UDP to one of its tunnel ports) is dropped, counted and
+    /// warned; any other is delivered.
+    #[cfg(not(feature = "tunnels"))]
+    fn unwrap<'b, H: Handler<U>>(&mut self, ts: Instant, p: &Packet<'b>, h: &mut H) -> Step<'b> {
+        let c = &self.tunnels;
+        let encapsulates = match p.protocol {
+            protocol::IPIP | protocol::IPV6 => c.ipip,
+            protocol::GRE => c.gre || c.erspan,
+            protocol::UDP => matches!(udp::check(p),
+                Ok(d) if tunnel::is_tunnel_port(c, d.tuple.sport, d.tuple.dport)),
+            _ => false,
+        };
+        if !encapsulates {
+            return Step::Deliver;
+        }
+        warn(&mut self.stats, h, ts, Warning::FeatureDisabled, p.bytes);
+        Step::Dropped
+    }
+
     /// Look for an encapsulated packet in the whole datagram `p`
     /// ([`crate::tunnel::decap`]) and validate it. A malformed encapsulation, or
     /// one nested too deep, is warned and `p` delivered as it is.
+    #[cfg(feature = "tunnels")]
     fn unwrap<'b, H: Handler<U>>(&mut self, ts: Instant, p: &Packet<'b>, h: &mut H) -> Step<'b> {
         // The outer UDP checksum only on a tunnel's ports (plain UDP is checked
         // later), by the same policy as any UDP checksum; zero is "none" (over
@@ -572,6 +647,7 @@ impl<'a, U, M: Memory<U>, const SCAN_HOSTS: usize> Upper<'a, U, M, SCAN_HOSTS> {
     /// (the inner packets are judged on their own, and a datagram that is not
     /// decapsulated after all is judged again as plain UDP), so it neither
     /// warns nor counts twice.
+    #[cfg(feature = "tunnels")]
     fn outer_checksum_ok(&self, p: &Packet<'_>, segment: &[u8], field: u16) -> bool {
         if !self.checksums.verifies(p.src) {
             return true;
@@ -655,11 +731,17 @@ impl<'a, U, M: Memory<U>, const SCAN_HOSTS: usize> Upper<'a, U, M, SCAN_HOSTS> {
         h: &mut H,
     ) {
         h.scan_probe(ts, o);
-        let reused = self.scan.stats().reused;
-        let report = self.scan.observe(ts, o);
-        scanned(&mut self.stats, h, ts, report);
-        if self.scan.stats().reused != reused {
-            warn(&mut self.stats, h, ts, Warning::ScanTableFull, packet);
+        // (port-scan detection left out of this build: feature `scan`)
+        #[cfg(not(feature = "scan"))]
+        let _ = packet;
+        #[cfg(feature = "scan")]
+        {
+            let reused = self.scan.stats().reused;
+            let report = self.scan.observe(ts, o);
+            scanned(&mut self.stats, h, ts, report);
+            if self.scan.stats().reused != reused {
+                warn(&mut self.stats, h, ts, Warning::ScanTableFull, packet);
+            }
         }
     }
 
@@ -723,7 +805,8 @@ impl<'a, U, M: Memory<U>, const SCAN_HOSTS: usize> Upper<'a, U, M, SCAN_HOSTS> {
         field: u16,
         h: &mut H,
     ) -> bool {
-        if !self.checksums.verifies(p.src) {
+        // (the default policy verifies everything: no call, no address copied)
+        if !matches!(self.checksums, Policy::Verify) && !self.checksums.verifies(p.src) {
             return true;
         }
         let auto = matches!(self.checksums, Policy::Auto);
@@ -731,7 +814,7 @@ impl<'a, U, M: Memory<U>, const SCAN_HOSTS: usize> Upper<'a, U, M, SCAN_HOSTS> {
             stats::bump(&mut self.stats.checksum_offload_accepted);
             return true;
         }
-        let pseudo = checksum::pseudo_header(p.src, p.dst, proto, segment.len() as u32);
+        let pseudo = pseudo_header(p, proto, segment.len());
         if checksum::verify(pseudo, segment) {
             if auto {
                 self.offload.answered(ts, p.src, p.dst);

@@ -201,6 +201,13 @@ warnings! {
 
     /// ICMP message shorter than its header or with a bad checksum. Ignored.
     IcmpBad = "icmp.bad", None, "bad ICMP message";
+
+    /// A packet that needs a part of the engine this build left out (a cargo
+    /// feature of `nids-core` turned off: `ipv6`, `defrag`, `tunnels`): an
+    /// IPv6 packet, a fragment, an encapsulating packet. Dropped, never parsed
+    /// as something else. (A link type left out is refused when the engine is
+    /// built, or warned as [`Warning::LinkUnsupported`].)
+    FeatureDisabled = "engine.feature_disabled", None, "packet needs a feature this build left out";
 }
 
 impl fmt::Display for Warning {

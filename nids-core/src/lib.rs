@@ -59,6 +59,8 @@ pub mod test_util;
 
 #[cfg(test)]
 mod engine_tests;
+#[cfg(test)]
+mod features_tests;
 
 pub use config::Config;
 #[cfg(feature = "alloc")]

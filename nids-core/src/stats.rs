@@ -42,6 +42,13 @@ macro_rules! counters {
             /// Names of the traffic counters, in declaration order.
             pub const NAMES: &'static [&'static str] = &[$(stringify!($name),)*];
 
+            /// Every counter's value, in the order of [`Stats::counters`] (the
+            /// traffic counters, then every warning's): for a report that
+            /// carries no names (a firmware's), without the code of the names.
+            pub fn values(&self) -> impl Iterator<Item = u64> + '_ {
+                [$(self.$name,)*].into_iter().chain(self.warnings.iter().copied())
+            }
+
             /// Every counter by name: the traffic counters in declaration order
             /// (as in [`Stats::NAMES`]), then every warning by its code.
             pub fn counters(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
@@ -190,6 +197,12 @@ mod tests {
         s.count(Warning::TcpGap);
         let all: std::vec::Vec<(&str, u64)> = s.counters().collect();
         assert_eq!(all.len(), Stats::NAMES.len() + Warning::COUNT);
+        // `values` is `counters` without the names
+        let values: std::vec::Vec<u64> = s.values().collect();
+        assert_eq!(
+            values,
+            all.iter().map(|c| c.1).collect::<std::vec::Vec<_>>()
+        );
         assert_eq!(all[0], ("frames", 3));
         assert!(all.contains(&("tcp.gap", 1)));
         // merge adds every counter

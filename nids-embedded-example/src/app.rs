@@ -163,7 +163,7 @@ fn ack(mac: [u8; 6], n: u32) -> [u8; 21] {
     f
 }
 
-/// Every counter of `Stats`, in `Stats::counters()` order.
+/// Every counter of `Stats`, in `Stats::counters()` order (`Stats::values()`).
 const COUNTERS: usize = Stats::NAMES.len() + Warning::COUNT;
 
 /// Run the tap on `board` with `mac` (started, receiver on). `rx` is the
@@ -251,7 +251,7 @@ pub fn run<M: Mac + Send>(board: &Board, rx: &'static Rx<M>, mac: M) -> ! {
 
     engine.finish(&mut tap);
     let mut counters = [0u64; COUNTERS];
-    for (c, (_, n)) in counters.iter_mut().zip(engine.stats().counters()) {
+    for (c, n) in counters.iter_mut().zip(engine.stats().values()) {
         *c = n;
     }
     defmt::info!("stats {=[?]}", counters[..]);
@@ -259,8 +259,9 @@ pub fn run<M: Mac + Send>(board: &Board, rx: &'static Rx<M>, mac: M) -> ! {
     let f = mem::figures();
     let (blocks_used, blocks) = engine.tcp_storage();
     defmt::info!(
-        "firmware board={=str} rx={=str} streams={} hosts={} scan_hosts={} engine_bytes={} tcp_pool={} tcp_blocks={} tcp_blocks_in_use={} defrag_pool={} rx_buffers={} control_frames={} acks={} rx_frames={} rx_overruns={} rx_errors={} rx_too_long={} rx_resets={} tx_frames={} tx_errors={} reported={} killed={} warnings_logged={} ram_budget={} ram_needed={} ram_static={} stack_size={} stack_peak={} flash={} busy_ticks={} engine_ticks={} hash_ticks={} calibration_ticks={}",
+        "firmware board={=str} profile={=str} rx={=str} streams={} hosts={} scan_hosts={} engine_bytes={} tcp_pool={} tcp_blocks={} tcp_blocks_in_use={} defrag_pool={} rx_buffers={} control_frames={} acks={} rx_frames={} rx_overruns={} rx_errors={} rx_too_long={} rx_resets={} tx_frames={} tx_errors={} reported={} killed={} warnings_logged={} ram_budget={} ram_needed={} ram_static={} stack_size={} stack_peak={} flash={} busy_ticks={} engine_ticks={} hash_ticks={} calibration_ticks={}",
         board.name,
+        config::PROFILE,
         mode,
         config::STREAMS,
         config::HOSTS,

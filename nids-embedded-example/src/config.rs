@@ -28,26 +28,50 @@ pub const STREAMS: usize = match option_env!("NIDS_FW_STREAMS") {
     Some(s) => parse(s),
     None => 16,
 };
-/// Defragmentation host slots.
-pub const HOSTS: usize = 4;
-/// Port-scan detector sources (552 bytes each).
-pub const SCAN_HOSTS: usize = 2;
-/// Bytes for out-of-order TCP segments: 48 blocks of 256 bytes.
-pub const TCP_POOL: usize = 12 * 1024;
-/// Fragmented datagrams that can be pending at once.
-pub const DEFRAG_DATAGRAMS: usize = 2;
-/// Stack the firmware needs (measured peak: about 7 KiB on the flood
-/// capture, see the README), with room to spare.
-pub const STACK: usize = 10 * 1024;
-/// Everything else in RAM: driver state, the defmt logger, the statics of the
-/// libraries.
-pub const OTHER: usize = 1024;
+/// The profile built: `"full"` (cargo feature `full`, the default) or
+/// `"minimal"` (TCP over IPv4 on Ethernet; see the README).
+pub const PROFILE: &str = if cfg!(feature = "full") {
+    "full"
+} else {
+    "minimal"
+};
 
-/// The engine's settings: libnids' behaviour with limits for 64 KiB of RAM.
+/// Defragmentation host slots (the minimal profile has no defragmentation;
+/// `Defrag` needs one slot, 4 bytes, all the same).
+pub const HOSTS: usize = if cfg!(feature = "full") { 4 } else { 1 };
+/// Port-scan detector sources (552 bytes each; none without scan detection).
+pub const SCAN_HOSTS: usize = if cfg!(feature = "full") { 2 } else { 0 };
+/// Bytes for out-of-order TCP segments and kept bytes: 12 KiB (full), 3 KiB
+/// (minimal), in 256-byte blocks (and 64-byte small ones).
+pub const TCP_POOL: usize = if cfg!(feature = "full") {
+    12 * 1024
+} else {
+    3 * 1024
+};
+/// Fragmented datagrams that can be pending at once.
+pub const DEFRAG_DATAGRAMS: usize = if cfg!(feature = "full") { 2 } else { 0 };
+/// Stack the firmware needs (measured peak: about 7.5 KiB in the full
+/// profile, under 4 KiB in the minimal one, see the README), with room to
+/// spare.
+pub const STACK: usize = if cfg!(feature = "full") {
+    10 * 1024
+} else {
+    5 * 1024
+};
+/// Everything else in RAM: driver state, the defmt logger, the statics of the
+/// libraries (about 120 bytes measured).
+pub const OTHER: usize = if cfg!(feature = "full") { 1024 } else { 512 };
+
+/// The engine's settings: libnids' behaviour with limits for 64 KiB of RAM
+/// (full profile) or 24 KiB (minimal profile: less queued per half).
 pub const fn config() -> Config<'static> {
     let mut c = Config::new();
     c.tcp.block_size = 256;
-    c.tcp.max_queue = 4 * 1024;
+    c.tcp.max_queue = if cfg!(feature = "full") {
+        4 * 1024
+    } else {
+        2 * 1024
+    };
     c.tcp.max_kept = 1024;
     c.defrag.max_datagram = 1600;
     c.defrag.max_fragments = 16;

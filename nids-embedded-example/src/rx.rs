@@ -27,11 +27,14 @@ use heapless::spsc::{Consumer, Producer, Queue};
 
 use crate::mac::Mac;
 
-/// Bytes of one frame buffer: the largest frame either MAC delivers
-/// (Stellaris 2,041, LAN9118 2,047) fits.
-pub const FRAME_BUF: usize = 2048;
-/// Frame buffers: one with the engine, the rest queued or being filled.
-pub const BUFFERS: usize = 4;
+/// Bytes of one frame buffer. Full profile: the largest frame either MAC
+/// delivers (Stellaris 2,041, LAN9118 2,047) fits. Minimal profile: an
+/// Ethernet frame with two VLAN tags (1,522 bytes) fits; a longer one is
+/// dropped and counted by the driver (`rx_too_long`).
+pub const FRAME_BUF: usize = if cfg!(feature = "full") { 2048 } else { 1536 };
+/// Frame buffers: one with the engine, the rest queued or being filled
+/// (4 in the full profile, 2 in the minimal one).
+pub const BUFFERS: usize = if cfg!(feature = "full") { 4 } else { 2 };
 /// Queue slots (`heapless::spsc::Queue<_, N>` holds `N - 1`).
 const QUEUE: usize = BUFFERS;
 

@@ -47,9 +47,28 @@ struct Out {
     stderr: String,
 }
 
+/// The directory of the minimal profile's firmware ELFs (`FW_MINIMAL_DIR`,
+/// built with `cargo build --profile minimal --no-default-features --features
+/// semihosting`); panics if it is not set.
+fn fw_minimal_dir() -> PathBuf {
+    let dir = std::env::var_os("FW_MINIMAL_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .expect("FW_MINIMAL_DIR must name the directory of the minimal profile's ELFs");
+    for b in BOARDS {
+        let elf = dir.join(format!("nids-fw-{b}"));
+        assert!(elf.is_file(), "no firmware at {}", elf.display());
+    }
+    dir
+}
+
 fn run(board: &str, args: &[&str], capture: &Path) -> Out {
+    run_at(&fw_dir(), board, args, capture)
+}
+
+fn run_at(dir: &Path, board: &str, args: &[&str], capture: &Path) -> Out {
     let out = Command::new(env!("CARGO_BIN_EXE_nids-fw-runner"))
-        .env("FW_DIR", fw_dir())
+        .env("FW_DIR", dir)
         .args(["--board", board, "--timeout", "60"])
         .args(args)
         .arg(capture)
@@ -137,6 +156,81 @@ fn test_captures_match_host() {
             );
             check_memory(&o.firmware);
         }
+    }
+}
+
+/// The minimal profile (TCP over IPv4 on Ethernet, 16 slots, no tunnels, no
+/// scan detection, two 1,536-byte receive buffers), on both boards: on IPv4
+/// TCP captures every stream line and the Stats equal the host engine's with
+/// the same limits (the runner's `--check` reads the profile from the
+/// firmware); within 24 KiB of RAM at peak on the LM3S6965, the budget its
+/// build checks.
+#[test]
+#[ignore = "needs qemu-system-arm and the minimal firmware ELFs in FW_MINIMAL_DIR (.ci/run sets both up)"]
+fn test_minimal_profile_matches_host() {
+    let dir = fw_minimal_dir();
+    let captures = [
+        "crafted/reorder.pcap",
+        "crafted/urgent.pcap",
+        "crafted/close-variants.pcap",
+        "crafted/overlap.pcap",
+        "crafted/resets.pcap",
+        "crafted/seqwrap.pcap",
+        "crafted/split-handshake.pcap",
+        "real/nmap-syn.pcap",
+    ];
+    for board in BOARDS {
+        for c in captures {
+            let o = run_at(&dir, board, &["--check"], &data(c));
+            assert!(o.ok, "{board} {c}: {}", o.stderr);
+            assert_eq!(o.firmware["profile"], "minimal", "{board} {c}");
+            assert_eq!(n(&o.firmware, "streams"), 16);
+            assert_eq!(n(&o.firmware, "scan_hosts"), 0);
+            assert_eq!(n(&o.firmware, "rx_buffers"), 2);
+            check_memory(&o.firmware);
+            if board == "lm3s6965evb" {
+                assert_eq!(n(&o.firmware, "ram_budget"), 24 * 1024);
+            }
+        }
+    }
+}
+
+/// The minimal profile on real HTTP, IPv4 and IPv6: the IPv4 streams are the
+/// host's, every IPv6 frame is counted and warned as `engine.feature_disabled`
+/// (never parsed), and nothing of IPv6 is reported.
+#[test]
+#[ignore = "needs qemu-system-arm and the minimal firmware ELFs in FW_MINIMAL_DIR (.ci/run sets both up)"]
+fn test_minimal_profile_refuses_ipv6() {
+    let dir = fw_minimal_dir();
+    let c = data("real/http.pcap");
+    let host = streams_json(&c, false);
+    let is_v4 = |l: &String| {
+        let v: Value = serde_json::from_str(l).unwrap();
+        !v["src"].as_str().unwrap().contains(':')
+    };
+    let v4: Vec<String> = host.iter().filter(|l| is_v4(l)).cloned().collect();
+    assert!(
+        v4.len() < host.len() && !v4.is_empty(),
+        "http.pcap has both"
+    );
+    for board in BOARDS {
+        let o = run_at(&dir, board, &[], &c);
+        assert!(o.ok, "{board}: {}", o.stderr);
+        assert_eq!(o.streams, v4, "{board}");
+        assert_eq!(n(&o.stats, "ipv6"), 0);
+        let refused = n(&o.stats["warnings"], "engine.feature_disabled");
+        assert_eq!(
+            refused,
+            n(&o.stats, "frames") - n(&o.stats, "ipv4"),
+            "{board}"
+        );
+        assert!(refused > 0);
+        let codes: Vec<&str> = o
+            .warnings
+            .iter()
+            .filter_map(|w| w["code"].as_str())
+            .collect();
+        assert_eq!(codes, ["engine.feature_disabled"], "{board}");
     }
 }
 
@@ -324,6 +418,27 @@ fn test_instructions_per_frame() {
     }
 }
 
+/// The minimal profile's engine stays at or under 3,000 instructions per frame
+/// on real HTTP (issue 27: 2,822 when it was written; the full profile took
+/// 4,697 before), on both boards: `qemu -icount` counts are deterministic up to
+/// a SysTick tick per measurement.
+#[test]
+#[ignore = "needs qemu-system-arm and the minimal firmware ELFs in FW_MINIMAL_DIR (.ci/run sets both up)"]
+fn test_minimal_instructions_per_frame() {
+    let dir = fw_minimal_dir();
+    for board in BOARDS {
+        let o = run_at(&dir, board, &["--icount"], &data("real/http.pcap"));
+        assert!(o.ok, "{board}: {}", o.stderr);
+        let fw = &o.firmware;
+        let engine = (n(fw, "engine_insns") - n(fw, "hash_insns")) / n(&o.stats, "frames");
+        eprintln!("minimal profile, {board}: {engine} engine instructions per frame on http.pcap");
+        assert!(
+            engine > 1000 && engine <= 3000,
+            "{board}: {engine} per frame"
+        );
+    }
+}
+
 /// A QEMU that cannot start, or dies, makes the runner fail (exit 1), never pass.
 #[test]
 #[ignore = "needs qemu-system-arm and the firmware ELFs in FW_DIR (.ci/run sets both up)"]
@@ -336,9 +451,10 @@ fn test_runner_fails_without_qemu() {
     }
 }
 
-/// The compile-time RAM budget: a stream count too large for the LM3S6965's
-/// 64 KiB fails the build with the budget's message, while the same count fits
-/// the MPS2's 4 MiB.
+/// The compile-time RAM budget, in both profiles: a stream count too large
+/// for the LM3S6965's 64 KiB fails the build with the budget's message, while
+/// the same count fits the MPS2's 4 MiB; and one too large for the minimal
+/// profile's 24 KiB fails that build.
 #[test]
 #[ignore = "builds the firmware for thumbv7m-none-eabi (.ci/run installs the target)"]
 fn test_oversized_build_fails() {
@@ -369,5 +485,32 @@ fn test_oversized_build_fails() {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    // The minimal profile's budget (24 KiB on the LM3S6965) is checked the
+    // same way: 32 slots do not fit it, but fit the full profile's 64 KiB.
+    let minimal = Command::new(env!("CARGO"))
+        .current_dir(&dir)
+        .env("NIDS_FW_STREAMS", "32")
+        .args(["build", "--profile", "minimal", "--no-default-features"])
+        .args(["--features", "semihosting", "--bin", "nids-fw-lm3s6965evb"])
+        .output()
+        .expect("cargo starts");
+    let stderr = String::from_utf8_lossy(&minimal.stderr);
+    assert!(!minimal.status.success(), "32 streams built for 24 KiB");
+    assert!(
+        stderr.contains("do not fit this board's RAM budget")
+            && stderr.contains("Board::new(\"lm3s6965evb\""),
+        "{stderr}"
+    );
+    let full = Command::new(env!("CARGO"))
+        .current_dir(&dir)
+        .env("NIDS_FW_STREAMS", "32")
+        .args(["check", "--release", "--bin", "nids-fw-lm3s6965evb"])
+        .output()
+        .expect("cargo starts");
+    assert!(
+        full.status.success(),
+        "{}",
+        String::from_utf8_lossy(&full.stderr)
     );
 }

@@ -102,6 +102,10 @@ pub fn parse<C: Into<v4::HeaderCheck>>(
 ) -> Result<Packet<'_>, Warning> {
     match l3 {
         crate::link::L3::V4(b) => v4::parse(b, verify_header_checksum),
+        #[cfg(feature = "ipv6")]
         crate::link::L3::V6(b) => v6::parse(b),
+        // IPv6 left out of this build (feature `ipv6`): never parsed.
+        #[cfg(not(feature = "ipv6"))]
+        crate::link::L3::V6(_) => Err(Warning::FeatureDisabled),
     }
 }

@@ -1,5 +1,7 @@
 //! TCP header checks: from an IP datagram to a [`Segment`].
 
+use core::net::IpAddr;
+
 use crate::event::Warning;
 use crate::flow::Tuple;
 use crate::ip::Packet;
@@ -111,11 +113,19 @@ pub fn parse<'a>(p: &Packet<'a>) -> Result<Segment<'a>, Warning> {
     }
     let be16 = |i: usize| u16::from_be_bytes([d[i], d[i + 1]]);
     let be32 = |i: usize| u32::from_be_bytes([d[i], d[i + 1], d[i + 2], d[i + 3]]);
+    // IPv4 addresses rebuilt from the header rather than copied: on a
+    // Cortex-M each `IpAddr` copy is a byte-wise `memcpy` call (issue 27).
+    let (src, dst) = match (p.version, p.bytes.get(12..20)) {
+        (crate::ip::Version::V4, Some(&[a, b, c, e, f, g, h, i])) => {
+            (IpAddr::from([a, b, c, e]), IpAddr::from([f, g, h, i]))
+        }
+        _ => (p.src, p.dst),
+    };
     Ok(Segment {
         tuple: Tuple {
-            src: p.src,
+            src,
             sport: be16(0),
-            dst: p.dst,
+            dst,
             dport: be16(2),
             tunnel: p.tunnel,
         },

@@ -81,7 +81,7 @@ pub struct Stream<'s, 'a, U> {
     pub(crate) kill: bool,
 }
 
-impl<'a, U> Stream<'_, 'a, U> {
+impl<'s, 'a, U> Stream<'s, 'a, U> {
     /// What happened.
     pub fn event(&self) -> Event {
         self.event
@@ -153,7 +153,9 @@ impl<'a, U> Stream<'_, 'a, U> {
 
     /// The bytes new in this event (`count_new` of them), borrowed straight from
     /// the frame when they arrived in order. Empty outside `Data` events.
-    pub fn new_data(&self) -> &[u8] {
+    /// They outlive this borrow of the stream, so a handler may hold them
+    /// while it updates its [`Stream::user`] data in place.
+    pub fn new_data(&self) -> &'s [u8] {
         self.new
     }
 

@@ -15,15 +15,28 @@ pub use policy::{Net, Policy, Rule};
 
 /// The 16-bit one's complement sum of `data` (not complemented), as a big-endian
 /// value. An odd last byte is padded with a zero byte.
+///
+/// Sixteen bytes per loop turn (four word loads and adds into a 64-bit
+/// accumulator, whose carries are folded at the end), then whole words, then
+/// the last 1-3 bytes without a `memcpy` call: on a Cortex-M3 about 0.9
+/// instructions per byte (1.25 a word at a time, issue 27).
 pub fn sum(data: &[u8]) -> u32 {
+    let word = |w: &[u8]| u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]));
     let mut acc: u64 = 0;
-    let mut words = data.chunks_exact(4);
-    for w in &mut words {
-        acc += u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]));
+    let mut blocks = data.chunks_exact(16);
+    for b in &mut blocks {
+        acc += word(&b[0..4]) + word(&b[4..8]) + word(&b[8..12]) + word(&b[12..16]);
     }
-    let rest = words.remainder();
-    let mut tail = [0u8; 4];
-    tail[..rest.len()].copy_from_slice(rest);
+    let mut words = blocks.remainder().chunks_exact(4);
+    for w in &mut words {
+        acc += word(w);
+    }
+    let tail = match *words.remainder() {
+        [a] => [a, 0, 0, 0],
+        [a, b] => [a, b, 0, 0],
+        [a, b, c] => [a, b, c, 0],
+        _ => [0; 4],
+    };
     acc += u64::from(u32::from_ne_bytes(tail));
     // Fold the native-order sum to 16 bits, then to big-endian order: the one's
     // complement sum commutes with byte swapping (RFC 1071 §2(B)).
