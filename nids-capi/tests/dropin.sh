@@ -260,6 +260,22 @@ for f in tests/data/crafted/*.pcap; do
             else
                 pass "$run $f: bytes after the FIN not delivered (a libnids defect)"
             fi ;;
+        resets.pcap)
+            # X4 (10.0.8.3:48004): an RST in the window but not at the next
+            # sequence number. libnids ends the stream; nids-rs, as RFC 5961
+            # receivers do, ignores it (README, "Where nids-rs differs"), so the
+            # stream is still open at the end (so its records move: compared
+            # one record a line, sorted; printall ends no data with a newline).
+            # Nothing else may differ.
+            records() { sed -E 's/([0-9.]+,[0-9]+,[0-9.]+,[0-9]+[ (])/\n\1/g' "$1" | grep -v '^$' | sort; }
+            other=$(diff <(records "$o.debian") <(records "$o.ours") | grep '^[<>]' | grep -v '48004' || true)
+            if [ -n "$other" ]; then
+                fail "$run $f: differs beyond the stream with the inexact RST"; echo "$other" | head
+            elif cmp -s "$o.debian" "$o.ours"; then
+                fail "$run $f: not the documented RFC 5961 difference (libnids ends X4 on its RST)"
+            else
+                pass "$run $f: an RST not at the next sequence number ignored (RFC 5961; libnids takes it)"
+            fi ;;
         split-handshake.pcap)
             # H3: a server ISN above 2^31 makes libnids drop the split
             # handshake's ACK in its window check, so it never reports that
