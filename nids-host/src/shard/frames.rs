@@ -101,6 +101,20 @@ impl Held {
         Ok(held)
     }
 
+    /// When every capture is a mapped file: a walk over all their frames, from
+    /// the start, which may be made as many times as wanted (one per shard,
+    /// each on its own thread: the frames are read in place, never copied).
+    /// `None` when a capture is a stream, which only one reader can read.
+    /// O(files).
+    pub fn walk(&self) -> Option<FileFrames<'_>> {
+        if self.order.iter().any(Option::is_some) {
+            return None;
+        }
+        Some(FileFrames::of(
+            self.mapped.iter().map(Part::Mapped).collect(),
+        ))
+    }
+
     /// The frames of every capture, in order (once: the streams move to the
     /// result).
     pub fn frames(&mut self) -> FileFrames<'_> {

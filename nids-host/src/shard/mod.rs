@@ -54,6 +54,7 @@ use std::sync::mpsc::{self, SyncSender};
 use std::time::Instant as WallClock;
 
 use nids_core::engine::EXPIRY_INTERVAL;
+use nids_core::link::{self, L3};
 use nids_core::{Config, Handler, Instant, LinkType, Stats};
 
 pub use frames::{FileFrames, Frame, Frames, Held, Read};
@@ -143,6 +144,43 @@ struct Framed<'f> {
     ts: Instant,
     link: LinkType,
     data: Data<'f>,
+    l3: Decoded,
+}
+
+/// What the reader's link decode ([`nids_core::link::decode`]) found in a
+/// frame, as a place in it, so the shard does not decode it again.
+#[derive(Debug, Clone)]
+enum Decoded {
+    V4(Range<usize>),
+    V6(Range<usize>),
+    Drop(link::Drop),
+}
+
+impl Decoded {
+    /// `l3`, found in `frame`.
+    fn new(frame: &[u8], l3: Result<L3<'_>, link::Drop>) -> Self {
+        let at = |b: &[u8]| {
+            // `l3` lies in `frame`: its offset is the distance of the pointers.
+            let start = (b.as_ptr() as usize).wrapping_sub(frame.as_ptr() as usize);
+            start..start.wrapping_add(b.len())
+        };
+        match l3 {
+            Ok(L3::V4(b)) => Decoded::V4(at(b)),
+            Ok(L3::V6(b)) => Decoded::V6(at(b)),
+            Err(d) => Decoded::Drop(d),
+        }
+    }
+
+    /// The decode, over the frame's bytes `data` (wherever they are now);
+    /// decoded again if the place is not in `data` (it always is).
+    fn of<'d>(&self, link: LinkType, data: &'d [u8]) -> Result<L3<'d>, link::Drop> {
+        let found = match self {
+            Decoded::V4(r) => data.get(r.clone()).map(|b| Ok(L3::V4(b))),
+            Decoded::V6(r) => data.get(r.clone()).map(|b| Ok(L3::V6(b))),
+            Decoded::Drop(d) => Some(Err(*d)),
+        };
+        found.unwrap_or_else(|| link::decode(link, data))
+    }
 }
 
 /// Where a frame's bytes are.
@@ -349,7 +387,9 @@ fn read<'f>(
                 }
             }
             latest = latest.max(f.ts);
-            let shard = key.shard(f.link, f.data);
+            let l3 = link::decode(f.link, f.data);
+            let shard = key.shard_decoded(l3);
+            let l3 = Decoded::new(f.data, l3);
             if shard == Shard::Unkeyed {
                 counts.unkeyed += 1;
             }
@@ -369,6 +409,7 @@ fn read<'f>(
                 ts: f.ts,
                 link: f.link,
                 data,
+                l3,
             });
             index += 1;
             in_round += 1;

@@ -4,7 +4,8 @@
 
 use std::ops::Range;
 
-use nids_core::scan::{Observation, Report};
+use nids_core::link::{self, L3};
+use nids_core::scan::{self, Observation, Report};
 use nids_core::{udp, Config, Handler, Instant, LinkType, Stats, Stream, Warning};
 
 use super::{Batch, Data, Job, Recorder};
@@ -45,17 +46,19 @@ pub(crate) struct Done {
 
 /// The handler seen by a shard's engine: the command's handler, with every
 /// callback's output tagged with its [`Key`].
-struct Tagger<'h, H> {
-    inner: &'h mut H,
+struct Tagger<H> {
+    inner: H,
     frame: u64,
     phase: Phase,
     /// Bytes of the tape already assigned to a piece.
     mark: usize,
     pieces: Vec<(Key, Range<usize>)>,
     probes: Vec<(u64, Instant, Observation)>,
+    /// The merge's detector settings: only the probes it looks at are kept.
+    scan: scan::Config,
 }
 
-impl<H> Tagger<'_, H> {
+impl<H> Tagger<H> {
     /// The bytes written since the last mark become a piece with key `sub`.
     fn piece<U>(&mut self, sub: u64)
     where
@@ -71,7 +74,7 @@ impl<H> Tagger<'_, H> {
     }
 }
 
-impl<U, H: Recorder<U>> Handler<U> for Tagger<'_, H> {
+impl<U, H: Recorder<U>> Handler<U> for Tagger<H> {
     fn ip_frag(&mut self, ts: Instant, packet: &[u8]) {
         self.inner.ip_frag(ts, packet);
         self.piece(0);
@@ -105,7 +108,11 @@ impl<U, H: Recorder<U>> Handler<U> for Tagger<'_, H> {
         self.piece(0);
     }
     fn scan_probe(&mut self, ts: Instant, probe: &Observation) {
-        self.probes.push((self.frame, ts, *probe));
+        // The merge's detector would ignore the others (UDP while UDP scan
+        // detection is off, everything while detection is off).
+        if self.scan.looks_at(probe) {
+            self.probes.push((self.frame, ts, *probe));
+        }
     }
     fn transmit(&mut self, link: LinkType, frame: &[u8]) {
         self.inner.transmit(link, frame);
@@ -123,107 +130,169 @@ pub(crate) struct Build<'c> {
     pub defrag_storage: usize,
 }
 
+/// One shard's engine (built at its first frame, for that frame's link type)
+/// and its tagged handler.
+pub(crate) struct State<'m, U, H> {
+    /// The run's link type (its first frame's), to build the engine with.
+    pub(crate) link: LinkType,
+    engine: Option<Box<Engine<'m, U>>>,
+    storage: Option<nids_core::Storage<'m>>,
+    config: Config<'m>,
+    t: Tagger<H>,
+}
+
+impl<'m, U, H: Recorder<U>> State<'m, U, H> {
+    /// A shard with handler `h` and `memory` for its storage (split as `build`
+    /// says). The engine's own scan detector is off: reports come from one
+    /// detector in the merge that sees every shard's probes.
+    pub(crate) fn new(build: &Build<'m>, h: H, memory: &'m mut [u8]) -> Self {
+        let (tcp, defrag) = memory.split_at_mut(build.tcp_storage.min(memory.len()));
+        let mut config = build.config;
+        config.scan.num_ports = 0;
+        State {
+            link: LinkType::ETHERNET,
+            engine: None,
+            storage: Some(nids_core::Storage::new(tcp, defrag)),
+            config,
+            t: Tagger {
+                inner: h,
+                frame: 0,
+                phase: Phase::Frame,
+                mark: 0,
+                pieces: Vec::new(),
+                probes: Vec::new(),
+                scan: build.config.scan,
+            },
+        }
+    }
+
+    /// The engine, built for the run's link type if not yet (the readers
+    /// refuse unsupported link types before any frame, so building cannot
+    /// fail).
+    fn build(&mut self) {
+        if self.engine.is_none() {
+            let (config, link) = (self.config, self.link);
+            self.engine = self
+                .storage
+                .take()
+                .and_then(|st| Engine::heap_boxed(link, config, stream_slots(&config), st).ok());
+        }
+    }
+
+    /// Frame number `index` of the capture, whose link header decodes to `l3`.
+    pub(crate) fn frame(
+        &mut self,
+        index: u64,
+        (ts, link, data): (Instant, LinkType, &[u8]),
+        l3: Result<L3<'_>, link::Drop>,
+    ) {
+        self.build();
+        let Some(e) = self.engine.as_deref_mut() else {
+            return;
+        };
+        self.t.frame = index;
+        self.t.phase = Phase::Frame;
+        e.set_frame_number(index);
+        e.process_decoded(ts, link, data, l3, &mut self.t);
+    }
+
+    /// Lets the engine's time run to `now` before frame `at` (every shard
+    /// does, so idle streams end at the same frame as in one engine).
+    pub(crate) fn timeouts(&mut self, at: u64, now: Instant) {
+        self.build();
+        let Some(e) = self.engine.as_deref_mut() else {
+            return;
+        };
+        self.t.frame = at;
+        self.t.phase = Phase::Timeouts;
+        e.advance(now, &mut self.t);
+    }
+
+    /// What the handler wrote since the last answer, and the probes.
+    fn answer(&mut self, end: (usize, usize), last: bool) -> Done {
+        self.t.mark = 0;
+        Done {
+            tape: std::mem::take(self.t.inner.tape()),
+            pieces: std::mem::take(&mut self.t.pieces),
+            probes: std::mem::take(&mut self.t.probes),
+            end,
+            last,
+        }
+    }
+
+    /// The answer to a round that ended at `end` (file, offset).
+    pub(crate) fn round(&mut self, end: (usize, usize)) -> Done {
+        self.answer(end, false)
+    }
+
+    /// The end of input: time runs to `now`, then every stream ends. The
+    /// shard's last answer.
+    pub(crate) fn finish(&mut self, now: Instant) -> Done {
+        self.build();
+        if let Some(e) = self.engine.as_deref_mut() {
+            self.t.frame = u64::MAX;
+            self.t.phase = Phase::Timeouts;
+            e.advance(now, &mut self.t);
+            self.t.phase = Phase::Finish;
+            e.finish(&mut self.t);
+        }
+        self.answer((0, 0), true)
+    }
+
+    /// The handler and the engine's counters.
+    pub(crate) fn into_parts(self) -> (H, Stats) {
+        let stats = self.engine.map_or_else(Stats::new, |e| e.stats().clone());
+        (self.t.inner, stats)
+    }
+}
+
 /// Runs one shard: rounds from `jobs` until [`Job::Finish`], each answered on
 /// `done`. The engine is built for the first round's link type. Returns the
 /// handler and the engine's counters.
 pub(crate) fn run<U, H: Recorder<U>>(
     build: &Build<'_>,
-    mut h: H,
+    h: H,
     jobs: std::sync::mpsc::Receiver<Job<'_>>,
     done: std::sync::mpsc::SyncSender<Done>,
 ) -> (H, Stats) {
     let mut memory = vec![0u8; build.tcp_storage + build.defrag_storage];
-    let (tcp, defrag) = memory.split_at_mut(build.tcp_storage);
-    let mut storage = Some(nids_core::Storage::new(tcp, defrag));
-    let mut config = build.config;
-    // Reports come from one detector that sees every shard's probes.
-    config.scan.num_ports = 0;
-    let mut engine: Option<Box<Engine<'_, U>>> = None;
+    let mut st = State::new(build, h, &mut memory);
     for job in jobs {
-        let link = match &job {
-            Job::Round(b) => b.link,
-            Job::Finish { .. } => LinkType::ETHERNET,
-        };
-        if engine.is_none() {
-            // The reader refuses unsupported link types: this cannot fail.
-            engine = storage
-                .take()
-                .and_then(|st| Engine::heap_boxed(link, config, stream_slots(&config), st).ok());
-        }
-        let Some(e) = engine.as_mut() else { break };
-        let mut t = Tagger {
-            inner: &mut h,
-            frame: 0,
-            phase: Phase::Frame,
-            mark: 0,
-            pieces: Vec::new(),
-            probes: Vec::new(),
-        };
-        let (end, last) = match job {
+        let d = match job {
             Job::Round(b) => {
-                feed(e, &b, &mut t);
-                (b.end, false)
+                st.link = b.link;
+                feed(&mut st, &b);
+                st.round(b.end)
             }
-            Job::Finish { now } => {
-                t.frame = u64::MAX;
-                t.phase = Phase::Timeouts;
-                e.advance(now, &mut t);
-                t.phase = Phase::Finish;
-                e.finish(&mut t);
-                ((0, 0), true)
-            }
+            Job::Finish { now } => st.finish(now),
         };
-        let (pieces, probes) = (t.pieces, t.probes);
-        let tape = std::mem::take(h.tape());
-        let d = Done {
-            tape,
-            pieces,
-            probes,
-            end,
-            last,
-        };
+        let last = d.last;
         if done.send(d).is_err() || last {
             break;
         }
     }
-    let stats = engine.map_or_else(Stats::new, |e| e.stats().clone());
-    (h, stats)
+    st.into_parts()
 }
 
-/// Runs a round's frames and timeouts through `e`, in the capture's order.
-fn feed<U, H: Recorder<U>>(e: &mut Engine<'_, U>, b: &Batch<'_>, t: &mut Tagger<'_, H>) {
+/// Runs a round's frames and timeouts through the shard, in the capture's
+/// order.
+fn feed<U, H: Recorder<U>>(st: &mut State<'_, U, H>, b: &Batch<'_>) {
     let mut ticks = b.ticks.iter().peekable();
     for f in &b.frames {
         while let Some(&&(at, now)) = ticks.peek() {
             if at > f.index {
                 break;
             }
-            timeouts(e, at, now, t);
+            st.timeouts(at, now);
             ticks.next();
         }
         let data = match f.data {
             Data::Mapped(d) => d,
             Data::Arena(ref r) => b.arena.get(r.clone()).unwrap_or(&[]),
         };
-        t.frame = f.index;
-        t.phase = Phase::Frame;
-        e.set_frame_number(f.index);
-        e.process_as(f.ts, f.link, data, t);
+        st.frame(f.index, (f.ts, f.link, data), f.l3.of(f.link, data));
     }
     for &(at, now) in ticks {
-        timeouts(e, at, now, t);
+        st.timeouts(at, now);
     }
-}
-
-/// Lets the engine's time run to `now` before frame `at` (every shard does, so
-/// idle streams end at the same frame as in one engine).
-fn timeouts<U, H: Recorder<U>>(
-    e: &mut Engine<'_, U>,
-    at: u64,
-    now: Instant,
-    t: &mut Tagger<'_, H>,
-) {
-    t.frame = at;
-    t.phase = Phase::Timeouts;
-    e.advance(now, t);
 }
