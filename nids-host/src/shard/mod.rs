@@ -60,6 +60,7 @@ use nids_core::{Config, Handler, Instant, LinkType, Stats};
 pub use frames::{FileFrames, Frame, Frames, Held, Read};
 pub use key::{Shard, ShardKey};
 
+use crate::capture::CaptureFile;
 use crate::output::Output;
 use crate::run::Error;
 
@@ -292,6 +293,98 @@ where
                 stats.merge(&st);
                 handlers.push(h);
                 cpu.shards.push(c);
+            }
+        }
+        handlers.push(merged.central);
+        Outcome {
+            stats,
+            handlers,
+            read,
+            frames: counts.frames,
+            unkeyed: counts.unkeyed,
+            cpu,
+        }
+    })
+}
+
+/// [`run`] without a reader thread, for captures that every shard can read
+/// in place at once (mapped files: [`Held::walk`]): each shard walks the whole
+/// input itself (`walk` gives each its own walk), decodes each frame's link
+/// header, hashes its IP pair and processes only the frames that are its own.
+/// The serial stage left is the merge; the records are walked N times (a few
+/// bytes of each frame's first cache lines), no frame is copied or queued.
+/// Same output as [`run`] and as one engine. `files` are the mapped files, in
+/// reading order (their pages are given back as rounds end).
+///
+/// Costs: as [`run`], less the reader thread and the rounds' frame lists; per
+/// frame and shard, one record step, one link decode and one hash.
+pub fn run_walking<'f, U, H, W, F>(
+    walk: impl Fn() -> F + Sync,
+    files: &[&'f CaptureFile],
+    plan: &Plan<'_>,
+    mut make: impl FnMut() -> H,
+    out: &mut Output<W>,
+    stop: &(dyn Fn() -> bool + Sync),
+    progress: &(dyn Fn(u64) + Sync),
+) -> Outcome<H>
+where
+    H: Recorder<U>,
+    W: std::io::Write,
+    F: Frames<'f>,
+{
+    let n = plan.shards.max(1);
+    let build = worker::Build {
+        config: plan.config,
+        tcp_storage: plan.tcp_storage,
+        defrag_storage: plan.defrag_storage,
+    };
+    let merge_start = thread_cpu();
+    let stopper = worker::Stopper::default();
+    let key = ShardKey::new(plan.key, n);
+    let end_ts = plan.end_ts.unwrap_or(Instant::ZERO);
+    std::thread::scope(|sc| {
+        let mut dones = Vec::with_capacity(n);
+        let mut shards = Vec::with_capacity(n);
+        for me in 0..n {
+            let (dtx, drx) = mpsc::sync_channel(DEPTH);
+            let h = make();
+            let (build, walk, stopper) = (&build, &walk, &stopper);
+            shards.push(sc.spawn(move || {
+                let w = worker::Walker {
+                    me,
+                    key,
+                    end_ts,
+                    stopper,
+                    stop,
+                    progress,
+                };
+                let r = worker::walk::<U, H>(build, h, walk(), &w, &dtx);
+                (r, thread_cpu())
+            }));
+            dones.push(drx);
+        }
+        let merged = merge::run(&plan.config, make(), dones, out, files);
+        let mut cpu = Cpu {
+            merge: thread_cpu()
+                .zip(merge_start)
+                .map(|(now, start)| now.saturating_sub(start)),
+            ..Cpu::default()
+        };
+        let mut stats = merged.stats;
+        let mut handlers = Vec::with_capacity(n + 1);
+        let mut counts = Counts::new(n);
+        let mut read = Ok(());
+        for (i, s) in shards.into_iter().enumerate() {
+            if let Ok((w, c)) = s.join() {
+                stats.merge(&w.stats);
+                handlers.push(w.handler);
+                cpu.shards.push(c);
+                counts.frames[i] = w.frames;
+                counts.unkeyed += w.unkeyed;
+                // Every shard read the same input: shard 0's error is theirs.
+                if i == 0 {
+                    read = w.read;
+                }
             }
         }
         handlers.push(merged.central);

@@ -8,8 +8,11 @@ use nids_core::link::{self, L3};
 use nids_core::scan::{self, Observation, Report};
 use nids_core::{udp, Config, Handler, Instant, LinkType, Stats, Stream, Warning};
 
-use super::{Batch, Data, Job, Recorder};
+use nids_core::engine::EXPIRY_INTERVAL;
+
+use super::{Batch, Data, Frames, Job, Read, Recorder, Shard, ShardKey, ROUND_BYTES, ROUND_FRAMES};
 use crate::run::Engine;
+use crate::run::Error;
 use crate::session::stream_slots;
 
 /// When a piece of output was written, in one engine's order: the index of the
@@ -294,5 +297,183 @@ fn feed<U, H: Recorder<U>>(st: &mut State<'_, U, H>, b: &Batch<'_>) {
     }
     for &(at, now) in ticks {
         st.timeouts(at, now);
+    }
+}
+
+/// Where a walking shard stands among all of them, for a stop (Ctrl-C) to
+/// end every shard after the same round.
+#[derive(Default)]
+pub(crate) struct Stopper {
+    /// The furthest round any shard has finished, and the round every shard
+    /// ends after, once a stop is seen.
+    state: std::sync::Mutex<(u64, Option<u64>)>,
+}
+
+impl Stopper {
+    /// Whether the shard that just finished round `r` ends now. A stop seen
+    /// ends every shard after the round following the furthest one a shard
+    /// has finished: a shard may be in that round, none is past it (each
+    /// calls this after every round), and the others catch up to it. O(1),
+    /// one lock.
+    fn ends_after(&self, r: u64, stop: &(dyn Fn() -> bool + Sync)) -> bool {
+        let Ok(mut g) = self.state.lock() else {
+            return true;
+        };
+        g.0 = g.0.max(r);
+        if g.1.is_none() && stop() {
+            g.1 = Some(g.0 + 1);
+        }
+        g.1.is_some_and(|end| r >= end)
+    }
+}
+
+/// A walking shard: shard `me` of `key.shards()`.
+pub(crate) struct Walker<'w> {
+    pub me: usize,
+    pub key: ShardKey,
+    /// When the input ends, if later than its last packet.
+    pub end_ts: Instant,
+    pub stopper: &'w Stopper,
+    pub stop: &'w (dyn Fn() -> bool + Sync),
+    /// Told the bytes read after each round (by shard 0 only).
+    pub progress: &'w (dyn Fn(u64) + Sync),
+}
+
+/// What a walking shard read.
+pub(crate) struct Walked<H> {
+    pub handler: H,
+    pub stats: Stats,
+    /// The read error, if the input could not be read to its end.
+    pub read: Result<(), Error>,
+    /// Frames this shard processed.
+    pub frames: u64,
+    /// Of them, frames with no IP address pair (shard 0 only).
+    pub unkeyed: u64,
+}
+
+/// Runs shard `w.me` over its own walk of the whole input: every shard reads
+/// every record (in place, in a mapped file), keeps the timeout schedule and
+/// the rounds of one engine, and processes the frames whose IP pair hashes to
+/// it, decoding each frame's link header once. Rounds end at the same frames
+/// in every shard (a count of frames and bytes), each answered on `done` as
+/// from a reader-fed shard; then the end of input.
+pub(crate) fn walk<'f, U, H: Recorder<U>>(
+    build: &Build<'_>,
+    h: H,
+    mut frames: impl Frames<'f>,
+    w: &Walker<'_>,
+    done: &std::sync::mpsc::SyncSender<Done>,
+) -> Walked<H> {
+    let mut memory = vec![0u8; build.tcp_storage + build.defrag_storage];
+    let mut st = State::new(build, h, &mut memory);
+    let (mut mine, mut unkeyed) = (0u64, 0u64);
+    let mut link: Option<LinkType> = None;
+    let mut index = 0u64;
+    // The engine's timeout schedule (`Nids::process_as` runs them when packet
+    // time reaches `next_expiry`) and its latest packet time.
+    let mut next_expiry = Instant::ZERO;
+    let mut latest = Instant::ZERO;
+    let (mut in_round, mut bytes, mut round) = (0usize, 0usize, 0u64);
+    let mut gone = false;
+    let read = loop {
+        let frame = match frames.read() {
+            Ok(Read::End) => break Ok(()),
+            Err(e) => break Err(e),
+            Ok(Read::Idle(now)) => {
+                if now >= next_expiry {
+                    next_expiry = now + EXPIRY_INTERVAL;
+                }
+                latest = latest.max(now);
+                st.timeouts(index, now);
+                in_round = ROUND_FRAMES;
+                None
+            }
+            Ok(Read::Skipped) => None,
+            Ok(Read::Lasting(f) | Read::Passing(f)) => Some(f),
+        };
+        if let Some(f) = frame {
+            if link.is_none() {
+                if !f.link.is_supported() {
+                    // As one engine: a first frame of an unsupported link type
+                    // is an error.
+                    let link = f.link;
+                    break Err(Error::LinkType {
+                        path: frames.name(),
+                        link,
+                    });
+                }
+                link = Some(f.link);
+                st.link = f.link;
+            }
+            if f.ts >= next_expiry {
+                next_expiry = f.ts + EXPIRY_INTERVAL;
+                st.timeouts(index, f.ts);
+            }
+            latest = latest.max(f.ts);
+            let l3 = link::decode(f.link, f.data);
+            let shard = w.key.shard_decoded(l3);
+            if shard.index() == w.me {
+                mine += 1;
+                unkeyed += u64::from(shard == Shard::Unkeyed);
+                st.frame(index, (f.ts, f.link, f.data), l3);
+            }
+            index += 1;
+            in_round += 1;
+            bytes += f.data.len();
+        }
+        if in_round >= ROUND_FRAMES || bytes >= ROUND_BYTES {
+            if done.send(st.round(frames.position())).is_err() {
+                gone = true;
+                break Ok(());
+            }
+            if w.me == 0 {
+                (w.progress)(frames.progress());
+            }
+            (in_round, bytes) = (0, 0);
+            round += 1;
+            if w.stopper.ends_after(round, w.stop) {
+                break Ok(());
+            }
+        }
+    };
+    if !gone {
+        // The last round, then the end: time runs to the latest packet's.
+        let _ = done
+            .send(st.round(frames.position()))
+            .and_then(|()| done.send(st.finish(latest.max(w.end_ts))));
+    }
+    if w.me == 0 {
+        (w.progress)(frames.progress());
+    }
+    let (handler, stats) = st.into_parts();
+    Walked {
+        handler,
+        stats,
+        read,
+        frames: mine,
+        unkeyed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two shards, one ahead: a stop seen by the one behind ends both after
+    /// the same round, the one the shard ahead may be in.
+    #[test]
+    fn test_stop_ends_every_shard_after_the_same_round() {
+        let s = Stopper::default();
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let seen = || stop.load(std::sync::atomic::Ordering::Relaxed);
+        // Shard A finishes rounds 1 to 3 and works on round 4.
+        for r in 1..=3 {
+            assert!(!s.ends_after(r, &seen));
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        // Shard B, at round 1, sees the stop: both end after round 4.
+        let b: Vec<bool> = (1..=4).map(|r| s.ends_after(r, &seen)).collect();
+        assert_eq!(b, [false, false, false, true]);
+        assert!(s.ends_after(4, &seen), "shard A ends after round 4 too");
     }
 }
