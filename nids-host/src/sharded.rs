@@ -95,6 +95,25 @@ pub(crate) fn drive<U, H: Recorder<U>, W: Write>(
             bar.finish();
             o
         }
+        #[cfg(target_os = "linux")]
+        Source::AfPacket(iface, prog) => {
+            // One ring per engine, in a fanout group of this process's own.
+            let group = (std::process::id() & 0xffff) as u16;
+            let opts = nids_host::afpacket::Options::default();
+            let rings = (0..threads)
+                .map(|_| {
+                    nids_host::afpacket::Ring::open(&iface, &opts, Some(group), prog.as_deref())
+                })
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            let (o, kernel) = shard::run_rings(rings, &plan, make, out, &halt);
+            eprintln!(
+                "nids: af-packet on {iface}: {} packets received by the kernel, {} dropped (rings full)",
+                kernel.packets, kernel.drops
+            );
+            let mut o = report(o, &stop);
+            o.0.kernel = Some((kernel.packets, kernel.drops));
+            o
+        }
         #[cfg(feature = "libpcap")]
         Source::Live(iface, opts) => {
             let mut live = nids_host::live::Live::open(&iface, &opts)?;
@@ -154,6 +173,7 @@ fn report<U, H: Recorder<U>>(o: shard::Outcome<H>, stop: &Stop) -> (Outcome, Vec
         stats: o.stats,
         read: o.read.map_err(Into::into),
         interrupted,
+        kernel: None,
     };
     (outcome, o.handlers)
 }

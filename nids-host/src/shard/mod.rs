@@ -45,6 +45,8 @@ mod frames;
 mod key;
 mod merge;
 mod recorders;
+#[cfg(target_os = "linux")]
+mod rings;
 pub mod split;
 
 mod worker;
@@ -59,6 +61,8 @@ use nids_core::{Config, Handler, Instant, LinkType, Stats};
 
 pub use frames::{FileFrames, Frame, Frames, Held, Read};
 pub use key::{Shard, ShardKey};
+#[cfg(target_os = "linux")]
+pub use rings::{run_rings, Kernel};
 
 use crate::capture::CaptureFile;
 use crate::output::Output;
