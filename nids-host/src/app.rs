@@ -90,7 +90,11 @@ pub(crate) enum Source {
     /// An interface read through af-packet rings, with a cBPF program to
     /// attach, if any.
     #[cfg(target_os = "linux")]
-    AfPacket(String, Option<Vec<nids_host::afpacket::Instruction>>),
+    AfPacket(
+        String,
+        Option<Vec<nids_host::afpacket::Instruction>>,
+        nids_host::afpacket::Options,
+    ),
 }
 
 /// An input opened and the settings to run the engine with.
@@ -129,7 +133,14 @@ pub(crate) fn open(input: &Input, stop: &Stop) -> Result<Run> {
         });
         if kind == CaptureKind::AfPacket {
             return Ok(Run {
-                source: Source::AfPacket(iface.clone(), cbpf(&input.live)?),
+                source: Source::AfPacket(
+                    iface.clone(),
+                    cbpf(&input.live)?,
+                    nids_host::afpacket::Options {
+                        blocks: input.live.ring_mb,
+                        ..Default::default()
+                    },
+                ),
                 settings,
                 filter: None,
                 stop: stop.clone(),

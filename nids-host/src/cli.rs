@@ -245,6 +245,11 @@ pub struct Live {
         requires = "interface"
     )]
     pub cbpf: Option<PathBuf>,
+    /// af-packet: MiB of ring per engine (1 MiB blocks; default 64). What
+    /// arrives while a ring is full is dropped by the kernel, and counted.
+    #[arg(long, value_name = "MIB", default_value_t = 64, hide_default_value = true,
+          value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub ring_mb: u32,
     #[cfg(feature = "libpcap")]
     #[command(flatten)]
     pub pcap: Pcap,

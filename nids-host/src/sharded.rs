@@ -96,10 +96,9 @@ pub(crate) fn drive<U, H: Recorder<U>, W: Write>(
             o
         }
         #[cfg(target_os = "linux")]
-        Source::AfPacket(iface, prog) => {
+        Source::AfPacket(iface, prog, opts) => {
             // One ring per engine, in a fanout group of this process's own.
             let group = (std::process::id() & 0xffff) as u16;
-            let opts = nids_host::afpacket::Options::default();
             let rings = (0..threads)
                 .map(|_| {
                     nids_host::afpacket::Ring::open(&iface, &opts, Some(group), prog.as_deref())
