@@ -2,15 +2,22 @@
 //!
 //! # How
 //!
-//! One reader thread reads the capture and hands each frame to one of N
-//! shards by a keyed hash of its IP address pair that is the same both ways
-//! ([`ShardKey`]): both directions of a stream, every fragment of a datagram
-//! and the ICMP errors about them meet in one shard. Each shard is an engine of
-//! its own, on its own thread, with its own storage. Frames travel in rounds
-//! (a few thousand frames, or a few MiB, at a time): each round gives every
-//! shard one batch, of borrowed slices of the mapped file (live frames are
-//! copied), so there is one channel message per shard per round, not per
-//! frame.
+//! Each frame goes to one of N shards by a keyed hash of its IP address pair
+//! that is the same both ways ([`ShardKey`]): both directions of a stream,
+//! every fragment of a datagram and the ICMP errors about them meet in one
+//! shard. Each shard is an engine of its own, on its own thread, with its own
+//! storage. Frames are handled in rounds (a few thousand frames, or a few MiB,
+//! at a time); every shard answers every round, so there is one channel
+//! message per shard per round, not per frame.
+//!
+//! Over mapped files ([`run_walking`]) there is no reader: every shard walks
+//! the records itself, in place, and processes the frames that hash to it
+//! (rounds end at the same frames in every shard). Over streams and libpcap
+//! captures ([`run`]) one reader thread reads the frames and gives each round
+//! every shard one batch (borrowed slices of a mapped file, copies of passing
+//! frames) with the link decode it made. Live af-packet capture
+//! ([`run_rings`], Linux) has one kernel ring per shard, spread by the
+//! kernel's fanout hash, and no reader either.
 //!
 //! # The same answers
 //!
