@@ -126,12 +126,7 @@ pub(crate) fn open(input: &Input, stop: &Stop) -> Result<Run> {
     let filter = input.live.filter.clone();
     #[cfg(target_os = "linux")]
     if let Some(iface) = &input.live.interface {
-        let kind = input.live.capture.unwrap_or(if cfg!(feature = "libpcap") {
-            CaptureKind::Libpcap
-        } else {
-            CaptureKind::AfPacket
-        });
-        if kind == CaptureKind::AfPacket {
+        if input.live.capture == Some(CaptureKind::AfPacket) {
             return Ok(Run {
                 source: Source::AfPacket(
                     iface.clone(),
@@ -154,7 +149,9 @@ pub(crate) fn open(input: &Input, stop: &Stop) -> Result<Run> {
     #[cfg(not(feature = "libpcap"))]
     {
         if input.live.interface.is_some() {
-            return Err(Box::new(NeedsLibpcap("-i/--interface (live capture)")));
+            return Err(Box::new(NeedsLibpcap(
+                "-i/--interface (live capture) without `--capture af-packet`",
+            )));
         }
         if filter.is_some() {
             return Err(Box::new(NeedsLibpcap("--filter (BPF)")));

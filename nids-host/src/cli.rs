@@ -229,7 +229,7 @@ pub struct Live {
     /// How to capture live: `af-packet` (Linux, no libpcap: one kernel ring
     /// per engine of `--threads`, in one fanout group hashed by flow; kernel
     /// drops are reported on exit) or `libpcap` (the `libpcap` feature; one
-    /// reader). Default: libpcap when built with it, else af-packet.
+    /// reader; the default).
     #[arg(long, value_enum, value_name = "KIND", requires = "interface")]
     pub capture: Option<CaptureKind>,
     /// Only packets matching this BPF expression (as tcpdump's), live or from a
