@@ -310,6 +310,22 @@ impl<'a, U, M: Memory<U>, const HOSTS: usize, const SCAN_HOSTS: usize>
         frame: &[u8],
         h: &mut H,
     ) {
+        self.process_decoded(ts, link, frame, link::decode(link, frame), h);
+    }
+
+    /// [`process_as`](Self::process_as) for a caller that has decoded the link
+    /// header already ([`link::decode`]`(link, frame)`, given as `l3`: it must
+    /// be that call's result): the frame is not decoded again. A caller that
+    /// routes frames by their IP header (several engines, one per core) pays
+    /// for one decode per frame.
+    pub fn process_decoded<H: Handler<U>>(
+        &mut self,
+        ts: Instant,
+        link: LinkType,
+        frame: &[u8],
+        l3: Result<link::L3<'_>, link::Drop>,
+        h: &mut H,
+    ) {
         let up = &mut self.upper;
         up.tcp.set_frame_no(up.next_frame);
         up.next_frame = up.next_frame.wrapping_add(1);
@@ -331,7 +347,7 @@ impl<'a, U, M: Memory<U>, const HOSTS: usize, const SCAN_HOSTS: usize>
                 up.tcp.set_frame_l2(a);
             }
         }
-        let l3 = match link::decode(link, frame) {
+        let l3 = match l3 {
             Ok(l3) => l3,
             Err(link::Drop::NotIp) => return stats::bump(&mut up.stats.non_ip),
             Err(link::Drop::Bad(w)) => return warn(&mut up.stats, h, ts, w, &[]),

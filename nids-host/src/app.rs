@@ -18,6 +18,8 @@ use nids_host::session::Session;
 use nids_host::shard::Recorder;
 use nids_host::streams::StreamPrinter;
 
+#[cfg(target_os = "linux")]
+use crate::cli::CaptureKind;
 use crate::cli::{Command, ConnFormat, Input, Opts};
 use crate::config::{self, Settings};
 use crate::progress::Progress;
@@ -75,6 +77,9 @@ pub(crate) struct Outcome {
     pub read: Result<()>,
     /// Whether Ctrl-C or SIGTERM stopped the run.
     pub interrupted: bool,
+    /// af-packet: the packets the kernel received for the rings, and of them
+    /// those it dropped (a ring was full).
+    pub kernel: Option<(u64, u64)>,
 }
 
 /// Where packets come from.
@@ -83,6 +88,14 @@ pub(crate) enum Source {
     Files(Vec<capture::Input>),
     #[cfg(feature = "libpcap")]
     Live(String, nids_host::live::Options),
+    /// An interface read through af-packet rings, with a cBPF program to
+    /// attach, if any.
+    #[cfg(target_os = "linux")]
+    AfPacket(
+        String,
+        Option<Vec<nids_host::afpacket::Instruction>>,
+        nids_host::afpacket::Options,
+    ),
 }
 
 /// An input opened and the settings to run the engine with.
@@ -112,10 +125,34 @@ struct NeedsLibpcap(&'static str);
 pub(crate) fn open(input: &Input, stop: &Stop) -> Result<Run> {
     let settings = config::settings(&input.common);
     let filter = input.live.filter.clone();
+    #[cfg(target_os = "linux")]
+    if let Some(iface) = &input.live.interface {
+        if input.live.capture == Some(CaptureKind::AfPacket) {
+            return Ok(Run {
+                source: Source::AfPacket(
+                    iface.clone(),
+                    cbpf(&input.live)?,
+                    nids_host::afpacket::Options {
+                        blocks: input.live.ring_mb,
+                        ..Default::default()
+                    },
+                ),
+                settings,
+                filter: None,
+                stop: stop.clone(),
+                stdin: false,
+            });
+        }
+    }
+    if input.live.cbpf.is_some() {
+        return Err("--cbpf needs --capture af-packet".into());
+    }
     #[cfg(not(feature = "libpcap"))]
     {
         if input.live.interface.is_some() {
-            return Err(Box::new(NeedsLibpcap("-i/--interface (live capture)")));
+            return Err(Box::new(NeedsLibpcap(
+                "-i/--interface (live capture) without `--capture af-packet`",
+            )));
         }
         if filter.is_some() {
             return Err(Box::new(NeedsLibpcap("--filter (BPF)")));
@@ -156,6 +193,32 @@ pub(crate) fn open(input: &Input, stop: &Stop) -> Result<Run> {
     })
 }
 
+/// The cBPF program of `--cbpf FILE`, or `--filter` compiled by libpcap
+/// (the `libpcap` feature), for af-packet rings.
+#[cfg(target_os = "linux")]
+fn cbpf(live: &crate::cli::Live) -> Result<Option<Vec<nids_host::afpacket::Instruction>>> {
+    if let Some(path) = &live.cbpf {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+        return Ok(Some(nids_host::afpacket::parse_cbpf(&text)?));
+    }
+    let Some(expr) = &live.filter else {
+        return Ok(None);
+    };
+    #[cfg(feature = "libpcap")]
+    {
+        let f = nids_host::live::Filter::compile(expr, LinkType::ETHERNET)?;
+        Ok(Some(nids_host::afpacket::parse_cbpf(&f.cbpf())?))
+    }
+    #[cfg(not(feature = "libpcap"))]
+    {
+        let _ = expr;
+        Err(Box::new(NeedsLibpcap(
+            "--filter (BPF; with af-packet, give the program as `tcpdump -ddd` prints it with --cbpf)",
+        )))
+    }
+}
+
 impl Run {
     /// Whether packets come from a live interface.
     pub fn is_live(&self) -> bool {
@@ -163,7 +226,19 @@ impl Run {
             Source::Files(_) => false,
             #[cfg(feature = "libpcap")]
             Source::Live(..) => true,
+            #[cfg(target_os = "linux")]
+            Source::AfPacket(..) => true,
         }
+    }
+
+    /// Whether packets come from af-packet rings (run by the shards, one ring
+    /// each, whatever their number).
+    pub fn is_af_packet(&self) -> bool {
+        #[cfg(target_os = "linux")]
+        if let Source::AfPacket(..) = self.source {
+            return true;
+        }
+        false
     }
 
     /// Runs one engine over the input with `h`, on this thread; what `h`
@@ -203,6 +278,8 @@ impl Run {
                 }
                 s
             }
+            #[cfg(target_os = "linux")]
+            Source::AfPacket(..) => return Err("af-packet rings are read by the shards".into()),
         };
         #[cfg(feature = "libpcap")]
         if let Some(f) = &self.filter {
@@ -236,6 +313,7 @@ impl Run {
             stats: session.stats(),
             read,
             interrupted: stop.is_set(),
+            kernel: None,
         })
     }
 }
@@ -260,7 +338,7 @@ fn drive<U, H: Recorder<U>, W: Write>(
     mut make: impl FnMut() -> H,
     out: &mut Output<W>,
 ) -> Result<(Outcome, Vec<H>)> {
-    if threads > 1 {
+    if threads > 1 || run.is_af_packet() {
         return crate::sharded::drive(run, threads, make, out);
     }
     let mut h = make();
@@ -521,10 +599,15 @@ pub fn run(opts: Opts) -> Result<Status> {
             if json {
                 out.line(format_args!(
                     "{}",
-                    stats_json(&outcome.stats, streams, span, secs)
+                    stats_json(&outcome.stats, streams, span, secs, outcome.kernel)
                 ));
             } else {
                 print_stats(&mut out, &outcome.stats, streams, secs);
+                if let Some((packets, drops)) = outcome.kernel {
+                    out.line(format_args!(
+                        "kernel drops      {drops} of {packets} packets (af-packet rings full)"
+                    ));
+                }
             }
             finish(&mut out, outcome)
         }
@@ -545,6 +628,7 @@ pub(crate) fn stats_json(
     reported: u64,
     span: Option<(nids_core::Instant, nids_core::Instant)>,
     secs: f64,
+    kernel: Option<(u64, u64)>,
 ) -> String {
     use std::fmt::Write as _;
     let mut s = String::from("{\"kind\":\"stats\"");
@@ -561,6 +645,10 @@ pub(crate) fn stats_json(
             let _ = write!(s, "}},\"ts\":{first},\"last_ts\":{last}");
         }
         None => s.push_str("},\"ts\":null,\"last_ts\":null"),
+    }
+    if let Some((packets, drops)) = kernel {
+        // live capture on af-packet rings: what the kernel saw and dropped
+        let _ = write!(s, ",\"kernel_packets\":{packets},\"kernel_drops\":{drops}");
     }
     let _ = write!(s, ",\"seconds\":{secs:.6}}}");
     s

@@ -285,19 +285,49 @@ pub struct Input {
 /// `--filter` are still parsed, so that using them says which feature they
 /// need.
 #[derive(Args)]
-#[command(next_help_heading = "Capture options (the libpcap feature)")]
+#[command(next_help_heading = "Capture options")]
 pub struct Live {
-    /// Capture live on IFACE instead of reading a file (`any`: all interfaces;
-    /// needs root or CAP_NET_RAW). Ctrl-C stops: open streams end as `exiting`
-    /// and are reported, and the exit status is 130.
+    /// Capture live on IFACE instead of reading a file (`any`: all interfaces,
+    /// libpcap only; needs root or CAP_NET_RAW). Ctrl-C stops: open streams
+    /// end as `exiting` and are reported, and the exit status is 130.
     #[arg(short = 'i', long, value_name = "IFACE", conflicts_with_all = ["sources", "read"])]
     pub interface: Option<String>,
-    /// Only packets matching this BPF expression (as tcpdump's), live or from a file.
+    /// How to capture live: `af-packet` (Linux, no libpcap: one kernel ring
+    /// per engine of `--threads`, in one fanout group hashed by flow; kernel
+    /// drops are reported on exit) or `libpcap` (the `libpcap` feature; one
+    /// reader; the default).
+    #[arg(long, value_enum, value_name = "KIND", requires = "interface")]
+    pub capture: Option<CaptureKind>,
+    /// Only packets matching this BPF expression (as tcpdump's), live or from a
+    /// file (the `libpcap` feature compiles it, also for af-packet).
     #[arg(long, value_name = "BPF")]
     pub filter: Option<String>,
+    /// af-packet: attach this cBPF program to the rings, a file holding what
+    /// `tcpdump -ddd EXPR` prints (no libpcap needed).
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "filter",
+        requires = "interface"
+    )]
+    pub cbpf: Option<PathBuf>,
+    /// af-packet: MiB of ring per engine (1 MiB blocks; default 64). What
+    /// arrives while a ring is full is dropped by the kernel, and counted.
+    #[arg(long, value_name = "MIB", default_value_t = 64, hide_default_value = true,
+          value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub ring_mb: u32,
     #[cfg(feature = "libpcap")]
     #[command(flatten)]
     pub pcap: Pcap,
+}
+
+/// How packets are captured live (`--capture`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CaptureKind {
+    /// AF_PACKET TPACKET_V3 rings, one per engine, in one fanout group (Linux).
+    AfPacket,
+    /// libpcap (the `libpcap` feature).
+    Libpcap,
 }
 
 /// How libpcap opens the interface.

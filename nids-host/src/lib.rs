@@ -15,6 +15,8 @@
 //! ```
 #![deny(unsafe_code)]
 
+#[cfg(target_os = "linux")]
+pub mod afpacket;
 pub mod capture;
 pub mod community_id;
 pub mod conn;

@@ -212,6 +212,17 @@ impl Filter {
         dead.compile(expr, true).map(Filter).map_err(err)
     }
 
+    /// The program as `tcpdump -ddd` prints it (the number of instructions,
+    /// then `code jt jf k` per line), for [`crate::afpacket::parse_cbpf`].
+    pub fn cbpf(&self) -> String {
+        let insns = self.0.get_instructions();
+        let mut s = format!("{}\n", insns.len());
+        for i in insns {
+            s.push_str(&format!("{i}\n"));
+        }
+        s
+    }
+
     /// Whether the frame `frame` (its captured bytes) passes.
     pub fn matches(&self, frame: &[u8]) -> bool {
         self.0.filter(frame)

@@ -35,6 +35,10 @@ pub enum Error {
         /// The link type.
         link: LinkType,
     },
+    /// An af-packet ring could not be opened or read.
+    #[cfg(target_os = "linux")]
+    #[error(transparent)]
+    AfPacket(#[from] crate::afpacket::Error),
     /// A live interface could not be opened or read.
     #[cfg(feature = "libpcap")]
     #[error("{iface}: cannot capture")]

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use nids_host::capture::CaptureFile;
 use nids_host::output::Output;
-use nids_host::shard::{self, split, Frames, Held, Plan, Recorder, ShardKey};
+use nids_host::shard::{self, split, FileFrames, Frames, Held, Plan, Recorder, ShardKey};
 
 use crate::app::{self, Outcome, Result, Run, Source, Status};
 use crate::config;
@@ -52,6 +52,34 @@ pub(crate) fn drive<U, H: Recorder<U>, W: Write>(
     let outcome = match source {
         Source::Files(files) => {
             let mut held = Held::new(files)?;
+            if held.walkable() && std::env::var_os("NIDS_SHARD_READER").is_none() {
+                // Every shard reads the mapped files itself: no reader thread.
+                let files = held.walk().files();
+                let walk = || {
+                    #[allow(unused_mut)]
+                    let mut frames = FileFrames::mapped(&files);
+                    #[cfg(feature = "libpcap")]
+                    if let Some(f) = filter.as_deref() {
+                        // Compiled (and found valid) before the shards start.
+                        let _ = frames.set_filter(f);
+                    }
+                    frames
+                };
+                #[cfg(feature = "libpcap")]
+                if let Some(f) = filter.as_deref() {
+                    held.walk().set_filter(f)?;
+                }
+                let bar = Progress::new(held.walk().total());
+                let o = shard::run_walking(walk, &files, &plan, make, out, &halt, &|at| {
+                    bar.set(at);
+                });
+                bar.finish();
+                let o = report(o, &stop);
+                if let Some(hint) = app::checksum_hint(&o.0.stats, settings.engine.checksums) {
+                    eprintln!("nids: {hint}");
+                }
+                return Ok(o);
+            }
             #[allow(unused_mut)]
             let mut frames = held.frames();
             #[cfg(feature = "libpcap")]
@@ -65,6 +93,24 @@ pub(crate) fn drive<U, H: Recorder<U>, W: Write>(
                 bar.set(at);
             });
             bar.finish();
+            o
+        }
+        #[cfg(target_os = "linux")]
+        Source::AfPacket(iface, prog, opts) => {
+            // One ring per engine, in a fanout group of this process's own.
+            let group = (std::process::id() & 0xffff) as u16;
+            let rings = (0..threads)
+                .map(|_| {
+                    nids_host::afpacket::Ring::open(&iface, &opts, Some(group), prog.as_deref())
+                })
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            let (o, kernel) = shard::run_rings(rings, &plan, make, out, &halt);
+            eprintln!(
+                "nids: af-packet on {iface}: {} packets received by the kernel, {} dropped (rings full)",
+                kernel.packets, kernel.drops
+            );
+            let mut o = report(o, &stop);
+            o.0.kernel = Some((kernel.packets, kernel.drops));
             o
         }
         #[cfg(feature = "libpcap")]
@@ -94,7 +140,12 @@ fn run_shards<'f, U, H: Recorder<U>, W: Write>(
     halt: &(dyn Fn() -> bool + Sync),
     progress: &(dyn Fn(u64) + Sync),
 ) -> (Outcome, Vec<H>) {
-    let o = shard::run(frames, plan, make, out, halt, progress);
+    report(shard::run(frames, plan, make, out, halt, progress), stop)
+}
+
+/// The outcome of a sharded run as the commands take it; with
+/// `NIDS_SHARD_REPORT` set, the frames and CPU time of each thread on stderr.
+fn report<U, H: Recorder<U>>(o: shard::Outcome<H>, stop: &Stop) -> (Outcome, Vec<H>) {
     if std::env::var_os("NIDS_SHARD_REPORT").is_some() {
         eprintln!(
             "nids: {} shards: frames {:?}, {} without an IP pair (to shard 0)",
@@ -121,6 +172,7 @@ fn run_shards<'f, U, H: Recorder<U>, W: Write>(
         stats: o.stats,
         read: o.read.map_err(Into::into),
         interrupted,
+        kernel: None,
     };
     (outcome, o.handlers)
 }

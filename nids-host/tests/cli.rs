@@ -201,24 +201,35 @@ fn test_usage_errors_exit_2() {
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
-/// Without the `libpcap` feature, `-i` and `--filter` say which feature they
-/// need, in one line.
+/// Without the `libpcap` feature, `-i` (unless `--capture af-packet`) and
+/// `--filter` say which feature they need, in one line.
 #[cfg(not(feature = "libpcap"))]
 #[test]
 fn test_capture_options_name_their_feature() {
+    let needs =
+        "-i/--interface (live capture) without `--capture af-packet` needs the `libpcap` feature";
     let o = run(&["streams", "-i", "eth0"]);
-    assert_error(
-        &o,
-        "-i/--interface (live capture) needs the `libpcap` feature",
-    );
+    assert_error(&o, needs);
     let o = run(&["grep", "--interface", "eth0", "x"]);
-    assert_error(
-        &o,
-        "-i/--interface (live capture) needs the `libpcap` feature",
-    );
+    assert_error(&o, needs);
     let reorder = crafted("reorder.pcap");
     let o = run(&["streams", "--filter", "tcp", reorder.to_str().unwrap()]);
     assert_error(&o, "--filter (BPF) needs the `libpcap` feature");
+}
+
+/// `--capture af-packet` needs no libpcap: it goes on to open the interface.
+#[cfg(target_os = "linux")]
+#[test]
+fn test_af_packet_opens_the_interface() {
+    let o = run(&["streams", "-i", "nids-no-such0", "--capture", "af-packet"]);
+    assert_error(&o, "nids-no-such0: no such interface");
+    let o = run(&["stats", "--capture", "af-packet", "x.pcap"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "--capture needs -i: {}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -16,10 +16,20 @@ fn root() -> PathBuf {
 /// exit status and stdout, with `stats`' throughput line (a wall-clock figure)
 /// left out.
 fn nids(args: &[&str], key: Option<&str>) -> (Option<i32>, String) {
+    nids_via(args, key, false)
+}
+
+/// [`nids`], with the frames of mapped files read by one reader thread that
+/// hands them to the shards (`NIDS_SHARD_READER`, the path of pipes and live
+/// captures) when `reader`, instead of by each shard walking the file.
+fn nids_via(args: &[&str], key: Option<&str>, reader: bool) -> (Option<i32>, String) {
     let mut c = Command::new(env!("CARGO_BIN_EXE_nids"));
     c.args(args).current_dir(root());
     if let Some(k) = key {
         c.env("NIDS_SHARD_KEY", k);
+    }
+    if reader {
+        c.env("NIDS_SHARD_READER", "1");
     }
     let o = c.output().expect("nids runs");
     let out = String::from_utf8(o.stdout).expect("utf-8 output");
@@ -99,13 +109,14 @@ fn test_threads_print_the_same_for_every_command() {
             args.push(&cap);
             let one = nids(&args, None);
             assert!(matches!(one.0, Some(0 | 1)), "{args:?}: {one:?}");
-            for t in ["2", "3", "4"] {
+            // Shards walking the file themselves, and (for 2) fed by a reader.
+            for (t, reader) in [("2", false), ("3", false), ("4", false), ("2", true)] {
                 let mut a = args.clone();
                 a.extend(["--threads", t]);
-                let many = nids(&a, None);
+                let many = nids_via(&a, None, reader);
                 assert!(
                     one == many,
-                    "{a:?} differs from --threads 1:\n--- 1\n{}\n--- {t}\n{}",
+                    "{a:?} (reader thread: {reader}) differs from --threads 1:\n--- 1\n{}\n--- {t}\n{}",
                     one.1,
                     many.1
                 );
@@ -228,6 +239,7 @@ fn test_threads_read_every_input() {
             let mut many: Vec<&str> = args.to_vec();
             many.extend(["--threads", t]);
             assert_eq!(one, nids(&many, None), "{many:?}");
+            assert_eq!(one, nids_via(&many, None, true), "{many:?}, reader thread");
         }
     }
     for input in [plain, gz] {

@@ -121,6 +121,29 @@ impl Config {
         }
     }
 
+    /// Whether a detector with these settings may act on `o` ([`Detector::observe`]
+    /// does nothing with it otherwise): nothing when detection is off, TCP
+    /// segments without ACK or RST, UDP datagrams and port unreachables only
+    /// when [`Config::udp`] is set. An engine that hands its probes on
+    /// ([`crate::Handler::scan_probe`]) can keep only these. O(1).
+    ///
+    /// ```
+    /// use nids_core::scan::{Config, Observation};
+    /// let a = core::net::IpAddr::from([10, 0, 0, 1]);
+    /// let udp = Observation::Udp { src: a, dst: a, dport: 53 };
+    /// assert!(!Config::new().looks_at(&udp));
+    /// assert!(Config { udp: true, ..Config::new() }.looks_at(&udp));
+    /// ```
+    pub const fn looks_at(&self, o: &Observation) -> bool {
+        if self.num_ports == 0 {
+            return false;
+        }
+        match *o {
+            Observation::Tcp { flags, .. } => flags & (flag::ACK | flag::RST) == 0,
+            Observation::Udp { .. } | Observation::Unreachable { .. } => self.udp,
+        }
+    }
+
     /// Detection turned off (`num_ports` 0).
     pub const fn disabled() -> Config {
         Config {

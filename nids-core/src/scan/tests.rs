@@ -797,3 +797,72 @@ proptest::proptest! {
         proptest::prop_assert_eq!(&first, &run(k2));
     }
 }
+
+/// What `Config::looks_at` refuses changes nothing in a detector: the same
+/// detector state whether those observations are fed or not, and every
+/// observation it keeps is one the detector may count.
+#[test]
+fn test_looks_at_drops_only_what_the_detector_ignores() {
+    let configs = [
+        Config::new(),
+        Config {
+            udp: true,
+            ..Config::new()
+        },
+        Config::disabled(),
+        Config {
+            num_ports: 2,
+            udp: true,
+            ..Config::new()
+        },
+    ];
+    let (a, b) = (v4(10, 0, 0, 1), v4(10, 0, 0, 2));
+    let mut seen = Vec::new();
+    for port in 1..40u16 {
+        let flags =
+            [SYN, FIN, XMAS, flag::ACK, flag::SYN | flag::ACK, flag::RST][port as usize % 6];
+        seen.push(Observation::Tcp {
+            src: a,
+            dst: b,
+            dport: port,
+            flags,
+        });
+        seen.push(Observation::Udp {
+            src: a,
+            dst: b,
+            dport: port,
+        });
+        if port % 3 == 0 {
+            seen.push(Observation::Unreachable {
+                prober: a,
+                target: b,
+                port: port - 1,
+            });
+        }
+    }
+    for c in configs {
+        let (mut all, mut kept) = (detector(), detector());
+        all.set_config(c);
+        kept.set_config(c);
+        let (mut reports_all, mut reports_kept) = (Vec::new(), Vec::new());
+        for (i, o) in seen.iter().enumerate() {
+            let now = ms(i as u64);
+            let before = all.stats().clone();
+            if let Some(r) = all.observe(now, o) {
+                reports_all.push((i, r.kind, r.probes.len()));
+            }
+            if c.looks_at(o) {
+                if let Some(r) = kept.observe(now, o) {
+                    reports_kept.push((i, r.kind, r.probes.len()));
+                }
+            } else {
+                assert_eq!(all.stats(), &before, "{c:?} ignores {o:?}");
+            }
+        }
+        assert_eq!(reports_all, reports_kept, "{c:?}");
+        assert_eq!(all.stats(), kept.stats(), "{c:?}");
+        if c.num_ports != 0 {
+            assert!(all.stats().probes > 0, "{c:?}");
+        }
+    }
+}

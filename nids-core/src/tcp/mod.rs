@@ -349,7 +349,11 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
             }
             None => return stats::bump(&mut st.tcp_no_stream),
         };
-        self.table.touch(idx);
+        // The last-use order serves idle expiry only (fixed at construction):
+        // without it, no list work per segment.
+        if self.config.idle_timeout != Duration::ZERO {
+            self.table.touch(idx);
+        }
         let Some(slot) = self.table.get_mut(idx) else {
             return;
         };

@@ -101,6 +101,21 @@ impl Held {
         Ok(held)
     }
 
+    /// Whether every capture is a mapped file, so that [`walk`](Self::walk)
+    /// sees every frame. O(files).
+    pub fn walkable(&self) -> bool {
+        self.order.iter().all(Option::is_none)
+    }
+
+    /// A walk over the frames of the mapped files, from the start, which may be
+    /// made as many times as wanted (one per shard, each on its own thread: the
+    /// frames are read in place, never copied). Streams (standard input, pipes,
+    /// compressed files), which only one reader can read, are not in it: it is
+    /// the whole input when [`walkable`](Self::walkable). O(files).
+    pub fn walk(&self) -> FileFrames<'_> {
+        FileFrames::of(self.mapped.iter().map(Part::Mapped).collect())
+    }
+
     /// The frames of every capture, in order (once: the streams move to the
     /// result).
     pub fn frames(&mut self) -> FileFrames<'_> {
@@ -156,6 +171,12 @@ impl<'f> FileFrames<'f> {
     pub fn new(file: &'f CaptureFile) -> Result<Self, Error> {
         crate::session::first_supported(file.path(), &file.link_types())?;
         Ok(Self::of(VecDeque::from([Part::Mapped(file)])))
+    }
+
+    /// Every frame of the mapped `files`, one after the other, from the start
+    /// (no check of their link types: [`Held::new`] made it). O(files).
+    pub fn mapped(files: &[&'f CaptureFile]) -> Self {
+        Self::of(files.iter().map(|&f| Part::Mapped(f)).collect())
     }
 
     fn of(parts: VecDeque<Part<'f>>) -> Self {

@@ -78,7 +78,14 @@ impl ShardKey {
 
     /// The shard of a frame of link type `link`.
     pub fn shard(&self, link: LinkType, frame: &[u8]) -> Shard {
-        let Some((a, b)) = link::decode(link, frame).ok().and_then(pair) else {
+        self.shard_decoded(link::decode(link, frame))
+    }
+
+    /// The shard of a frame whose link header is decoded already (`l3`, the
+    /// result of [`link::decode`]), so the engine it goes to can be given the
+    /// same decode ([`nids_core::Nids::process_decoded`]).
+    pub fn shard_decoded(&self, l3: Result<L3<'_>, link::Drop>) -> Shard {
+        let Some((a, b)) = l3.ok().and_then(pair) else {
             return Shard::Unkeyed;
         };
         // Both are 4 or 16 bytes: compared as big-endian numbers, which orders

@@ -14,7 +14,7 @@ use crate::capture::CaptureFile;
 use crate::output::Output;
 
 /// The scan detector's table size: the engine's default `SCAN_HOSTS`.
-const SCAN_HOSTS: usize = 256;
+pub(super) const SCAN_HOSTS: usize = 256;
 
 /// What the merge gives back: the central handler (which got the scan
 /// reports) and the counters that belong to no shard (scans).
@@ -77,7 +77,7 @@ fn release(files: &[&CaptureFile], released: &mut (usize, usize), end: (usize, u
 
 /// Feeds the round's probes to the detector in frame order; the central
 /// handler's reports are returned as a round of their own.
-fn detect<U, H: Recorder<U>>(
+pub(super) fn detect<U, H: Recorder<U>>(
     scan: &mut Detector<SCAN_HOSTS, SCAN_PORTS>,
     stats: &mut Stats,
     central: &mut H,
@@ -115,7 +115,7 @@ fn detect<U, H: Recorder<U>>(
 /// Writes every piece of the round in key order; among equal keys the scan
 /// reports first, then the shards in order (only one shard writes while a
 /// frame is processed, and a report comes before its frame's stream events).
-fn write<W: Write>(out: &mut Output<W>, reports: &Done, round: &[Done]) {
+pub(super) fn write<W: Write>(out: &mut Output<W>, reports: &Done, round: &[Done]) {
     let mut all: Vec<(Key, &[u8])> = std::iter::once(reports)
         .chain(round)
         .flat_map(|d| {

@@ -2,15 +2,22 @@
 //!
 //! # How
 //!
-//! One reader thread reads the capture and hands each frame to one of N
-//! shards by a keyed hash of its IP address pair that is the same both ways
-//! ([`ShardKey`]): both directions of a stream, every fragment of a datagram
-//! and the ICMP errors about them meet in one shard. Each shard is an engine of
-//! its own, on its own thread, with its own storage. Frames travel in rounds
-//! (a few thousand frames, or a few MiB, at a time): each round gives every
-//! shard one batch, of borrowed slices of the mapped file (live frames are
-//! copied), so there is one channel message per shard per round, not per
-//! frame.
+//! Each frame goes to one of N shards by a keyed hash of its IP address pair
+//! that is the same both ways ([`ShardKey`]): both directions of a stream,
+//! every fragment of a datagram and the ICMP errors about them meet in one
+//! shard. Each shard is an engine of its own, on its own thread, with its own
+//! storage. Frames are handled in rounds (a few thousand frames, or a few MiB,
+//! at a time); every shard answers every round, so there is one channel
+//! message per shard per round, not per frame.
+//!
+//! Over mapped files ([`run_walking`]) there is no reader: every shard walks
+//! the records itself, in place, and processes the frames that hash to it
+//! (rounds end at the same frames in every shard). Over streams and libpcap
+//! captures ([`run`]) one reader thread reads the frames and gives each round
+//! every shard one batch (borrowed slices of a mapped file, copies of passing
+//! frames) with the link decode it made. Live af-packet capture
+//! ([`run_rings`], Linux) has one kernel ring per shard, spread by the
+//! kernel's fanout hash, and no reader either.
 //!
 //! # The same answers
 //!
@@ -45,6 +52,8 @@ mod frames;
 mod key;
 mod merge;
 mod recorders;
+#[cfg(target_os = "linux")]
+mod rings;
 pub mod split;
 
 mod worker;
@@ -54,11 +63,15 @@ use std::sync::mpsc::{self, SyncSender};
 use std::time::Instant as WallClock;
 
 use nids_core::engine::EXPIRY_INTERVAL;
+use nids_core::link::{self, L3};
 use nids_core::{Config, Handler, Instant, LinkType, Stats};
 
 pub use frames::{FileFrames, Frame, Frames, Held, Read};
 pub use key::{Shard, ShardKey};
+#[cfg(target_os = "linux")]
+pub use rings::{run_rings, Kernel};
 
+use crate::capture::CaptureFile;
 use crate::output::Output;
 use crate::run::Error;
 
@@ -143,6 +156,43 @@ struct Framed<'f> {
     ts: Instant,
     link: LinkType,
     data: Data<'f>,
+    l3: Decoded,
+}
+
+/// What the reader's link decode ([`nids_core::link::decode`]) found in a
+/// frame, as a place in it, so the shard does not decode it again.
+#[derive(Debug, Clone)]
+enum Decoded {
+    V4(Range<usize>),
+    V6(Range<usize>),
+    Drop(link::Drop),
+}
+
+impl Decoded {
+    /// `l3`, found in `frame`.
+    fn new(frame: &[u8], l3: Result<L3<'_>, link::Drop>) -> Self {
+        let at = |b: &[u8]| {
+            // `l3` lies in `frame`: its offset is the distance of the pointers.
+            let start = (b.as_ptr() as usize).wrapping_sub(frame.as_ptr() as usize);
+            start..start.wrapping_add(b.len())
+        };
+        match l3 {
+            Ok(L3::V4(b)) => Decoded::V4(at(b)),
+            Ok(L3::V6(b)) => Decoded::V6(at(b)),
+            Err(d) => Decoded::Drop(d),
+        }
+    }
+
+    /// The decode, over the frame's bytes `data` (wherever they are now);
+    /// decoded again if the place is not in `data` (it always is).
+    fn of<'d>(&self, link: LinkType, data: &'d [u8]) -> Result<L3<'d>, link::Drop> {
+        let found = match self {
+            Decoded::V4(r) => data.get(r.clone()).map(|b| Ok(L3::V4(b))),
+            Decoded::V6(r) => data.get(r.clone()).map(|b| Ok(L3::V6(b))),
+            Decoded::Drop(d) => Some(Err(*d)),
+        };
+        found.unwrap_or_else(|| link::decode(link, data))
+    }
 }
 
 /// Where a frame's bytes are.
@@ -268,6 +318,98 @@ where
     })
 }
 
+/// [`run`] without a reader thread, for captures that every shard can read
+/// in place at once (mapped files: [`Held::walk`]): each shard walks the whole
+/// input itself (`walk` gives each its own walk), decodes each frame's link
+/// header, hashes its IP pair and processes only the frames that are its own.
+/// The serial stage left is the merge; the records are walked N times (a few
+/// bytes of each frame's first cache lines), no frame is copied or queued.
+/// Same output as [`run`] and as one engine. `files` are the mapped files, in
+/// reading order (their pages are given back as rounds end).
+///
+/// Costs: as [`run`], less the reader thread and the rounds' frame lists; per
+/// frame and shard, one record step, one link decode and one hash.
+pub fn run_walking<'f, U, H, W, F>(
+    walk: impl Fn() -> F + Sync,
+    files: &[&'f CaptureFile],
+    plan: &Plan<'_>,
+    mut make: impl FnMut() -> H,
+    out: &mut Output<W>,
+    stop: &(dyn Fn() -> bool + Sync),
+    progress: &(dyn Fn(u64) + Sync),
+) -> Outcome<H>
+where
+    H: Recorder<U>,
+    W: std::io::Write,
+    F: Frames<'f>,
+{
+    let n = plan.shards.max(1);
+    let build = worker::Build {
+        config: plan.config,
+        tcp_storage: plan.tcp_storage,
+        defrag_storage: plan.defrag_storage,
+    };
+    let merge_start = thread_cpu();
+    let stopper = worker::Stopper::default();
+    let key = ShardKey::new(plan.key, n);
+    let end_ts = plan.end_ts.unwrap_or(Instant::ZERO);
+    std::thread::scope(|sc| {
+        let mut dones = Vec::with_capacity(n);
+        let mut shards = Vec::with_capacity(n);
+        for me in 0..n {
+            let (dtx, drx) = mpsc::sync_channel(DEPTH);
+            let h = make();
+            let (build, walk, stopper) = (&build, &walk, &stopper);
+            shards.push(sc.spawn(move || {
+                let w = worker::Walker {
+                    me,
+                    key,
+                    end_ts,
+                    stopper,
+                    stop,
+                    progress,
+                };
+                let r = worker::walk::<U, H>(build, h, walk(), &w, &dtx);
+                (r, thread_cpu())
+            }));
+            dones.push(drx);
+        }
+        let merged = merge::run(&plan.config, make(), dones, out, files);
+        let mut cpu = Cpu {
+            merge: thread_cpu()
+                .zip(merge_start)
+                .map(|(now, start)| now.saturating_sub(start)),
+            ..Cpu::default()
+        };
+        let mut stats = merged.stats;
+        let mut handlers = Vec::with_capacity(n + 1);
+        let mut counts = Counts::new(n);
+        let mut read = Ok(());
+        for (i, s) in shards.into_iter().enumerate() {
+            if let Ok((w, c)) = s.join() {
+                stats.merge(&w.stats);
+                handlers.push(w.handler);
+                cpu.shards.push(c);
+                counts.frames[i] = w.frames;
+                counts.unkeyed += w.unkeyed;
+                // Every shard read the same input: shard 0's error is theirs.
+                if i == 0 {
+                    read = w.read;
+                }
+            }
+        }
+        handlers.push(merged.central);
+        Outcome {
+            stats,
+            handlers,
+            read,
+            frames: counts.frames,
+            unkeyed: counts.unkeyed,
+            cpu,
+        }
+    })
+}
+
 /// Frames per shard, and those without an IP pair.
 struct Counts {
     frames: Vec<u64>,
@@ -349,7 +491,9 @@ fn read<'f>(
                 }
             }
             latest = latest.max(f.ts);
-            let shard = key.shard(f.link, f.data);
+            let l3 = link::decode(f.link, f.data);
+            let shard = key.shard_decoded(l3);
+            let l3 = Decoded::new(f.data, l3);
             if shard == Shard::Unkeyed {
                 counts.unkeyed += 1;
             }
@@ -369,6 +513,7 @@ fn read<'f>(
                 ts: f.ts,
                 link: f.link,
                 data,
+                l3,
             });
             index += 1;
             in_round += 1;
