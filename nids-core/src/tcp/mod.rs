@@ -444,18 +444,18 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
             .seq
             .wrapping_add(datalen)
             .wrapping_add(u32::from(seg.has(flags::FIN)));
-        // Old is what ends before the receiver's ack and before the next byte
-        // we expect: a copy of bytes the receiver acknowledged but the capture
-        // has not shown yet (a late original after its retransmission was
-        // missed, a tap that merges both directions with jitter) is the only
-        // copy we will get, since the sender never sends them again (libnids
-        // drops it and stalls the stream).
         let exp = rcv.expected(snd.first_data_seq);
         // The sender's next sequence number: after its FIN, once that is in.
         let next = match snd.state {
             State::FinSent | State::FinConfirmed => snd.fin_seq.wrapping_add(1),
             _ => exp,
         };
+        // Old is what ends before the receiver's ack and before the next byte
+        // we expect: a copy of bytes the receiver acknowledged but the capture
+        // has not shown yet (a late original after its retransmission was
+        // missed, a tap that merges both directions with jitter) is the only
+        // copy we will get, since the sender never sends them again (libnids
+        // drops it and stalls the stream).
         let low = if established && before(exp, ack) {
             exp
         } else {
@@ -572,11 +572,10 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
         // data the sender rightly sent would fail the window check. (A
         // receiver that really shrinks its window is taken at its old edge.)
         let edge = seg.ack.wrapping_add(w);
-        if !seg.has(flags::ACK) || !before(edge, snd.ack_seq.wrapping_add(snd.window)) {
+        if !seg.has(flags::ACK) {
+            snd.window = w;
+        } else if !before(edge, snd.ack_seq.wrapping_add(snd.window)) {
             snd.window = edge.wrapping_sub(snd.ack_seq);
-            if !seg.has(flags::ACK) {
-                snd.window = w;
-            }
         }
         snd.raw_window = seg.window;
         if let Some(slot) = self.table.get(idx) {
