@@ -209,6 +209,8 @@ class Capture(Iterator[Event]):
         max_streams: Optional[int] = None,
         flow_timeout: int = 3600,
         midstream: bool = False,
+        skip_gaps: bool = False,
+        tunnels: bool = True,
         threads: int = 1,
         end_ts: Optional[float] = None,
     ) -> None: ...

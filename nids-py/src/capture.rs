@@ -561,6 +561,11 @@ impl Capture {
     /// * `flow_timeout`: seconds after which a SYN for the same tuple replaces a
     ///   stream (3600).
     /// * `midstream`: also follow streams whose handshake was not captured.
+    /// * `skip_gaps`: when a receiver acknowledges bytes the capture missed,
+    ///   skip them and go on (as `nids streams --skip-gaps`); off, as libnids,
+    ///   which waits for them.
+    /// * `tunnels`: decapsulate GRE, VXLAN, Geneve, GTP-U, ... (on, as the
+    ///   `nids` command; `False` is its `--no-decap all`).
     ///
     /// * `threads`: engines to run, each on its own thread, behind a symmetric
     ///   hash of the IP address pair (the events and their order are the same
@@ -575,7 +580,7 @@ impl Capture {
     #[new]
     #[pyo3(signature = (source, *, udp = false, ports = None, urgent = false,
         checksums = None, max_streams = None, flow_timeout = 3600, midstream = false,
-        threads = 1, end_ts = None))]
+        skip_gaps = false, tunnels = true, threads = 1, end_ts = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -587,6 +592,8 @@ impl Capture {
         max_streams: Option<usize>,
         flow_timeout: u64,
         midstream: bool,
+        skip_gaps: bool,
+        tunnels: bool,
         threads: usize,
         end_ts: Option<f64>,
     ) -> PyResult<Capture> {
@@ -609,6 +616,8 @@ impl Capture {
         }
         s.flow_timeout = Duration::from_secs(flow_timeout);
         s.midstream = midstream;
+        s.skip_gaps = skip_gaps;
+        s.tunnels = tunnels;
         if !(1..=1024).contains(&threads) {
             return Err(PyValueError::new_err("threads must be from 1 to 1024"));
         }

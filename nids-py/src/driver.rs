@@ -340,6 +340,7 @@ pub(crate) fn engine_config<'r>(s: &Settings, rules: &'r [Rule]) -> Config<'r> {
     c.tcp.max_streams = Some(s.max_streams());
     c.tcp.flow_timeout = s.flow_timeout;
     c.tcp.midstream = s.midstream;
+    c.tcp.skip_gaps = s.skip_gaps;
     c.scan = s.scan;
     c.tunnels = if s.tunnels {
         nids_core::tunnel::Config::new()

@@ -24,6 +24,7 @@ pub fn settings(p: &Params, rules: &[Rule]) -> Settings {
         // libnids decodes no tunnel: a tuple cannot name one
         // (`init(tunnels=True)` opts in).
         tunnels: false,
+        skip_gaps: false,
     }
 }
 
@@ -52,6 +53,9 @@ pub struct Settings {
     /// Decode tunnels (GRE, VXLAN, ...): `nids.Capture` does, pynids' API
     /// only after `init(tunnels=True)`.
     pub tunnels: bool,
+    /// Skip holes the receiver acknowledged (`Config::tcp.skip_gaps`, the
+    /// command's `--skip-gaps`): off, as libnids.
+    pub skip_gaps: bool,
 }
 
 impl Settings {

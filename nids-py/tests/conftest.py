@@ -73,13 +73,13 @@ def nids_bin():
 
 
 @functools.lru_cache(maxsize=None)
-def nids_streams_json(capture, udp=False, checksum="auto"):
-    """`nids streams --json [--udp] --checksum CHECKSUM CAPTURE`, parsed: one
-    dict per line. The pynids-compatible API verifies every checksum, as
-    libnids: compare it with `checksum="verify"`; `nids.Capture` and the
-    command default to "auto"."""
+def nids_streams_json(capture, udp=False, checksum="auto", flags=()):
+    """`nids streams --json [--udp] --checksum CHECKSUM [FLAGS] CAPTURE`,
+    parsed: one dict per line. The pynids-compatible API verifies every
+    checksum, as libnids: compare it with `checksum="verify"`; `nids.Capture`
+    and the command default to "auto"."""
     cmd = [nids_bin(), "streams", "--json", "--checksum", checksum] + (
-        ["--udp"] if udp else []) + [str(capture)]
+        ["--udp"] if udp else []) + list(flags) + [str(capture)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return tuple(json.loads(line) for line in out.splitlines())
 
