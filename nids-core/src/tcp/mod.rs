@@ -478,18 +478,27 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
                 // moved on). (libnids takes any RST in the window, and loses
                 // the bytes that reach the receiver after an aborting sender's
                 // RST overtook them.)
-                if seg.seq != exp && seg.seq != next && !(seg.seq == ack && after(ack, exp)) {
+                let taken =
+                    seg.seq == exp || seg.seq == next || (seg.seq == ack && after(ack, exp));
+                if seg.has(flags::ACK) {
+                    // Taken or not, its ACK may show bytes the capture missed.
+                    self.check_gap(idx, from_client, seg.ack, ts, pkt, h, st);
+                }
+                if !taken {
                     stats::bump(&mut st.tcp_rst_ignored);
+                    let rcv_side = if from_client {
+                        Side::Server
+                    } else {
+                        Side::Client
+                    };
                     if after(seg.seq, exp) {
                         // Ahead of bytes still on their way: the receiver may
                         // get them first and then take this RST.
-                        rcv.rst_ahead = Some(seg.seq);
+                        if let Some(hf) = self.half_mut(idx, rcv_side) {
+                            hf.rst_ahead = Some(seg.seq);
+                        }
                     }
                     return;
-                }
-                if seg.has(flags::ACK) {
-                    // its ACK may show bytes the capture missed
-                    self.check_gap(idx, from_client, seg.ack, ts, pkt, h, st);
                 }
                 self.end(idx, Event::Reset, ts, h, st);
             } else {
