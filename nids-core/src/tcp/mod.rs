@@ -507,7 +507,8 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
             return;
         }
         if rcv.ts_on {
-            if let Some(tsv) = seg.timestamp() {
+            let (tsval, echo) = seg.timestamps().map_or((None, None), |(v, e)| (Some(v), e));
+            if let Some(tsv) = tsval {
                 if paws_rejects(tsv, snd.curr_ts) {
                     stats::bump(&mut st.tcp_paws);
                     return;
@@ -525,7 +526,7 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
             // does, rejected the late original of a retransmitted segment that
             // Linux takes, and the download was cut there. An echo is believed
             // only up to the highest TSval the tap saw from that endpoint.
-            if let Some(echo) = seg.timestamp_echo() {
+            if let Some(echo) = echo {
                 if after(echo, rcv.curr_ts) && !after(echo, rcv.ts_seen) {
                     rcv.curr_ts = echo;
                 }

@@ -57,18 +57,17 @@ impl Segment<'_> {
 
     /// The timestamp value (TSval) of a timestamp option, if present.
     pub fn timestamp(&self) -> Option<u32> {
-        self.option(8, 10)
-            .map(|o| u32::from_be_bytes([o[2], o[3], o[4], o[5]]))
+        self.timestamps().map(|(tsval, _)| tsval)
     }
 
-    /// The echoed timestamp (TSecr) of a timestamp option, if present and the
-    /// ACK flag is set (RFC 7323: it is meaningful only then).
-    pub fn timestamp_echo(&self) -> Option<u32> {
-        if !self.has(flags::ACK) {
-            return None;
-        }
-        self.option(8, 10)
-            .map(|o| u32::from_be_bytes([o[6], o[7], o[8], o[9]]))
+    /// TSval and TSecr of a timestamp option, in one walk of the options; the
+    /// echo is `None` without the ACK flag (RFC 7323: meaningful only then).
+    pub fn timestamps(&self) -> Option<(u32, Option<u32>)> {
+        let o = self.option(8, 10)?;
+        let echo = self
+            .has(flags::ACK)
+            .then(|| u32::from_be_bytes([o[6], o[7], o[8], o[9]]));
+        Some((u32::from_be_bytes([o[2], o[3], o[4], o[5]]), echo))
     }
 
     /// The shift of a window-scale option, if present.
