@@ -2,6 +2,7 @@
 results, and a clean module state for every test."""
 
 import functools
+import hashlib
 import json
 import os
 import shutil
@@ -95,3 +96,50 @@ def run_example(name, *args):
 def micros(ts):
     """A timestamp (float seconds or the JSON's "s.micros" number) in µs."""
     return round(float(ts) * 1e6)
+
+
+def command_records(capture, udp=False, checksum="auto", flags=()):
+    """`nids streams --json` records as `capture_records` gives them: times in
+    µs, and no tunnel path (the Python events carry none)."""
+    out = []
+    for r in nids_streams_json(capture, udp=udp, checksum=checksum, flags=tuple(flags)):
+        r = {k: v for k, v in r.items() if k != "tunnel"}
+        for k in ("first_ts", "last_ts", "ts"):
+            if k in r:
+                r[k] = micros(r[k])
+        out.append(r)
+    return out
+
+
+def capture_records(capture, **kw):
+    """What `nids.Capture(capture, **kw)` reports, one record per stream (at its
+    end, with the SHA-256 of each direction) or datagram, in the keys of
+    `nids streams --json` (times in µs)."""
+    got, digests = [], {}
+    with nids.Capture(capture, **kw) as cap:
+        for ev in cap:
+            if isinstance(ev, nids.StreamStart):
+                digests[ev.addr] = {"c2s": hashlib.sha256(), "s2c": hashlib.sha256()}
+            elif isinstance(ev, nids.StreamData):
+                digests[ev.addr][ev.direction].update(ev.data)
+            elif isinstance(ev, nids.StreamEnd):
+                d = digests.pop(ev.addr)
+                ((src, sport), (dst, dport)) = ev.addr
+                got.append({
+                    "kind": "tcp", "src": src, "sport": sport, "dst": dst, "dport": dport,
+                    "end": ev.reason,
+                    "c2s_bytes": ev.c2s_bytes, "c2s_sha256": d["c2s"].hexdigest(),
+                    "s2c_bytes": ev.s2c_bytes, "s2c_sha256": d["s2c"].hexdigest(),
+                    "first_ts": micros(ev.first_ts), "last_ts": micros(ev.ts),
+                    "ts": micros(ev.first_ts),
+                })
+            elif isinstance(ev, nids.Datagram):
+                ((src, sport), (dst, dport)) = ev.addr
+                got.append({
+                    "kind": "udp", "src": src, "sport": sport, "dst": dst, "dport": dport,
+                    "bytes": len(ev.payload),
+                    "sha256": hashlib.sha256(ev.payload).hexdigest(),
+                    "ts": micros(ev.ts), "last_ts": micros(ev.ts),
+                })
+    assert not digests, "every stream ends"
+    return got

@@ -6,7 +6,8 @@ import hashlib
 import pytest
 
 import nids
-from conftest import CAPTURES, capture_id, micros, nids_streams_json
+from conftest import (CAPTURES, capture_id, capture_records, command_records, micros,
+                      nids_streams_json)
 
 END = {nids.NIDS_CLOSE: "close", nids.NIDS_RESET: "reset",
        nids.NIDS_TIMED_OUT: "timeout", nids.NIDS_EXITING: "exiting"}
@@ -68,42 +69,7 @@ def test_pynids_handler_equals_nids_streams(capture):
 @pytest.mark.parametrize("capture", CAPTURES, ids=capture_id)
 def test_capture_events_equal_nids_streams(capture):
     """The same through nids.Capture, UDP datagrams included."""
-    got = []
-    digests = {}
-    with nids.Capture(capture, udp=True) as cap:
-        for ev in cap:
-            if isinstance(ev, nids.StreamStart):
-                digests[ev.addr] = {"c2s": hashlib.sha256(), "s2c": hashlib.sha256()}
-            elif isinstance(ev, nids.StreamData):
-                digests[ev.addr][ev.direction].update(ev.data)
-            elif isinstance(ev, nids.StreamEnd):
-                d = digests.pop(ev.addr)
-                ((src, sport), (dst, dport)) = ev.addr
-                got.append({
-                    "kind": "tcp", "src": src, "sport": sport, "dst": dst, "dport": dport,
-                    "end": ev.reason,
-                    "c2s_bytes": ev.c2s_bytes, "c2s_sha256": d["c2s"].hexdigest(),
-                    "s2c_bytes": ev.s2c_bytes, "s2c_sha256": d["s2c"].hexdigest(),
-                    "first_ts": micros(ev.first_ts), "last_ts": micros(ev.ts),
-                    "ts": micros(ev.first_ts),
-                })
-            elif isinstance(ev, nids.Datagram):
-                ((src, sport), (dst, dport)) = ev.addr
-                got.append({
-                    "kind": "udp", "src": src, "sport": sport, "dst": dst, "dport": dport,
-                    "bytes": len(ev.payload),
-                    "sha256": hashlib.sha256(ev.payload).hexdigest(),
-                    "ts": micros(ev.ts), "last_ts": micros(ev.ts),
-                })
-    want = []
-    for r in nids_streams_json(capture, udp=True):
-        r = dict(r)
-        for k in ("first_ts", "last_ts", "ts"):
-            if k in r:
-                r[k] = micros(r[k])
-        want.append(r)
-    assert got == want
-    assert not digests
+    assert capture_records(capture, udp=True) == command_records(capture, udp=True)
 
 
 @pytest.mark.parametrize("capture", CAPTURES, ids=capture_id)
