@@ -206,6 +206,16 @@ impl Half {
         })
     }
 
+    /// This endpoint's next sequence number as the capture shows it, `rcv`
+    /// being the half that receives its bytes: after its FIN once that is in,
+    /// else the next byte `rcv` expects. O(1).
+    pub(crate) fn next_seq(&self, rcv: &Half) -> u32 {
+        match self.state {
+            State::FinSent | State::FinConfirmed => self.fin_seq.wrapping_add(1),
+            _ => rcv.expected(self.first_data_seq),
+        }
+    }
+
     /// The next sequence number expected from the peer (libnids `EXP_SEQ` for
     /// bytes this half receives), given the peer's `first_data_seq`.
     pub(crate) fn expected(&self, peer_first_data_seq: u32) -> u32 {

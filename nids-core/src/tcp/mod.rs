@@ -445,11 +445,7 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
             .wrapping_add(datalen)
             .wrapping_add(u32::from(seg.has(flags::FIN)));
         let exp = rcv.expected(snd.first_data_seq);
-        // The sender's next sequence number: after its FIN, once that is in.
-        let next = match snd.state {
-            State::FinSent | State::FinConfirmed => snd.fin_seq.wrapping_add(1),
-            _ => exp,
-        };
+        let next = snd.next_seq(rcv);
         // Old is what ends before the receiver's ack and before the next byte
         // we expect: a copy of bytes the receiver acknowledged but the capture
         // has not shown yet (a late original after its retransmission was
@@ -709,11 +705,7 @@ impl<'a, U, M: Memory<U>> Tcp<'a, U, M> {
         let Some(r) = rcv.rst_ahead else {
             return false;
         };
-        let next = match snd.state {
-            State::FinSent | State::FinConfirmed => snd.fin_seq.wrapping_add(1),
-            _ => rcv.expected(snd.first_data_seq),
-        };
-        !before(next, r)
+        !before(snd.next_seq(rcv), r)
     }
 
     /// The sender of an ACK acknowledges bytes it received: if the ACK passes the
